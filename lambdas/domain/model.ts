@@ -1,0 +1,95 @@
+/**
+ * The domain's vocabulary: what flows through the pipeline. Types only; no I/O, no AWS.
+ * See docs/architecture.md for the contracts these encode (../shared/DESIGN.md section 2).
+ */
+
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ALARM_STATES = { OK: 'OK', ALARM: 'ALARM' } as const;
+export type AlarmStatus = (typeof ALARM_STATES)[keyof typeof ALARM_STATES];
+
+/** Limits from the telemetry contract (128 KiB is IoT Core's message size limit). */
+export const TELEMETRY_LIMITS = {
+  maxPayloadBytes: 128 * 1024,
+  maxMetrics: 100,
+  metricName: /^[A-Za-z0-9_.-]{1,64}$/,
+  deviceId: /^[A-Za-z0-9_:-]{1,128}$/,
+} as const;
+
+/**
+ * What the IoT rule puts on the stream for every message (pipeline.rule.sql): the original bytes,
+ * base64, with what the rules engine knew when it received them.
+ */
+export interface StreamEnvelope {
+  readonly payload: string;
+  readonly topic: string;
+  readonly clientId: string;
+  /** Epoch ms as seen by the rules engine: the reading's time when the payload has no `ts`. */
+  readonly receivedAt: number;
+}
+
+/** One valid reading, decoded from one stream record. */
+export interface Reading {
+  readonly deviceId: string;
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  readonly seq?: number;
+  readonly type?: string;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly receivedAt: number;
+}
+
+/** Where a record sits on the stream: enough to report it as a batch item failure or find it again. */
+export interface RecordRef {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  /** Epoch ms. */
+  readonly approximateArrivalTimestamp: number;
+}
+
+/** One stream record as the use cases see it: its place and its raw data (the envelope's bytes). */
+export interface StreamRecord {
+  readonly ref: RecordRef;
+  readonly data: Uint8Array;
+}
+
+/** A message that can never be stored, kept with its reason. Never retried. */
+export interface RejectedMessage {
+  /** Names the field, e.g. `metrics.temperature: not a finite number`. */
+  readonly reason: string;
+  /** `decode`: broke the telemetry contract; `store`: the time-series store refused it for a data reason. */
+  readonly stage: 'decode' | 'store';
+  readonly deviceId?: string;
+  readonly topic?: string;
+  /** The original payload, base64 (or the raw record data when the envelope itself was unreadable). */
+  readonly payload: string;
+  readonly record: RecordRef;
+  /** Epoch ms. */
+  readonly rejectedAt: number;
+}
+
+/** Published on alarms/fleet/{deviceId}, and to SNS / the webhook: one per transition. */
+export interface AlarmEvent {
+  /** `${deviceId}/${ruleId}` */
+  readonly alarmId: string;
+  readonly deviceId: string;
+  readonly ruleId: string;
+  /** The metric the rule watches; null for a `silentFor` rule. */
+  readonly metric: string | null;
+  readonly state: AlarmStatus;
+  readonly previousState: AlarmStatus;
+  readonly severity: Severity;
+  /** The value that caused the transition; for `silentFor`, the seconds of silence (raise) or null (clear). */
+  readonly value: number | null;
+  /** The bound crossed: `when` on raise, `clear` on clear; for `silentFor`, its seconds. */
+  readonly threshold: number;
+  /** Event time of the transition, epoch ms. */
+  readonly ts: number;
+}
+
+/** The outcome of a use case over one batch: the records a retry can fix. */
+export interface BatchOutcome {
+  readonly failed: readonly RecordRef[];
+}

@@ -1,0 +1,25 @@
+/** Structured logging: Powertools Logger on AWS, JSON lines on stderr locally. */
+export interface Log {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** One metric per outcome (names in METRIC), Powertools Metrics (EMF) on AWS, counters locally. */
+export interface Metrics {
+  count(name: MetricName, value?: number, dimension?: { readonly name: string; readonly value: string }): void;
+}
+
+export const METRIC = {
+  readingsStored: 'ReadingsStored',
+  readingsRejected: 'ReadingsRejected',
+  recordsRetried: 'RecordsRetried',
+  alarmsRaised: 'AlarmsRaised',
+  alarmsCleared: 'AlarmsCleared',
+  stateConflicts: 'AlarmStateConflicts',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+export const noMetrics: Metrics = { count() {} };

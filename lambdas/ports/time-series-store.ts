@@ -1,0 +1,20 @@
+import type { Reading } from '../domain/model.js';
+
+/** Readings the store refused for a data reason (never retried): index into the written array. */
+export interface StoreRejection {
+  readonly index: number;
+  readonly reason: string;
+}
+
+export interface WriteOutcome {
+  readonly rejected: readonly StoreRejection[];
+}
+
+/**
+ * Where the time series goes (Timestream on AWS, SQLite locally). Writing the same reading twice
+ * (same deviceId, ts, seq) must be an idempotent upsert. A transient failure (throttling, 5xx)
+ * throws a RetryableError (lambdas/domain/errors.ts) so the records are retried.
+ */
+export interface TimeSeriesStore {
+  write(readings: readonly Reading[]): Promise<WriteOutcome>;
+}
