@@ -16,5 +16,7 @@ export interface WriteOutcome {
  * throws a RetryableError (lambdas/domain/errors.ts) so the records are retried.
  */
 export interface TimeSeriesStore {
+  /** The most readings one write takes (Timestream: 100 per WriteRecords); callers chunk to it. */
+  readonly maxReadingsPerWrite: number;
   write(readings: readonly Reading[]): Promise<WriteOutcome>;
 }
