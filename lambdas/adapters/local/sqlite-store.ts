@@ -1,0 +1,145 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AlarmNotifier } from '../../ports/alarm-notifier.js';
+import type { AlarmStateStore } from '../../ports/alarm-state-store.js';
+import type { Clock } from '../../ports/clock.js';
+import { systemClock } from '../../ports/clock.js';
+import type { RejectSink } from '../../ports/reject-sink.js';
+import type { TimeSeriesStore } from '../../ports/time-series-store.js';
+import { LocalAdapterError } from './errors.js';
+import { SqliteAlarmLog } from './sqlite-alarm-log.js';
+import { SqliteAlarmStateStore } from './sqlite-alarm-state.js';
+import type {
+  AlarmStateQuery,
+  DeviceLastSeen,
+  LogQuery,
+  ReadingQuery,
+  ReadingRow,
+  RecordedAlarmEvent,
+  RejectRow,
+} from './sqlite-queries.js';
+import { StoreQueries } from './sqlite-queries.js';
+import { SqliteRejectSink } from './sqlite-reject-sink.js';
+import { checkSchema, migrate } from './sqlite-schema.js';
+import { SqliteTimeSeriesStore } from './sqlite-time-series.js';
+
+/** The store file does not exist (a read-only open never creates one). */
+export class StoreNotFoundError extends LocalAdapterError {}
+
+export interface SqliteStoreOptions {
+  /**
+   * Open for reading only: the file must exist at this code's schema version, and the port adapters
+   * refuse to write (SQLITE_READONLY). For the query CLI and the console while the stack runs.
+   * @default false
+   */
+  readonly readonly?: boolean;
+  /** Stamps `recordedAt` of alarm transitions. @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * How long a statement waits for another connection's lock before failing with SQLITE_BUSY (which
+   * the adapters turn into RetryableError), ms.
+   * @default 5000
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/**
+ * The local store: one SQLite file (`<dataDir>/store.db`) holding the time series, the rejects, the
+ * alarm state and the alarm log, each exposed as the port it implements, plus the read-side queries.
+ *
+ * Journal mode WAL, so readers (the query CLI, the console) never block the writer and the writer
+ * never blocks them. `synchronous = NORMAL`: in WAL mode a commit is then not fsynced, only each
+ * checkpoint is. A process crash (kill -9) still loses nothing ("Transactions are durable across
+ * application crashes regardless of the synchronous setting or journal mode",
+ * https://www.sqlite.org/pragma.html#pragma_synchronous); an OS crash or power loss can roll back the
+ * newest commits. That is acceptable because the store is not the durable record: the stream is
+ * (`stream.db`, fsynced before the broker acknowledges, kept for the retention period), and every
+ * write here is idempotent, so the store is rebuilt by replaying the stream from a checkpoint. On
+ * the hot path a per-commit fsync would cost more than the inserts themselves.
+ *
+ * @example
+ * const store = SqliteStore.open(join(dataDir, 'store.db'));
+ * const handler = makeIngestHandler({ timeSeries: store.timeSeries, rejects: store.rejects, ... });
+ * // later
+ * store.queryReadings({ deviceId: 'sensor-0001', since: Date.now() - 3_600_000 });
+ * store.close();
+ */
+export class SqliteStore {
+  readonly timeSeries: TimeSeriesStore;
+  readonly rejects: RejectSink;
+  readonly alarmStates: AlarmStateStore;
+  /** Records every alarm transition once: wire it as one of the notifiers (the console and CLI read it). */
+  readonly alarmLog: AlarmNotifier;
+
+  private readonly queries: StoreQueries;
+
+  private constructor(
+    private readonly db: Database.Database,
+    /** The file this store was opened on. */
+    readonly file: string,
+    clock: Clock,
+  ) {
+    this.timeSeries = new SqliteTimeSeriesStore(db);
+    this.rejects = new SqliteRejectSink(db);
+    this.alarmStates = new SqliteAlarmStateStore(db);
+    this.alarmLog = new SqliteAlarmLog(db, clock);
+    this.queries = new StoreQueries(db);
+  }
+
+  /**
+   * Opens (creating it and its folder unless read-only) the store at `file`, and brings its schema to
+   * this code's version. Throws StoreNotFoundError for a missing file opened read-only, and
+   * StoreSchemaError for a file whose schema this code cannot use.
+   */
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const readonly = options.readonly ?? false;
+    const timeout = options.busyTimeoutMs ?? 5_000;
+    if (readonly && !existsSync(file)) throw new StoreNotFoundError(`no store at ${file}`);
+    if (!readonly) mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file, { readonly, fileMustExist: readonly, timeout });
+    try {
+      if (readonly) {
+        checkSchema(db, file);
+      } else {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrate(db, file);
+      }
+      return new SqliteStore(db, file, options.clock ?? systemClock);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** See StoreQueries.queryReadings. */
+  queryReadings(q: ReadingQuery = {}): ReadingRow[] {
+    return this.queries.queryReadings(q);
+  }
+
+  countReadings(q: Omit<ReadingQuery, 'limit' | 'order'> = {}): number {
+    return this.queries.countReadings(q);
+  }
+
+  queryAlarmStates(q: AlarmStateQuery = {}): RecordedAlarmEvent[] {
+    return this.queries.queryAlarmStates(q);
+  }
+
+  queryTransitions(q: LogQuery = {}): RecordedAlarmEvent[] {
+    return this.queries.queryTransitions(q);
+  }
+
+  queryRejects(q: LogQuery = {}): RejectRow[] {
+    return this.queries.queryRejects(q);
+  }
+
+  lastSeen(): DeviceLastSeen[] {
+    return this.queries.lastSeen();
+  }
+
+  /** Closes the file. A writer's close checkpoints the WAL into the database file. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
