@@ -1,0 +1,598 @@
+/**
+ * Our emulation of a Lambda event source mapping on a Kinesis stream, reading the local stream and
+ * invoking a handler module in-process, with the settings object the CDK stack deploys.
+ *
+ * What it reproduces (Lambda developer guide: "Using Lambda with Kinesis", "Configuring partial batch
+ * response", "Retain discarded batch records"; SEMANTICS.md section 3):
+ * - batches of one shard only, up to BatchSize records and 6 MB of event; MaximumBatchingWindowInSeconds;
+ * - ParallelizationFactor N: up to N batches of a shard at once, each partition key always in the same
+ *   lane so its records stay in order ("Each parallelized shard contains messages with the same
+ *   partition key. This means record processing order will still be maintained", AWS Compute Blog,
+ *   "New AWS Lambda scaling controls for Kinesis and DynamoDB event sources");
+ * - the shard checkpoint moves past a record only when every record before it is done;
+ * - ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds,
+ *   the on-failure destination (a table in stream.db);
+ * - at-least-once: a crash between invoke and checkpoint re-delivers the batch.
+ *
+ * Choices where AWS is silent are marked "Choice:" and listed in docs/architecture.md.
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { EventSourceMappingSettings } from '../../pipeline.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
+import { silentLog } from '../../../lambdas/ports/observability.js';
+import type { FailureCondition, LocalStream, OnFailureRecord, StreamRecord } from '../stream/index.js';
+import { FAILURE_CONDITION, formatSequenceNumber } from '../stream/index.js';
+import { executionRoleArn, kinesisStreamArn, lambdaFunctionArn } from './arn.js';
+import type { EventContext } from './event.js';
+import { eventJsonBytes, MAX_EVENT_BYTES, recordJsonBytes, toEvent, toKinesisStreamRecord } from './event.js';
+import type { BatchOutcome } from './response.js';
+import { interpretResponse } from './response.js';
+import { validateSettings } from './settings.js';
+import { EventSourceMappingError, EventSourceMappingNotIdleError } from './errors.js';
+
+/** A Kinesis handler as Lambda calls it (the same modules as on AWS). */
+export type KinesisBatchHandler = (
+  event: KinesisStreamEvent,
+) => Promise<KinesisStreamBatchResponse | void | null | undefined>;
+
+export interface EventSourceMappingOptions {
+  /** The consumer's name: its checkpoints and failure entries are kept under it (e.g. 'ingest'). */
+  readonly consumer: string;
+  readonly stream: LocalStream;
+  /** The very object the CDK stack deploys (infra/pipeline.ts). Checked as the Lambda API would. */
+  readonly settings: EventSourceMappingSettings;
+  readonly handler: KinesisBatchHandler;
+  /** For the function ARN in failure records. @default the consumer name */
+  readonly functionName?: string;
+  readonly log?: Log;
+  /** Record age and failure timestamps. @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * Wait before retry number `attempt` (1-based) of a failed batch.
+   * @default 1 s doubling per attempt, at most 60 s (AWS does not document its backoff)
+   */
+  readonly retryDelayMs?: (attempt: number) => number;
+  /** How often to look for records appended by another connection (in-process appends wake at once). @default 200 */
+  readonly pollIntervalMs?: number;
+}
+
+/** The default backoff: 1 s, 2 s, 4 s … capped at 60 s. */
+export function defaultRetryDelayMs(attempt: number): number {
+  return Math.min(1_000 * 2 ** Math.max(0, attempt - 1), 60_000);
+}
+
+interface ResponseContext {
+  readonly statusCode: number;
+  readonly executedVersion: string;
+  readonly functionError?: string;
+}
+
+/** A record read from the stream and held until it is done. */
+interface Held {
+  readonly seq: number;
+  readonly sequenceNumber: string;
+  readonly arrivalMs: number;
+  readonly record: KinesisStreamRecord;
+  readonly bytes: number;
+  done: boolean;
+}
+
+interface Batch {
+  readonly records: readonly Held[];
+  /** Retries already made; bisecting does not add to it ("Splitting a batch does not count towards the retry quota"). */
+  readonly retries: number;
+  /** How many times these records were in an invocation: the failure record's approximateInvokeCount. */
+  readonly invocations: number;
+  readonly lastResponse?: ResponseContext;
+}
+
+interface Lane {
+  pending: Held[];
+  /** Bisected halves and retries: they run before any new record of the lane. */
+  readonly work: Batch[];
+  /** Invoking or waiting to retry: nothing else of this lane may start (per-key order). */
+  busy: boolean;
+  windowStartedAt?: number;
+  windowTimer?: NodeJS.Timeout;
+  retryTimer?: NodeJS.Timeout;
+}
+
+interface ShardState {
+  readonly shardId: string;
+  readonly lanes: Lane[];
+  /** Records read and not yet behind the checkpoint, in sequence order, from `head`. */
+  held: Held[];
+  head: number;
+  heldBytes: number;
+  /** Last sequence number read into memory. */
+  readCursor: number;
+  /** Every record up to here is done. */
+  checkpoint: number;
+  persisted: number;
+}
+
+type State = 'new' | 'running' | 'draining' | 'stopping' | 'stopped';
+
+/** Records held in memory per shard, beyond which reading pauses (a stuck lane cannot exhaust memory). */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+const READ_CHUNK = 500;
+
+/**
+ * Reads one local stream for one consumer and invokes its handler as Lambda would.
+ * @example
+ * const esm = new EventSourceMapping({ consumer: 'alarms', stream, settings: pipeline.consumers.alarms, handler });
+ * esm.start();
+ * await esm.whenIdle();
+ * await esm.stop();
+ */
+export class EventSourceMapping {
+  readonly consumer: string;
+  private readonly stream: LocalStream;
+  private readonly settings: EventSourceMappingSettings;
+  private readonly handler: KinesisBatchHandler;
+  private readonly log: Log;
+  private readonly clock: Clock;
+  private readonly retryDelayMs: (attempt: number) => number;
+  private readonly pollIntervalMs: number;
+  private readonly functionArn: string;
+  private readonly context: EventContext;
+  private readonly reportBatchItemFailures: boolean;
+  private readonly maxHeldRecords: number;
+
+  private state: State = 'new';
+  private shards: ShardState[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private wakeScheduled = false;
+
+  constructor(options: EventSourceMappingOptions) {
+    validateSettings(options.consumer, options.settings);
+    this.consumer = options.consumer;
+    this.stream = options.stream;
+    this.settings = options.settings;
+    this.handler = options.handler;
+    this.log = options.log ?? silentLog;
+    this.clock = options.clock ?? systemClock;
+    this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    const functionName = options.functionName ?? options.consumer;
+    this.functionArn = lambdaFunctionArn(functionName);
+    this.context = { streamArn: kinesisStreamArn(options.stream.streamName), invokeIdentityArn: executionRoleArn(functionName) };
+    this.reportBatchItemFailures = options.settings.functionResponseTypes.includes('ReportBatchItemFailures');
+    // Enough for every lane to fill a batch and have the next one ready.
+    this.maxHeldRecords = Math.min(options.settings.batchSize * (options.settings.parallelizationFactor + 1), 100_000);
+  }
+
+  /**
+   * Starts reading from each shard's checkpoint; a shard without one starts at StartingPosition
+   * (TRIM_HORIZON: the oldest record held; LATEST: after the newest record now, saved at once so a
+   * restart does not skip what arrives meanwhile). A started mapping keeps the process alive until stopped.
+   */
+  start(): void {
+    if (this.state === 'running' || this.state === 'draining' || this.state === 'stopping') {
+      throw new EventSourceMappingError(`event source mapping "${this.consumer}" is already running`);
+    }
+    this.shards = this.stream.shards.map(({ shardId }) => {
+      const saved = this.stream.getCheckpoint(this.consumer, shardId);
+      let checkpoint = saved === undefined ? 0 : Number(saved);
+      if (saved === undefined && this.settings.startingPosition === 'LATEST') {
+        const latest = this.stream.latestSequenceNumber(shardId);
+        checkpoint = latest === undefined ? 0 : Number(latest);
+        this.stream.setCheckpoint(this.consumer, shardId, formatSequenceNumber(checkpoint));
+      }
+      return {
+        shardId,
+        lanes: Array.from({ length: this.settings.parallelizationFactor }, () => ({ pending: [], work: [], busy: false })),
+        held: [],
+        head: 0,
+        heldBytes: 0,
+        readCursor: checkpoint,
+        checkpoint,
+        persisted: checkpoint,
+      };
+    });
+    this.state = 'running';
+    this.unsubscribe = this.stream.onAppend(() => this.scheduleWake());
+    // The poll is the fallback for appends made through another connection (another process).
+    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.scheduleWake();
+  }
+
+  /**
+   * Stops invoking. Waits for the batches in flight and saves the checkpoints. With `drain`, first
+   * processes every record present (including retries, skipping batching windows); a record that
+   * keeps failing with unlimited retries would hold it until the record expires.
+   */
+  async stop(options: { readonly drain?: boolean } = {}): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'draining') return;
+    if (options.drain === true) {
+      this.state = 'draining';
+      this.wake();
+      await this.whenIdle({ timeoutMs: Number.POSITIVE_INFINITY });
+    }
+    this.state = 'stopping';
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    clearInterval(this.pollTimer);
+    for (const shard of this.shards) {
+      for (const lane of shard.lanes) {
+        clearTimeout(lane.windowTimer);
+        if (lane.retryTimer !== undefined) {
+          // The failed batch is not done: its records stay behind the checkpoint and come back after a restart.
+          clearTimeout(lane.retryTimer);
+          lane.retryTimer = undefined;
+          lane.busy = false;
+        }
+      }
+    }
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    for (const shard of this.shards) this.persistCheckpoint(shard);
+    this.state = 'stopped';
+  }
+
+  /**
+   * Resolves when every shard's checkpoint has reached the newest record present (by any connection).
+   * For tests and draining. Rejects with EventSourceMappingNotIdleError after `timeoutMs` (default 10 s),
+   * naming the shards behind.
+   */
+  async whenIdle(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const deadline = performance.now() + (options.timeoutMs ?? 10_000);
+    for (;;) {
+      const behind = this.shardsBehind();
+      if (behind.length === 0) return;
+      if (performance.now() > deadline) {
+        throw new EventSourceMappingNotIdleError(
+          `event source mapping "${this.consumer}" is not idle: ${behind.map((b) => `${b.shardId} at ${b.checkpoint} of ${b.latest}`).join(', ')}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private shardsBehind(): { shardId: string; checkpoint: number; latest: number }[] {
+    if (this.shards.length === 0) {
+      return this.stream.shards.map(({ shardId }) => ({ shardId, checkpoint: 0, latest: Number.POSITIVE_INFINITY }));
+    }
+    return this.shards
+      .map((s) => ({ shardId: s.shardId, checkpoint: s.checkpoint, latest: Number(this.stream.latestSequenceNumber(s.shardId) ?? 0) }))
+      .filter((s) => s.checkpoint < s.latest);
+  }
+
+  private get accepting(): boolean {
+    return this.state === 'running' || this.state === 'draining';
+  }
+
+  private scheduleWake(): void {
+    // Never read or invoke inside the stream's commit: the appender's promises resolve first.
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    if (!this.accepting) return;
+    for (const shard of this.shards) {
+      try {
+        this.fill(shard);
+      } catch (error) {
+        this.log.error('event source mapping could not read the stream', { consumer: this.consumer, shardId: shard.shardId, error: String(error) });
+      }
+      for (const lane of shard.lanes) this.pump(shard, lane);
+    }
+  }
+
+  /** Reads records after the cursor into the lanes, up to the memory bounds. */
+  private fill(shard: ShardState): void {
+    let room = this.maxHeldRecords - (shard.held.length - shard.head);
+    let bytesRoom = MAX_HELD_BYTES - shard.heldBytes;
+    while (room > 0 && bytesRoom > 0) {
+      const nothingHeld = shard.head === shard.held.length;
+      const latestBefore = nothingHeld ? Number(this.stream.latestSequenceNumber(shard.shardId) ?? 0) : 0;
+      const rows = this.stream.read(shard.shardId, {
+        after: formatSequenceNumber(shard.readCursor),
+        limit: Math.min(room, READ_CHUNK),
+        maxBytes: bytesRoom,
+      });
+      if (rows.length === 0) {
+        if (nothingHeld && latestBefore > shard.readCursor) {
+          // Everything after the checkpoint expired unread: resume at the trim horizon, i.e. the end.
+          this.log.warn('records expired (retention) before the consumer read them', {
+            consumer: this.consumer,
+            shardId: shard.shardId,
+            records: latestBefore - shard.readCursor,
+          });
+          shard.readCursor = latestBefore;
+          shard.checkpoint = latestBefore;
+          this.persistCheckpoint(shard);
+        }
+        return;
+      }
+      const firstSeq = Number(rows[0]!.sequenceNumber);
+      if (firstSeq > shard.readCursor + 1) {
+        // Sequence numbers are contiguous per shard; a gap is what retention trimmed (Kinesis expiry).
+        this.log.warn('records expired (retention) before the consumer read them', {
+          consumer: this.consumer,
+          shardId: shard.shardId,
+          records: firstSeq - shard.readCursor - 1,
+        });
+      }
+      for (const row of rows) {
+        const held = this.hold(row);
+        shard.held.push(held);
+        shard.heldBytes += held.bytes;
+        shard.lanes[laneOf(row.partitionKey, shard.lanes.length)]!.pending.push(held);
+        shard.readCursor = held.seq;
+        room--;
+        bytesRoom -= held.bytes;
+      }
+    }
+  }
+
+  private hold(row: StreamRecord): Held {
+    const record = toKinesisStreamRecord(row, this.context);
+    return {
+      seq: Number(row.sequenceNumber),
+      sequenceNumber: row.sequenceNumber,
+      arrivalMs: row.approximateArrivalTimestamp,
+      record,
+      bytes: recordJsonBytes(record),
+      done: false,
+    };
+  }
+
+  /** Starts the lane's next batch if it is free and one is due. */
+  private pump(shard: ShardState, lane: Lane): void {
+    if (lane.busy || !this.accepting) return;
+    const queued = lane.work.shift();
+    if (queued !== undefined) {
+      this.run(shard, lane, queued);
+      return;
+    }
+    if (lane.pending.length === 0) return;
+
+    // Fill the batch up to BatchSize, closing it before the event would pass 6 MB (always >= 1 record).
+    const sizes: number[] = [];
+    while (sizes.length < lane.pending.length && sizes.length < this.settings.batchSize) {
+      const next = lane.pending[sizes.length]!.bytes;
+      if (sizes.length > 0 && eventJsonBytes([...sizes, next]) > MAX_EVENT_BYTES) break;
+      sizes.push(next);
+    }
+    const full = sizes.length === this.settings.batchSize || sizes.length < lane.pending.length;
+    const windowMs = this.settings.maximumBatchingWindowInSeconds * 1000;
+    if (!full && windowMs > 0 && this.state === 'running') {
+      // Choice: the window opens when the lane first holds a record it could invoke, and closes when the
+      // batch is full, reaches 6 MB, or the window has passed ("a batch closes when it is full, the
+      // window expires, or it reaches 6 MB").
+      const now = performance.now();
+      lane.windowStartedAt ??= now;
+      const remaining = lane.windowStartedAt + windowMs - now;
+      if (remaining > 0) {
+        lane.windowTimer ??= setTimeout(() => {
+          lane.windowTimer = undefined;
+          this.pump(shard, lane);
+        }, remaining);
+        return;
+      }
+    }
+    clearTimeout(lane.windowTimer);
+    lane.windowTimer = undefined;
+    lane.windowStartedAt = undefined;
+    const records = lane.pending.splice(0, sizes.length);
+    this.run(shard, lane, { records, retries: 0, invocations: 0 });
+  }
+
+  private run(shard: ShardState, lane: Lane, batch: Batch): void {
+    lane.busy = true;
+    const task = this.execute(shard, lane, batch)
+      .catch((error: unknown) => {
+        // Only our own bookkeeping can land here (the destination or checkpoint write failed): keep the
+        // records, and try the batch again later, never skip it.
+        this.log.error('event source mapping failed to settle a batch; it will be retried', {
+          consumer: this.consumer,
+          shardId: shard.shardId,
+          error: String(error),
+        });
+        return { retry: { batch, delayMs: this.retryDelayMs(batch.retries + 1) } };
+      })
+      .then((next) => {
+        this.inflight.delete(task);
+        if (next.retry !== undefined && this.accepting) {
+          const { batch: again, delayMs } = next.retry;
+          lane.retryTimer = setTimeout(() => {
+            lane.retryTimer = undefined;
+            lane.busy = false;
+            lane.work.unshift(again);
+            this.pump(shard, lane);
+          }, delayMs);
+          return;
+        }
+        lane.busy = false;
+        if (!this.accepting) return;
+        this.fill(shard);
+        for (const l of shard.lanes) this.pump(shard, l);
+      });
+    this.inflight.add(task);
+  }
+
+  /** One invocation and what follows from its outcome. Returns the retry to schedule, if any. */
+  private async execute(shard: ShardState, lane: Lane, batch: Batch): Promise<{ retry?: { batch: Batch; delayMs: number } }> {
+    // Records past MaximumRecordAgeInSeconds are discarded without invoking. Arrival times never
+    // decrease along a shard, so the old records are a prefix of the batch.
+    const expired = this.expiredPrefix(batch.records);
+    if (expired > 0) {
+      this.discard(shard, { ...batch, records: batch.records.slice(0, expired) }, FAILURE_CONDITION.recordAgeExceeded);
+      if (expired === batch.records.length) return {};
+      batch = { ...batch, records: batch.records.slice(expired) };
+    }
+    const records = batch.records;
+    const invocations = batch.invocations + 1;
+    let outcome: BatchOutcome;
+    let lastResponse: ResponseContext;
+    try {
+      const response: unknown = await this.handler(toEvent(records.map((r) => r.record)));
+      lastResponse = { statusCode: 200, executedVersion: '$LATEST' };
+      outcome = interpretResponse(
+        response,
+        records.map((r) => r.sequenceNumber),
+        { reportBatchItemFailures: this.reportBatchItemFailures },
+      );
+    } catch (error) {
+      // A function error: Lambda answers 200 with X-Amz-Function-Error "Unhandled".
+      lastResponse = { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' };
+      outcome = { kind: 'failure', reason: `function error: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const next: Batch = { ...batch, invocations, lastResponse };
+
+    if (outcome.kind === 'success') {
+      this.complete(shard, records);
+      return {};
+    }
+    this.log.warn('batch failed', {
+      consumer: this.consumer,
+      shardId: shard.shardId,
+      first: records[0]!.sequenceNumber,
+      last: records[records.length - 1]!.sequenceNumber,
+      records: records.length,
+      retries: batch.retries,
+      outcome: outcome.kind === 'partial' ? `partial from ${records[outcome.firstFailedIndex]!.sequenceNumber}` : outcome.reason,
+    });
+
+    if (outcome.kind === 'partial') {
+      const i = outcome.firstFailedIndex;
+      this.complete(shard, records.slice(0, i));
+      const rest: Batch = { ...next, records: records.slice(i) };
+      if (i > 0 && this.settings.bisectBatchOnFunctionError) {
+        // "the batch is bisected at the returned sequence number and Lambda retries only the remaining
+        // records": a split, so not a retry. Choice: at once, like any bisection.
+        lane.work.unshift(rest);
+        return {};
+      }
+      // Choice: without bisect (or when the first record failed, where there is nothing to split) the
+      // remaining records are retried as a retry of the batch, and count toward MaximumRetryAttempts.
+      return this.retryOrDiscard(shard, rest);
+    }
+
+    // A full failure. "If the invocation fails and BisectBatchOnFunctionError is turned on, the batch is
+    // bisected regardless of your ReportBatchItemFailures setting." Choice: a response that counts as a
+    // full failure (an empty or unknown itemIdentifier) bisects too. The halves keep the retry count.
+    if (this.settings.bisectBatchOnFunctionError && records.length > 1) {
+      const half = Math.floor(records.length / 2);
+      lane.work.unshift({ ...next, records: records.slice(0, half) }, { ...next, records: records.slice(half) });
+      return {};
+    }
+    return this.retryOrDiscard(shard, next);
+  }
+
+  private retryOrDiscard(shard: ShardState, batch: Batch): { retry?: { batch: Batch; delayMs: number } } {
+    const retries = batch.retries + 1;
+    const max = this.settings.maximumRetryAttempts;
+    if (max >= 0 && retries > max) {
+      this.discard(shard, batch, FAILURE_CONDITION.retryAttemptsExhausted);
+      return {};
+    }
+    return { retry: { batch: { ...batch, retries }, delayMs: this.retryDelayMs(retries) } };
+  }
+
+  private expiredPrefix(records: readonly Held[]): number {
+    const retentionMs = this.stream.retentionHours * 3_600_000;
+    const maxAge = this.settings.maximumRecordAgeInSeconds;
+    // Choice: with MaximumRecordAgeInSeconds -1 a held record still expires with the stream's retention,
+    // and is kept in the destination under the same condition rather than dropped silently.
+    const limitMs = maxAge === -1 ? retentionMs : Math.min(maxAge * 1000, retentionMs);
+    const now = this.clock.now();
+    let n = 0;
+    while (n < records.length && now - records[n]!.arrivalMs > limitMs) n++;
+    return n;
+  }
+
+  /** Writes the batch to the on-failure destination, then lets the checkpoint move past it. */
+  private discard(shard: ShardState, batch: Batch, condition: FailureCondition): void {
+    const records = batch.records;
+    const first = records[0]!;
+    const last = records[records.length - 1]!;
+    const metadata: OnFailureRecord = {
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: this.functionArn,
+        condition,
+        approximateInvokeCount: batch.invocations,
+      },
+      ...(batch.lastResponse === undefined ? {} : { responseContext: batch.lastResponse }),
+      version: '1.0',
+      timestamp: new Date(this.clock.now()).toISOString(),
+      KinesisBatchInfo: {
+        shardId: shard.shardId,
+        startSequenceNumber: first.sequenceNumber,
+        endSequenceNumber: last.sequenceNumber,
+        approximateArrivalOfFirstRecord: new Date(first.arrivalMs).toISOString(),
+        approximateArrivalOfLastRecord: new Date(last.arrivalMs).toISOString(),
+        batchSize: records.length,
+        streamArn: this.context.streamArn,
+      },
+    };
+    this.stream.recordFailure(this.consumer, {
+      shardId: shard.shardId,
+      condition,
+      metadata,
+      payload: toEvent(records.map((r) => r.record)),
+    });
+    this.log.warn('batch discarded to the on-failure destination', {
+      consumer: this.consumer,
+      shardId: shard.shardId,
+      condition,
+      first: first.sequenceNumber,
+      last: last.sequenceNumber,
+      records: records.length,
+    });
+    this.complete(shard, records);
+  }
+
+  /** Marks records done and moves the checkpoint past every done record with nothing pending before it. */
+  private complete(shard: ShardState, records: readonly Held[]): void {
+    for (const r of records) r.done = true;
+    while (shard.head < shard.held.length && shard.held[shard.head]!.done) {
+      const r = shard.held[shard.head]!;
+      shard.checkpoint = r.seq;
+      shard.heldBytes -= r.bytes;
+      shard.head++;
+    }
+    if (shard.head > 1024 && shard.head * 2 > shard.held.length) {
+      shard.held = shard.held.slice(shard.head);
+      shard.head = 0;
+    }
+    this.persistCheckpoint(shard);
+  }
+
+  private persistCheckpoint(shard: ShardState): void {
+    if (shard.checkpoint === shard.persisted) return;
+    try {
+      this.stream.setCheckpoint(this.consumer, shard.shardId, formatSequenceNumber(shard.checkpoint));
+      shard.persisted = shard.checkpoint;
+    } catch (error) {
+      // The next completed batch (or stop) writes it again; until then a crash only re-delivers.
+      this.log.error('could not save checkpoint', { consumer: this.consumer, shardId: shard.shardId, error: String(error) });
+    }
+  }
+}
+
+/**
+ * The lane of a partition key: FNV-1a of its UTF-16 code units, modulo the lane count. Any stable
+ * function keeps a key in one lane; this one is cheap and spreads similar device ids.
+ */
+export function laneOf(partitionKey: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < partitionKey.length; i++) {
+    hash ^= partitionKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % lanes;
+}

@@ -1,0 +1,19 @@
+export { LocalStream, RECORD_LIMITS } from './local-stream.js';
+export type {
+  AppendEntry,
+  AppendListener,
+  AppendResult,
+  Durability,
+  LocalStreamOptions,
+  ReadOptions,
+  ShardInfo,
+  StreamRecord,
+} from './local-stream.js';
+export { describeStreamFile, listStreamFileFailures } from './describe.js';
+export type { ConsumerDescription, ConsumerShardPosition, ShardDescription, StreamDescription } from './describe.js';
+export { FAILURE_CONDITION } from './failures.js';
+export type { FailureCondition, FailureEntry, OnFailureRecord } from './failures.js';
+export { StreamClosedError, StreamConfigMismatchError, StreamError, StreamRecordInvalidError } from './errors.js';
+export { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, shardIdOf } from './hash.js';
+export type { HashKeyRange } from './hash.js';
+export { formatSequenceNumber, SEQUENCE_NUMBER_DIGITS } from './sequence.js';

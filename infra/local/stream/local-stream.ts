@@ -1,0 +1,526 @@
+/**
+ * A durable local log with Kinesis semantics, in one SQLite file (WAL).
+ *
+ * - Shards own even slices of the 128-bit hash-key space; a record goes to the shard whose range holds
+ *   the MD5 of its partition key (or its explicit hash key), as on Kinesis.
+ * - Sequence numbers increase strictly per shard; reads return records in sequence order.
+ * - Appends are group-committed: every append queued during one event-loop turn is written in ONE
+ *   transaction (one fsync), and each append's promise resolves only after that COMMIT. With
+ *   durability 'full' (PRAGMA synchronous=FULL) a resolved append survives kill -9 and power loss,
+ *   which is what lets the local broker send PUBACK only for what will not be lost.
+ * - Retention trims records older than `retentionHours` (at open and on a timer).
+ * - Checkpoints per (consumer, shard) and the event source mappings' on-failure destination live in
+ *   the same file.
+ *
+ * Local limits: one stream per file, a fixed shard count (no resharding: reopening with another
+ * count fails), no throughput throttling per shard.
+ */
+import Database from 'better-sqlite3';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
+import { StreamClosedError, StreamConfigMismatchError, StreamError, StreamRecordInvalidError } from './errors.js';
+import type { HashKeyRange } from './hash.js';
+import { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, rangeIndexOf, shardIdOf } from './hash.js';
+import { createSchema, SCHEMA_VERSION } from './schema.js';
+import { formatSequenceNumber, parseSequenceNumber } from './sequence.js';
+import type { FailureCondition, FailureEntry, OnFailureRecord } from './failures.js';
+import type { StreamDescription } from './describe.js';
+import { describeDatabase, listFailuresInDatabase } from './describe.js';
+import type { KinesisStreamEvent } from 'aws-lambda';
+
+/** PRAGMA synchronous: 'full' survives power loss; 'normal' survives a process crash only; 'off' neither. */
+export type Durability = 'full' | 'normal' | 'off';
+
+export interface LocalStreamOptions {
+  /** The SQLite file, e.g. `<dataDir>/stream.db`; created if missing. */
+  readonly file: string;
+  readonly streamName: string;
+  /** Fixed for the life of the file. */
+  readonly shardCount: number;
+  /** 24 to 8760, as Kinesis allows (Kinesis developer guide, data retention). */
+  readonly retentionHours: number;
+  /** @default 'full' */
+  readonly durability?: Durability;
+  /** Arrival timestamps and retention. @default systemClock */
+  readonly clock?: Clock;
+  /** How often retention is enforced while open, ms. @default 60_000 */
+  readonly trimIntervalMs?: number;
+}
+
+export interface AppendEntry {
+  /** 1 to 256 characters (Unicode code points). */
+  readonly partitionKey: string;
+  /** Together with the partition key's UTF-8 bytes at most 1 MiB. */
+  readonly data: Uint8Array;
+  /** Decimal 0..2^128-1; routes the record instead of the partition key's hash. */
+  readonly explicitHashKey?: string;
+}
+
+export interface AppendResult {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
+export interface StreamRecord {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly explicitHashKey?: string;
+  readonly data: Buffer;
+  /** Epoch ms when the append was called (non-decreasing per shard). */
+  readonly approximateArrivalTimestamp: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive: records after this sequence number. Omitted: from the trim horizon. */
+  readonly after?: string;
+  /** At most this many records (at least 1). */
+  readonly limit: number;
+  /** Stop before the data exceeds this many bytes, but always return at least one record. */
+  readonly maxBytes?: number;
+}
+
+export interface ShardInfo {
+  readonly shardId: string;
+  readonly hashKeyRange: HashKeyRange;
+}
+
+/** Called after a commit with the shards that received records. Runs synchronously: keep it short. */
+export type AppendListener = (shardIds: readonly string[]) => void;
+
+/** Limits of one record (Kinesis PutRecord/PutRecords API reference). */
+export const RECORD_LIMITS = {
+  maxPartitionKeyLength: 256,
+  /** "Each record in the request can be as large as 1 MiB … including partition keys" (PutRecords). */
+  maxRecordBytes: 1024 * 1024,
+  explicitHashKey: /^\d{1,39}$/,
+} as const;
+
+const OPTION_KEYS = new Set(['file', 'streamName', 'shardCount', 'retentionHours', 'durability', 'clock', 'trimIntervalMs']);
+const SYNCHRONOUS: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL', off: 'OFF' };
+
+interface QueuedRecord {
+  readonly shardIndex: number;
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | null;
+  readonly data: Buffer;
+  readonly arrivalMs: number;
+}
+
+interface QueuedGroup {
+  readonly records: readonly QueuedRecord[];
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class LocalStream {
+  readonly file: string;
+  readonly streamName: string;
+  readonly shardCount: number;
+  readonly retentionHours: number;
+  readonly durability: Durability;
+  readonly shards: readonly ShardInfo[];
+
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly listeners = new Set<AppendListener>();
+  private queue: QueuedGroup[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly trimTimer: NodeJS.Timeout;
+  private readonly commitGroups: (groups: readonly QueuedGroup[]) => { results: AppendResult[][]; touched: number[] };
+
+  /**
+   * Opens (creating if needed) the stream file. Trims expired records before returning.
+   * @throws StreamConfigMismatchError if the file holds another stream name or shard count.
+   */
+  static open(options: LocalStreamOptions): LocalStream {
+    return new LocalStream(options);
+  }
+
+  private constructor(options: LocalStreamOptions) {
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) throw new StreamError(`LocalStream.open: unknown option "${key}"`);
+    }
+    validateOptions(options);
+    this.file = options.file;
+    this.streamName = options.streamName;
+    this.shardCount = options.shardCount;
+    this.retentionHours = options.retentionHours;
+    this.durability = options.durability ?? 'full';
+    this.clock = options.clock ?? systemClock;
+    this.shards = evenHashKeyRanges(options.shardCount).map((hashKeyRange, i) => ({
+      shardId: shardIdOf(i),
+      hashKeyRange,
+    }));
+
+    try {
+      this.db = new Database(options.file);
+    } catch (cause) {
+      throw new StreamError(`cannot open stream file ${options.file}`, { cause });
+    }
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${SYNCHRONOUS[this.durability]}`);
+      // Another process (the query CLI, a second consumer) may hold the lock for a moment.
+      this.db.pragma('busy_timeout = 5000');
+      createSchema(this.db);
+      this.db.transaction(() => this.initialiseMeta()).immediate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.commitGroups = this.prepareCommit();
+    this.trim();
+    this.trimTimer = setInterval(() => {
+      try {
+        this.trim();
+      } catch {
+        // A busy database only delays trimming to the next tick; the next open trims too.
+      }
+    }, options.trimIntervalMs ?? 60_000);
+    this.trimTimer.unref();
+  }
+
+  /** The shard a partition key (or explicit hash key) maps to. Throws for an invalid key. */
+  shardFor(partitionKey: string, explicitHashKey?: string): string {
+    return shardIdOf(this.shardIndexFor(partitionKey, explicitHashKey, 'shardFor'));
+  }
+
+  /**
+   * Queues one record; resolves once the transaction holding it has committed. Records appended in
+   * one event-loop turn share one transaction, in call order, so call order is per-key order.
+   * Rejects with StreamRecordInvalidError (nothing written) for a record Kinesis would refuse.
+   */
+  append(entry: AppendEntry): Promise<AppendResult> {
+    return this.appendMany([entry]).then((results) => results[0]!);
+  }
+
+  /** Queues several records, in order, into the same commit. All are validated first: one bad entry rejects them all. */
+  appendMany(entries: readonly AppendEntry[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new StreamClosedError(`stream ${this.streamName} is closed`));
+    let records: QueuedRecord[];
+    try {
+      const now = this.clock.now();
+      records = entries.map((entry, i) => this.validateEntry(entry, entries.length === 1 ? 'record' : `record ${i}`, now));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (records.length === 0) return Promise.resolve([]);
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.queue.push({ records, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate runs after the I/O callbacks of this turn: everything that arrived with them
+        // (one socket read can carry many PUBLISH packets) joins the same commit.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Records of one shard in sequence order. */
+  read(shardId: string, options: ReadOptions): StreamRecord[] {
+    this.assertOpen();
+    const shardIndex = this.shardIndexOf(shardId);
+    const after = options.after === undefined ? 0 : parseSequenceNumber(options.after, 'read after');
+    if (!Number.isInteger(options.limit) || options.limit < 1) {
+      throw new StreamError(`read: limit must be a positive integer, got ${options.limit}`);
+    }
+    const rows = this.db
+      .prepare(
+        'SELECT seq, partition_key, explicit_hash_key, arrival_ms, data FROM records WHERE shard_index = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+      .iterate(shardIndex, after, options.limit) as IterableIterator<{
+      seq: number;
+      partition_key: string;
+      explicit_hash_key: string | null;
+      arrival_ms: number;
+      data: Buffer;
+    }>;
+    const out: StreamRecord[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      bytes += row.data.byteLength;
+      if (options.maxBytes !== undefined && out.length > 0 && bytes > options.maxBytes) break;
+      out.push({
+        shardId,
+        sequenceNumber: formatSequenceNumber(row.seq),
+        partitionKey: row.partition_key,
+        ...(row.explicit_hash_key === null ? {} : { explicitHashKey: row.explicit_hash_key }),
+        data: row.data,
+        approximateArrivalTimestamp: row.arrival_ms,
+      });
+    }
+    return out;
+  }
+
+  /** The newest sequence number committed on a shard (by any connection), or undefined if none ever was. */
+  latestSequenceNumber(shardId: string): string | undefined {
+    this.assertOpen();
+    const last = this.db
+      .prepare('SELECT last_seq FROM shards WHERE shard_index = ?')
+      .pluck()
+      .get(this.shardIndexOf(shardId)) as number;
+    return last === 0 ? undefined : formatSequenceNumber(last);
+  }
+
+  /**
+   * In-process notification after each commit, so consumers wake at once instead of polling.
+   * A reader on another connection (thread, process) does not get it and polls
+   * `latestSequenceNumber` instead. Returns the unsubscribe function.
+   */
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The consumer's last processed sequence number on a shard, or undefined before its first checkpoint. */
+  getCheckpoint(consumer: string, shardId: string): string | undefined {
+    this.assertOpen();
+    const seq = this.db
+      .prepare('SELECT seq FROM checkpoints WHERE consumer = ? AND shard_index = ?')
+      .pluck()
+      .get(consumer, this.shardIndexOf(shardId)) as number | undefined;
+    return seq === undefined ? undefined : formatSequenceNumber(seq);
+  }
+
+  /** Durably records that the consumer is done with every record of the shard up to `sequenceNumber`. */
+  setCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
+    this.assertOpen();
+    const shardIndex = this.shardIndexOf(shardId);
+    const seq = parseSequenceNumber(sequenceNumber, `checkpoint of ${consumer} on ${shardId}`);
+    const last = this.db.prepare('SELECT last_seq FROM shards WHERE shard_index = ?').pluck().get(shardIndex) as number;
+    if (seq > last) {
+      throw new StreamError(
+        `checkpoint of ${consumer} on ${shardId}: ${sequenceNumber} is beyond the newest record ${formatSequenceNumber(last)}`,
+      );
+    }
+    this.db
+      .prepare(
+        `INSERT INTO checkpoints (consumer, shard_index, seq, updated_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (consumer, shard_index) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms`,
+      )
+      .run(consumer, shardIndex, seq, this.clock.now());
+  }
+
+  /**
+   * Deletes records older than the retention period, as Kinesis expiry does; returns how many.
+   * A consumer whose checkpoint points into trimmed data resumes at the trim horizon.
+   */
+  trim(): number {
+    this.assertOpen();
+    const cutoff = this.clock.now() - this.retentionHours * 3_600_000;
+    // Arrival times never decrease along a shard, so the expired records are a prefix: find the first
+    // live one through the (shard, seq) key and delete before it. Cost: the expired rows, not the shard.
+    const firstLive = this.db
+      .prepare('SELECT seq FROM records WHERE shard_index = ? AND arrival_ms >= ? ORDER BY seq LIMIT 1')
+      .pluck();
+    const deleteBefore = this.db.prepare('DELETE FROM records WHERE shard_index = ? AND seq < ?');
+    const deleteAll = this.db.prepare('DELETE FROM records WHERE shard_index = ?');
+    return this.db.transaction(() => {
+      let deleted = 0;
+      for (let i = 0; i < this.shardCount; i++) {
+        const live = firstLive.get(i, cutoff) as number | undefined;
+        deleted += (live === undefined ? deleteAll.run(i) : deleteBefore.run(i, live)).changes;
+      }
+      return deleted;
+    })();
+  }
+
+  /** Writes one entry of the on-failure destination (durably, before the caller moves the checkpoint). */
+  recordFailure(
+    consumer: string,
+    entry: { readonly shardId: string; readonly condition: FailureCondition; readonly metadata: OnFailureRecord; readonly payload: KinesisStreamEvent },
+  ): number {
+    this.assertOpen();
+    const result = this.db
+      .prepare(
+        'INSERT INTO esm_failures (consumer, shard_id, condition, created_ms, metadata, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(consumer, entry.shardId, entry.condition, this.clock.now(), JSON.stringify(entry.metadata), JSON.stringify(entry.payload));
+    return Number(result.lastInsertRowid);
+  }
+
+  /** The on-failure destination, oldest first, for one consumer or all. */
+  listFailures(consumer?: string): FailureEntry[] {
+    this.assertOpen();
+    return listFailuresInDatabase(this.db, consumer);
+  }
+
+  /** Shards, sequence numbers, consumers' checkpoints and lag, failure-destination counts. */
+  describe(): StreamDescription {
+    this.assertOpen();
+    return describeDatabase(this.db);
+  }
+
+  /** Commits pending appends, then closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    clearInterval(this.trimTimer);
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const groups = this.queue;
+    if (groups.length === 0 || this.closed) return;
+    this.queue = [];
+    let committed: { results: AppendResult[][]; touched: number[] };
+    try {
+      committed = this.commitGroups(groups);
+    } catch (cause) {
+      const error = new StreamError(`append to stream ${this.streamName} failed; none of the ${groups.length} queued appends was written`, {
+        cause,
+      });
+      for (const group of groups) group.reject(error);
+      return;
+    }
+    groups.forEach((group, i) => group.resolve(committed.results[i]!));
+    const shardIds = committed.touched.map(shardIdOf);
+    for (const listener of this.listeners) {
+      try {
+        listener(shardIds);
+      } catch {
+        // A listener's failure is its own; the records are committed either way.
+      }
+    }
+  }
+
+  private prepareCommit(): (groups: readonly QueuedGroup[]) => { results: AppendResult[][]; touched: number[] } {
+    const readShards = this.db.prepare('SELECT shard_index, last_seq, last_arrival_ms FROM shards');
+    const insert = this.db.prepare(
+      'INSERT INTO records (shard_index, seq, partition_key, explicit_hash_key, arrival_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const updateShard = this.db.prepare('UPDATE shards SET last_seq = ?, last_arrival_ms = ? WHERE shard_index = ?');
+    const tx = this.db.transaction((groups: readonly QueuedGroup[]) => {
+      // Counters are read inside the (IMMEDIATE) transaction, so a second writer on the file cannot
+      // make two records share a sequence number.
+      const state = readShards.all() as { shard_index: number; last_seq: number; last_arrival_ms: number }[];
+      const lastSeq = state.map((s) => s.last_seq);
+      const lastArrival = state.map((s) => s.last_arrival_ms);
+      const touched = new Set<number>();
+      const results = groups.map((group) =>
+        group.records.map((r) => {
+          const seq = ++lastSeq[r.shardIndex]!;
+          const arrival = Math.max(lastArrival[r.shardIndex]!, r.arrivalMs);
+          lastArrival[r.shardIndex] = arrival;
+          insert.run(r.shardIndex, seq, r.partitionKey, r.explicitHashKey, arrival, r.data);
+          touched.add(r.shardIndex);
+          return { shardId: shardIdOf(r.shardIndex), sequenceNumber: formatSequenceNumber(seq) };
+        }),
+      );
+      for (const i of touched) updateShard.run(lastSeq[i], lastArrival[i], i);
+      return { results, touched: [...touched].sort((a, b) => a - b) };
+    });
+    return (groups) => tx.immediate(groups);
+  }
+
+  private initialiseMeta(): void {
+    const rows = this.db.prepare('SELECT key, value FROM stream_meta').all() as { key: string; value: string }[];
+    const meta = new Map(rows.map((r) => [r.key, r.value]));
+    if (meta.size === 0) {
+      const put = this.db.prepare('INSERT INTO stream_meta (key, value) VALUES (?, ?)');
+      put.run('schema_version', String(SCHEMA_VERSION));
+      put.run('stream_name', this.streamName);
+      put.run('shard_count', String(this.shardCount));
+      put.run('retention_hours', String(this.retentionHours));
+      put.run('created_ms', String(this.clock.now()));
+      const addShard = this.db.prepare(
+        'INSERT INTO shards (shard_index, shard_id, starting_hash_key, ending_hash_key) VALUES (?, ?, ?, ?)',
+      );
+      this.shards.forEach((s, i) =>
+        addShard.run(i, s.shardId, s.hashKeyRange.startingHashKey.toString(), s.hashKeyRange.endingHashKey.toString()),
+      );
+      return;
+    }
+    if (meta.get('schema_version') !== String(SCHEMA_VERSION)) {
+      throw new StreamConfigMismatchError(
+        `${this.file}: stream file format ${meta.get('schema_version')}, this code reads format ${SCHEMA_VERSION}`,
+      );
+    }
+    if (meta.get('stream_name') !== this.streamName) {
+      throw new StreamConfigMismatchError(
+        `${this.file} holds stream "${meta.get('stream_name')}", not "${this.streamName}"; use another file`,
+      );
+    }
+    if (meta.get('shard_count') !== String(this.shardCount)) {
+      throw new StreamConfigMismatchError(
+        `${this.file} holds stream "${this.streamName}" with ${meta.get('shard_count')} shards, but ${this.shardCount} were asked for; ` +
+          'the local stream cannot be resharded: keep the shard count or delete the file (its records and checkpoints go with it)',
+      );
+    }
+    // Retention may change, as IncreaseStreamRetentionPeriod / DecreaseStreamRetentionPeriod allow on Kinesis.
+    this.db.prepare("UPDATE stream_meta SET value = ? WHERE key = 'retention_hours'").run(String(this.retentionHours));
+  }
+
+  private validateEntry(entry: AppendEntry, where: string, now: number): QueuedRecord {
+    const { partitionKey, data, explicitHashKey } = entry;
+    const shardIndex = this.shardIndexFor(partitionKey, explicitHashKey, where);
+    if (!(data instanceof Uint8Array)) {
+      throw new StreamRecordInvalidError(`${where} (partition key ${JSON.stringify(partitionKey)}): data must be bytes (Uint8Array)`);
+    }
+    const size = data.byteLength + Buffer.byteLength(partitionKey, 'utf8');
+    if (size > RECORD_LIMITS.maxRecordBytes) {
+      throw new StreamRecordInvalidError(
+        `${where} (partition key ${JSON.stringify(partitionKey)}): ${size} bytes of data and partition key, more than the 1 MiB a record may hold`,
+      );
+    }
+    // Copy: the caller may reuse its buffer before the commit.
+    return { shardIndex, partitionKey, explicitHashKey: explicitHashKey ?? null, data: Buffer.from(data), arrivalMs: now };
+  }
+
+  private shardIndexFor(partitionKey: string, explicitHashKey: string | undefined, where: string): number {
+    if (typeof partitionKey !== 'string') throw new StreamRecordInvalidError(`${where}: partition key must be a string`);
+    const length = [...partitionKey].length;
+    if (length < 1 || length > RECORD_LIMITS.maxPartitionKeyLength) {
+      throw new StreamRecordInvalidError(
+        `${where}: partition key must be 1 to ${RECORD_LIMITS.maxPartitionKeyLength} characters, got ${length}`,
+      );
+    }
+    let hashKey: bigint;
+    if (explicitHashKey === undefined) {
+      hashKey = partitionKeyHashKey(partitionKey);
+    } else {
+      if (typeof explicitHashKey !== 'string' || !RECORD_LIMITS.explicitHashKey.test(explicitHashKey) || BigInt(explicitHashKey) > MAX_HASH_KEY) {
+        throw new StreamRecordInvalidError(
+          `${where} (partition key ${JSON.stringify(partitionKey)}): explicit hash key must be a decimal integer from 0 to 2^128-1, got ${JSON.stringify(explicitHashKey)}`,
+        );
+      }
+      hashKey = BigInt(explicitHashKey);
+    }
+    return rangeIndexOf(
+      this.shards.map((s) => s.hashKeyRange),
+      hashKey,
+    );
+  }
+
+  private shardIndexOf(shardId: string): number {
+    const index = this.shards.findIndex((s) => s.shardId === shardId);
+    if (index < 0) throw new StreamError(`stream ${this.streamName} has no shard ${JSON.stringify(shardId)}`);
+    return index;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StreamClosedError(`stream ${this.streamName} is closed`);
+  }
+}
+
+function validateOptions(options: LocalStreamOptions): void {
+  if (typeof options.file !== 'string' || options.file === '') throw new StreamError('LocalStream.open: file is required');
+  if (typeof options.streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
+    // The StreamName pattern of the Kinesis API.
+    throw new StreamError(`LocalStream.open: stream name must match [a-zA-Z0-9_.-]{1,128}, got ${JSON.stringify(options.streamName)}`);
+  }
+  if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > 1000) {
+    throw new StreamError(`LocalStream.open: shardCount must be an integer from 1 to 1000, got ${options.shardCount}`);
+  }
+  if (!Number.isInteger(options.retentionHours) || options.retentionHours < 24 || options.retentionHours > 8760) {
+    throw new StreamError(`LocalStream.open: retentionHours must be an integer from 24 to 8760, got ${options.retentionHours}`);
+  }
+  if (options.durability !== undefined && !(options.durability in SYNCHRONOUS)) {
+    throw new StreamError(`LocalStream.open: durability must be full, normal or off, got ${JSON.stringify(options.durability)}`);
+  }
+}
