@@ -1,0 +1,6 @@
+/** Our evaluator of the AWS IoT SQL 2016-03-23 subset and of `${...}` substitution templates (see README.md). */
+export { compileRule, compileTemplate, ruleOutputBytes } from './compile.js';
+export { IotSqlError } from './errors.js';
+export { SUPPORTED_FUNCTIONS } from './functions.js';
+export { isTopicName, topicFilterProblem } from './topic-filter.js';
+export type { CompiledRule, CompiledTemplate, RuleMessage, RuleResult } from './types.js';
