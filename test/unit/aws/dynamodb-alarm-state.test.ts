@@ -4,8 +4,7 @@ import {
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
