@@ -50,37 +50,41 @@ function describe(token: Token): string {
 }
 
 class Parser {
-  private token: Token;
+  /** The current token, read lazily: a template's text after `}` must never be lexed as SQL. */
+  private token: Token | undefined;
+  private position: number;
 
   constructor(
     private readonly source: string,
     offset: number,
   ) {
-    this.token = readToken(source, offset);
+    this.position = offset;
   }
 
   get current(): Token {
+    this.token ??= readToken(this.source, this.position);
     return this.token;
   }
 
   advance(): Token {
-    const previous = this.token;
-    this.token = readToken(this.source, previous.end);
+    const previous = this.current;
+    this.position = previous.end;
+    this.token = undefined;
     return previous;
   }
 
   /** The token after the current one, without consuming anything. */
   lookahead(): Token {
-    return readToken(this.source, this.token.end);
+    return readToken(this.source, this.current.end);
   }
 
-  fail(reason: string, offset: number = this.token.offset): never {
+  fail(reason: string, offset: number = this.current.offset): never {
     throw new IotSqlError(reason, { offset, source: this.source });
   }
 
   /** An error for the current token, naming it as unsupported when it is a known construct we leave out. */
   unexpected(expected: string): never {
-    const token = this.token;
+    const token = this.current;
     if (token.kind === 'ident') {
       const unsupported = UNSUPPORTED_KEYWORDS[token.text.toUpperCase()];
       if (unsupported !== undefined) this.fail(unsupported);
@@ -90,11 +94,13 @@ class Parser {
   }
 
   isKeyword(word: string): boolean {
-    return this.token.kind === 'ident' && this.token.text.toUpperCase() === word;
+    const token = this.current;
+    return token.kind === 'ident' && token.text.toUpperCase() === word;
   }
 
   isPunct(text: string): boolean {
-    return this.token.kind === 'punct' && this.token.text === text;
+    const token = this.current;
+    return token.kind === 'punct' && token.text === text;
   }
 
   expectKeyword(word: string): void {
@@ -133,7 +139,7 @@ class Parser {
       this.fail(from.kind === 'eof' ? 'FROM needs a topic filter in single quotes' : `FROM needs a topic filter in single quotes, found ${describe(from)}`);
     }
     const problem = topicFilterProblem(from.text);
-    if (problem !== undefined) this.fail(problem.reason, from.offset + 1 + problem.index);
+    if (problem !== undefined) this.fail(problem.reason, from.text === '' ? from.offset : from.offset + 1 + problem.index);
     this.advance();
     let where: Expr | undefined;
     if (this.isKeyword('WHERE')) {
