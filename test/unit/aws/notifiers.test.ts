@@ -26,7 +26,7 @@ describe('IotDataNotifier', () => {
     await notifier.notify([raise, clear, other]);
 
     const inputs = iot.commandCalls(PublishCommand).map((call) => call.args[0].input);
-    expect(inputs.map(({ payload, ...rest }) => ({ ...rest, payload: JSON.parse(new TextDecoder().decode(payload)) as unknown }))).toEqual([
+    expect(inputs.map(({ payload, ...rest }) => ({ ...rest, payload: JSON.parse(new TextDecoder().decode(payload as Uint8Array)) as unknown }))).toEqual([
       { topic: 'alarms/fleet/sensor-0001', qos: 1, contentType: 'application/json', payloadFormatIndicator: 'UTF8_DATA', payload: raise },
       { topic: 'alarms/fleet/sensor-0001', qos: 1, contentType: 'application/json', payloadFormatIndicator: 'UTF8_DATA', payload: clear },
       { topic: 'alarms/fleet/pump:7', qos: 1, contentType: 'application/json', payloadFormatIndicator: 'UTF8_DATA', payload: other },
