@@ -1,0 +1,81 @@
+import { Stack } from 'aws-cdk-lib';
+import { CfnPolicy, CfnThingType } from 'aws-cdk-lib/aws-iot';
+import { Construct } from 'constructs';
+import { alarmTopic, pipeline, telemetryTopic } from '../../pipeline.js';
+
+/**
+ * The thing name of the connection, resolved by IoT Core from the thing attached to the
+ * certificate that authenticated it [iot thing-policy-variables].
+ */
+export const THING_NAME = '${iot:Connection.Thing.ThingName}';
+
+/**
+ * What a device or operator may do on IoT Core, as IoT policies to attach to their certificates, and
+ * the thing type of the devices.
+ *
+ * Device policy (SEMANTICS.md section 6; AWS IoT "thing policy variables" and "Publish/Subscribe
+ * policy examples"): everything is keyed on `${iot:Connection.Thing.ThingName}`, so one policy serves
+ * the whole fleet and a certificate can only act as the thing it is attached to:
+ * - connect only with the client id equal to its thing name, and only while the certificate is
+ *   attached to a thing (`iot:Connection.Thing.IsAttached`, which rejects a stray certificate);
+ * - publish only on its own telemetry topic (the topic is the authority for the device's identity);
+ * - subscribe to, and receive, only its own alarms topic.
+ *
+ * Operator policy: a dashboard or on-call console, registered as a thing with its own certificate,
+ * may subscribe to and receive every device's alarms (`alarms/fleet/+`, or one device's) and publish
+ * nothing. In IoT policies `+` and `#` are literal characters and `*` is the wildcard [iot
+ * iot-policy-variables], so `topicfilter/alarms/fleet/*` allows both the fleet-wide filter and a
+ * single device's topic.
+ */
+export class DeviceAccess extends Construct {
+  public readonly devicePolicy: CfnPolicy;
+  public readonly operatorPolicy: CfnPolicy;
+  public readonly thingType: CfnThingType;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const iotArn = (resource: string, resourceName: string): string =>
+      stack.formatArn({ service: 'iot', resource, resourceName });
+    const connectAsOwnThing = {
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: iotArn('client', THING_NAME),
+      Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+    };
+
+    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', {
+      policyName: `${pipeline.name}-device`,
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          connectAsOwnThing,
+          { Effect: 'Allow', Action: 'iot:Publish', Resource: iotArn('topic', telemetryTopic(THING_NAME)) },
+          { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn('topicfilter', alarmTopic(THING_NAME)) },
+          { Effect: 'Allow', Action: 'iot:Receive', Resource: iotArn('topic', alarmTopic(THING_NAME)) },
+        ],
+      },
+    });
+
+    this.operatorPolicy = new CfnPolicy(this, 'OperatorPolicy', {
+      policyName: `${pipeline.name}-operator`,
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          connectAsOwnThing,
+          { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn('topicfilter', alarmTopic('*')) },
+          { Effect: 'Allow', Action: 'iot:Receive', Resource: iotArn('topic', alarmTopic('*')) },
+        ],
+      },
+    });
+
+    this.thingType = new CfnThingType(this, 'DeviceThingType', {
+      thingTypeName: `${pipeline.name}-device`,
+      thingTypeProperties: {
+        thingTypeDescription: 'A fleet-telemetry device; its thing name is its deviceId and MQTT client id.',
+        // The telemetry `type` that scopes threshold rules, searchable in the registry.
+        searchableAttributes: ['deviceType'],
+      },
+    });
+  }
+}

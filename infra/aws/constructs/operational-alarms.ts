@@ -1,0 +1,98 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Stream } from 'aws-cdk-lib/aws-kinesis';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { pipeline } from '../../pipeline.js';
+
+export interface StreamConsumerWatch {
+  readonly name: string;
+  readonly function: IFunction;
+  /** Alarm when the oldest record the mapping has not processed is older than this. */
+  readonly maxIteratorAge: Duration;
+}
+
+export interface OperationalAlarmsProps {
+  readonly stream: Stream;
+  /** The stream's consumers: iterator age and errors of each. */
+  readonly consumers: readonly StreamConsumerWatch[];
+  /** Other functions whose errors matter (the offline check). */
+  readonly functions: readonly { readonly name: string; readonly function: IFunction }[];
+  /** Queues of kept messages: any message waiting there wants a person. */
+  readonly queues: readonly { readonly name: string; readonly queue: IQueue }[];
+  /** Where every alarm (and its recovery) is sent. */
+  readonly topic: ITopic;
+}
+
+/**
+ * The stack's CloudWatch alarms, each sent to the operations topic on ALARM and on OK:
+ * - a consumer falling behind: Lambda's IteratorAge (ms) for a stream event source mapping;
+ * - a function failing whole invocations: Errors > 0 (record-level problems are reported as batch
+ *   item failures or rejects, so a function error is a bug or an outage);
+ * - a kept-messages queue that is not empty (rejects, consumer failures, rule errors);
+ * - the stream refusing writes (WriteProvisionedThroughputExceeded): time to add shards.
+ * Missing data is not breaching: an idle fleet is not an outage.
+ */
+export class OperationalAlarms extends Construct {
+  public readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
+    super(scope, id);
+    const add = (alarmId: string, description: string, metric: IMetric, threshold: number, periods = 1): void => {
+      const alarm = new Alarm(this, alarmId, {
+        alarmName: `${pipeline.name}-${alarmId}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new SnsAction(props.topic));
+      alarm.addOkAction(new SnsAction(props.topic));
+      this.alarms.push(alarm);
+    };
+
+    for (const consumer of props.consumers) {
+      add(
+        `${consumer.name}-iterator-age`,
+        `The ${consumer.name} consumer is more than ${consumer.maxIteratorAge.toHumanString()} behind the stream.`,
+        consumer.function.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
+        consumer.maxIteratorAge.toMilliseconds(),
+        3,
+      );
+    }
+    for (const fn of [...props.consumers, ...props.functions]) {
+      add(
+        `${fn.name}-errors`,
+        `The ${fn.name} function failed whole invocations (see its logs).`,
+        fn.function.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
+        1,
+      );
+    }
+    for (const { name, queue } of props.queues) {
+      add(
+        `${name}-queue-depth`,
+        `Messages are waiting in the ${name} queue: read them, fix the cause, replay what should be kept.`,
+        queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+        1,
+      );
+    }
+    add(
+      'stream-write-throttles',
+      'The stream refused writes (WriteProvisionedThroughputExceeded): add shards (pipeline.stream.shardCount) or use on-demand mode.',
+      new Metric({
+        namespace: 'AWS/Kinesis',
+        metricName: 'WriteProvisionedThroughputExceeded',
+        dimensionsMap: { StreamName: props.stream.streamName },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      1,
+    );
+  }
+}

@@ -1,0 +1,227 @@
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
+import { INGEST_ENV } from '../../lambdas/ingest/env.js';
+import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
+import { alarmTopic, pipeline } from '../pipeline.js';
+import { DeviceAccess } from './constructs/device-access.js';
+import { BUNDLED_THRESHOLDS_FILE, FleetFunction, handlerEnvironment } from './constructs/fleet-function.js';
+import { IotDataEndpoint } from './constructs/iot-data-endpoint.js';
+import { keptMessagesQueue } from './constructs/kept-messages-queue.js';
+import { KinesisConsumer } from './constructs/kinesis-consumer.js';
+import { Notifications } from './constructs/notifications.js';
+import { OperationalAlarms } from './constructs/operational-alarms.js';
+import type { StreamConsumerWatch } from './constructs/operational-alarms.js';
+import { TelemetryIngress } from './constructs/telemetry-ingress.js';
+import { TimeSeriesDatabase } from './constructs/time-series-database.js';
+import type { DeploymentSettings } from './deployment-settings.js';
+import { FUNCTION_SIZING } from './function-sizing.js';
+
+export interface FleetTelemetryStackProps extends StackProps {
+  readonly settings: DeploymentSettings;
+  /** Absolute path of the thresholds file, already validated; shipped in the alarms and offline bundles. */
+  readonly thresholdsFile: string;
+}
+
+/** How far behind the stream each consumer may fall before someone is told. */
+const MAX_ITERATOR_AGE = { ingest: Duration.minutes(5), alarms: Duration.minutes(1) } as const;
+
+/**
+ * The whole pipeline on AWS, built from infra/pipeline.ts: IoT Core (policies, thing type, topic
+ * rule) -> Kinesis -> two consumers (ingest -> Timestream, alarms -> DynamoDB + IoT/SNS), the
+ * scheduled offline check, the queues that keep what could not be used, and the alarms on all of it.
+ */
+export class FleetTelemetryStack extends Stack {
+  public readonly ingress: TelemetryIngress;
+  public readonly alarmState: Table;
+  public readonly notifications: Notifications;
+  /** Absent with `timeSeriesStore=none`. */
+  public readonly ingest?: FleetFunction;
+  public readonly alarms: FleetFunction;
+  public readonly offline: FleetFunction;
+  public readonly operationalAlarms: OperationalAlarms;
+
+  constructor(scope: Construct, id: string, props: FleetTelemetryStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    // Build: devices -> stream
+    this.ingress = new TelemetryIngress(this, 'Ingress', { streamMode: settings.streamMode });
+    const deviceAccess = new DeviceAccess(this, 'DeviceAccess');
+    const stream = this.ingress.stream;
+
+    // Build: state, notifications, kept messages
+    this.alarmState = new Table(this, 'AlarmState', {
+      tableName: pipeline.tables.alarmState,
+      partitionKey: { name: 'deviceId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+    this.notifications = new Notifications(this, 'Notifications', {
+      ...(settings.alarmEmail === undefined ? {} : { alarmEmail: settings.alarmEmail }),
+      ...(settings.opsEmail === undefined ? {} : { opsEmail: settings.opsEmail }),
+    });
+    const consumerFailures = keptMessagesQueue(this, 'ConsumerFailures', {
+      queueName: `${pipeline.name}-consumer-failures`,
+      holds: "the event source mappings' records of batches they gave up on",
+    });
+    const endpoint = new IotDataEndpoint(this, 'IotDataEndpoint', {
+      ...(settings.iotDataEndpoint === undefined ? {} : { host: settings.iotDataEndpoint }),
+    });
+
+    // Build + grant + wire: the ingest consumer, with its store
+    const watchedConsumers: StreamConsumerWatch[] = [];
+    const watchedQueues: { name: string; queue: Queue }[] = [];
+    if (settings.timeSeriesStore === 'timestream') {
+      const timeSeries = new TimeSeriesDatabase(this, 'TimeSeries', {
+        memoryRetentionHours: settings.timestreamMemoryRetentionHours,
+        magneticRetentionDays: settings.timestreamMagneticRetentionDays,
+      });
+      const rejects = keptMessagesQueue(this, 'Rejects', {
+        queueName: `${pipeline.name}-rejects`,
+        holds: 'messages that broke the telemetry contract, with their reason and original payload',
+      });
+      const ingest = new FleetFunction(this, 'Ingest', {
+        name: 'ingest',
+        description: 'Stream consumer: decodes readings, writes them to Timestream, keeps rejects.',
+        sizing: FUNCTION_SIZING.ingest,
+        settings,
+        environment: handlerEnvironment(INGEST_ENV, {
+          TIMESTREAM_DATABASE: pipeline.tables.timestreamDatabase,
+          TIMESTREAM_TABLE: pipeline.tables.timestreamTable,
+          REJECT_QUEUE_URL: rejects.queueUrl,
+        }),
+      });
+      ingest.role.addToPolicy(
+        new PolicyStatement({ actions: ['timestream:WriteRecords'], resources: [timeSeries.table.attrArn] }),
+      );
+      // Timestream clients must discover their endpoint; DescribeEndpoints has no resource scope.
+      ingest.role.addToPolicy(new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }));
+      ingest.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [rejects.queueArn] }));
+      NagSuppressions.addResourceSuppressions(
+        ingest.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'timestream:DescribeEndpoints (endpoint discovery, required before WriteRecords) supports no resource-level permissions, so it must name "*"; WriteRecords itself is scoped to the one table.',
+            appliesTo: ['Resource::*'],
+          },
+        ],
+        true,
+      );
+      new KinesisConsumer(this, 'IngestMapping', {
+        stream,
+        consumer: ingest,
+        settings: pipeline.consumers.ingest,
+        onFailure: consumerFailures,
+      });
+      this.ingest = ingest;
+      watchedConsumers.push({ name: 'ingest', function: ingest.function, maxIteratorAge: MAX_ITERATOR_AGE.ingest });
+      watchedQueues.push({ name: 'rejects', queue: rejects });
+    }
+
+    // Build + grant + wire: the alarms consumer and the offline check share one environment
+    const notifierEnvironment = {
+      ALARM_STATE_TABLE: this.alarmState.tableName,
+      ALARM_TOPIC_ARN: this.notifications.alarmTopic.topicArn,
+      IOT_DATA_ENDPOINT: endpoint.host,
+      THRESHOLDS_FILE: BUNDLED_THRESHOLDS_FILE,
+    };
+    this.alarms = new FleetFunction(this, 'Alarms', {
+      name: 'alarms',
+      description: 'Stream consumer: evaluates threshold rules, keeps alarm state, publishes transitions.',
+      sizing: FUNCTION_SIZING.alarms,
+      settings,
+      thresholdsFile: props.thresholdsFile,
+      environment: handlerEnvironment(ALARMS_ENV, notifierEnvironment),
+    });
+    this.offline = new FleetFunction(this, 'Offline', {
+      name: 'offline',
+      description: 'Scheduled: raises the silentFor alarms of devices that stopped sending.',
+      sizing: FUNCTION_SIZING.offline,
+      settings,
+      thresholdsFile: props.thresholdsFile,
+      environment: handlerEnvironment(OFFLINE_ENV, notifierEnvironment),
+    });
+    this.grantNotifier(this.alarms, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] });
+    // The offline check scans for devices whose lastSeen is old (DynamoDbAlarmStateStore.listSeenBefore).
+    this.grantNotifier(this.offline, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] });
+
+    new KinesisConsumer(this, 'AlarmsMapping', {
+      stream,
+      consumer: this.alarms,
+      settings: pipeline.consumers.alarms,
+      onFailure: consumerFailures,
+    });
+    new Rule(this, 'OfflineCheckSchedule', {
+      description: 'Runs the offline check (silentFor rules).',
+      schedule: Schedule.rate(Duration.minutes(pipeline.offlineCheck.everyMinutes)),
+      // The next run comes within minutes; a retried stale run would only repeat it.
+      targets: [new LambdaFunction(this.offline.function, { retryAttempts: 0 })],
+    });
+    this.offline.function.configureAsyncInvoke({ retryAttempts: 0 });
+
+    // Alarms on all of it
+    watchedConsumers.push({ name: 'alarms', function: this.alarms.function, maxIteratorAge: MAX_ITERATOR_AGE.alarms });
+    this.operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
+      stream,
+      consumers: watchedConsumers,
+      functions: [{ name: 'offline', function: this.offline.function }],
+      queues: [
+        ...watchedQueues,
+        { name: 'consumer-failures', queue: consumerFailures },
+        { name: 'rule-errors', queue: this.ingress.ruleErrors },
+      ],
+      topic: this.notifications.opsTopic,
+    });
+
+    // What a user needs after deploying
+    new CfnOutput(this, 'StreamName', { value: stream.streamName });
+    new CfnOutput(this, 'DevicePolicyName', {
+      value: deviceAccess.devicePolicy.ref,
+      description: 'Attach to each device certificate; the thing name must equal the deviceId.',
+    });
+    new CfnOutput(this, 'OperatorPolicyName', {
+      value: deviceAccess.operatorPolicy.ref,
+      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+.',
+    });
+    new CfnOutput(this, 'ThingTypeName', { value: deviceAccess.thingType.ref });
+    new CfnOutput(this, 'IotDataEndpointHost', { value: endpoint.host, description: 'Devices connect here (port 8883).' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
+  }
+
+  /** DynamoDB on the alarm-state table, SNS on the alarm topic, IoT Publish on the alarm topics. */
+  private grantNotifier(fn: FleetFunction, dynamo: { readonly actions: readonly string[] }): void {
+    fn.role.addToPolicy(new PolicyStatement({ actions: [...dynamo.actions], resources: [this.alarmState.tableArn] }));
+    fn.role.addToPolicy(
+      new PolicyStatement({ actions: ['sns:Publish'], resources: [this.notifications.alarmTopic.topicArn] }),
+    );
+    // An SSE topic needs the publisher to use its key (docs sns/latest/dg/sns-key-management).
+    fn.role.addToPolicy(
+      new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.notifications.key.keyArn] }),
+    );
+    const alarmTopics = this.formatArn({ service: 'iot', resource: 'topic', resourceName: alarmTopic('*') });
+    fn.role.addToPolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: [alarmTopics] }));
+    NagSuppressions.addResourceSuppressions(
+      fn.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'iot:Publish is limited to the alarm topics alarms/fleet/<deviceId>; the deviceIds are the fleet, unknown at deploy time, so the last topic level is a wildcard. No other topic is allowed.',
+          appliesTo: [`Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${alarmTopic('*')}`],
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Memory and timeout of the three functions: read by the stack and by the cost estimator, so the
+ * estimate prices what is deployed. Plain data: no CDK imports.
+ */
+
+export interface FunctionSizing {
+  /** MB. Lambda bills GB-seconds of configured memory. */
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+}
+
+export const FUNCTION_SIZING = {
+  /** Up to 500 records per batch, written 100 per Timestream WriteRecords call. */
+  ingest: { memoryMb: 256, timeoutSeconds: 60 },
+  /** Up to 100 records per batch: one conditional DynamoDB write per device. */
+  alarms: { memoryMb: 256, timeoutSeconds: 30 },
+  /**
+   * Runs every pipeline.offlineCheck.everyMinutes; the timeout stays under that period so two runs
+   * rarely overlap (reserved concurrency would guarantee it, but fails to deploy in new accounts,
+   * whose total concurrency quota can be as low as 10).
+   */
+  offline: { memoryMb: 256, timeoutSeconds: 50 },
+} as const satisfies Record<'ingest' | 'alarms' | 'offline', FunctionSizing>;
