@@ -225,18 +225,15 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
     const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
     return `${prefix}unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
   }
-  if (issue.code === 'invalid_type' && issue.expected !== 'int') {
-    return valueAt(root, issue.path) === undefined ? `${prefix}required` : `${prefix}expected ${article(issue.expected)}`;
-  }
+  if (valueAt(root, issue.path) === undefined) return `${prefix}required`;
+  if (issue.code === 'invalid_type' && issue.expected !== 'int') return `${prefix}expected ${article(issue.expected)}`;
   return `${prefix}${issue.message}`;
 }
 
+/** The input value an issue is about. Zod reports paths only through objects and arrays it descended into. */
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
+  for (const key of path) value = (value as Record<PropertyKey, unknown>)[key];
   return value;
 }
 

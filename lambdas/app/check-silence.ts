@@ -1,0 +1,76 @@
+/**
+ * Use case of the scheduled offline check: raises silentFor alarms for devices that have sent nothing
+ * for long enough, with the same outbox discipline as the alarms consumer.
+ */
+import { RetryableError } from '../domain/errors.js';
+import { applySilence, shortestSilenceMs } from '../domain/alarm-engine.js';
+import { ALARM_STATES } from '../domain/model.js';
+import type { ThresholdRules } from '../domain/thresholds.js';
+import type { AlarmNotifier } from '../ports/alarm-notifier.js';
+import type { AlarmStateStore } from '../ports/alarm-state-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { Log, Metrics } from '../ports/observability.js';
+import { mapWithLimit } from './concurrency.js';
+import { updateDevice } from './device-state.js';
+
+export interface CheckSilenceDeps {
+  readonly rules: ThresholdRules;
+  readonly states: AlarmStateStore;
+  readonly notifier: AlarmNotifier;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly log: Log;
+  /** Default 5, as for the alarms consumer. */
+  readonly maxConflictRetries?: number;
+  /** Devices checked at once. Default 8. */
+  readonly maxConcurrentDevices?: number;
+}
+
+export interface SilenceCheckOutcome {
+  /** Devices silent for at least the shortest silentFor window. */
+  readonly checked: number;
+  /** ALARM transitions decided by this run. */
+  readonly raised: number;
+  /**
+   * Devices this run could not finish (notification failed, state kept conflicting, a transient store
+   * error). Their transitions, if decided, wait in the outbox; the next run or reading publishes them.
+   */
+  readonly failed: readonly string[];
+}
+
+/** Checks every device silent for at least the shortest silentFor window of the rules. */
+export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheckOutcome> {
+  const windowMs = shortestSilenceMs(deps.rules);
+  if (windowMs === undefined) return { checked: 0, raised: 0, failed: [] };
+  const now = deps.clock.now();
+  // listSeenBefore is exclusive and silence starts at now - lastSeen >= window, so lastSeen <= now - window.
+  const candidates = await deps.states.listSeenBefore(now - windowMs + 1);
+  const stateDeps = { ...deps, maxConflictRetries: deps.maxConflictRetries ?? 5 };
+
+  const outcomes = await mapWithLimit(candidates, deps.maxConcurrentDevices ?? 8, async (candidate) => {
+    const { deviceId } = candidate;
+    try {
+      const outcome = await updateDevice(
+        deviceId,
+        (record) => {
+          if (record === undefined) return undefined;
+          const result = applySilence({ deviceId, state: record.state, now, rules: deps.rules });
+          if (result.events.length === 0) return undefined;
+          return { state: result.state, lastSeen: record.lastSeen, events: result.events };
+        },
+        stateDeps,
+        { loaded: candidate },
+      );
+      return outcome.ok ? { deviceId, raised: outcome.events.filter((e) => e.state === ALARM_STATES.ALARM).length } : { deviceId, raised: 0, failed: true };
+    } catch (error) {
+      if (!(error instanceof RetryableError)) throw error;
+      deps.log.warn('alarm state store failed during the offline check', { deviceId, error: String(error) });
+      return { deviceId, raised: 0, failed: true };
+    }
+  });
+
+  const failed = outcomes.filter((outcome) => outcome.failed === true).map((outcome) => outcome.deviceId);
+  const raised = outcomes.reduce((sum, outcome) => sum + outcome.raised, 0);
+  deps.log.info('offline check done', { checked: candidates.length, raised, failed: failed.length });
+  return { checked: candidates.length, raised, failed };
+}

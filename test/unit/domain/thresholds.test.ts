@@ -1,0 +1,150 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../../../lambdas/domain/errors.js';
+import { parseThresholds, safeParseThresholds, silenceRules, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
+
+const overheat = {
+  id: 'overheat',
+  metric: 'temperature',
+  match: { type: 'env-sensor' },
+  when: { above: 80 },
+  clear: { below: 75 },
+  for: { samples: 3 },
+  severity: 'critical',
+};
+const batteryLow = { id: 'battery-low', metric: 'battery', when: { below: 3.3 }, clear: { above: 3.5 }, severity: 'warning' };
+const silent = { id: 'silent', when: { silentFor: { seconds: 300 } }, severity: 'major' };
+
+function problemsOf(rules: unknown[]): readonly string[] {
+  const result = safeParseThresholds({ rules });
+  if (result.success) throw new Error('expected the rules to be refused');
+  return result.error.problems;
+}
+
+describe('parseThresholds', () => {
+  it('reads the project thresholds file into rules discriminated by kind', () => {
+    const rules = parseThresholds(JSON.parse(readFileSync('config/thresholds.json', 'utf8')));
+
+    expect(rules.rules.map((rule) => [rule.id, rule.kind])).toEqual([
+      ['overheat', 'above'],
+      ['cold-chain-breach', 'above'],
+      ['battery-low', 'below'],
+      ['silent', 'silentFor'],
+    ]);
+  });
+
+  it('normalizes each kind of rule, keeping only the keys given', () => {
+    const { rules } = parseThresholds({ rules: [overheat, batteryLow, silent, { id: 'hot', metric: 't', when: { above: 1 }, for: { seconds: 2.5 }, severity: 'info' }] });
+
+    expect(rules).toStrictEqual([
+      { id: 'overheat', severity: 'critical', match: { type: 'env-sensor' }, kind: 'above', metric: 'temperature', when: { above: 80 }, clear: { below: 75 }, for: { samples: 3 } },
+      { id: 'battery-low', severity: 'warning', kind: 'below', metric: 'battery', when: { below: 3.3 }, clear: { above: 3.5 } },
+      { id: 'silent', severity: 'major', kind: 'silentFor', when: { silentFor: { seconds: 300 } } },
+      { id: 'hot', severity: 'info', kind: 'above', metric: 't', when: { above: 1 }, for: { seconds: 2.5 } },
+    ]);
+  });
+
+  it('returns frozen rules', () => {
+    const { rules } = parseThresholds({ rules: [overheat] });
+
+    expect(Object.isFrozen(rules)).toBe(true);
+    expect(Object.isFrozen(rules[0]?.when)).toBe(true);
+  });
+
+  it('accepts an empty rule set, a clear bound equal to the when bound and a match on a device', () => {
+    expect(parseThresholds({ rules: [] }).rules).toEqual([]);
+    expect(parseThresholds({ rules: [{ ...overheat, clear: { below: 80 } }, { ...batteryLow, clear: { above: 3.3 }, match: { deviceId: 'd:1' } }] }).rules).toHaveLength(2);
+  });
+
+  it('throws a ConfigError naming the rule and both sides of a hysteresis conflict', () => {
+    const act = () => parseThresholds({ rules: [{ ...overheat, clear: { below: 85 } }] });
+
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow('rule "overheat": clear.below must be at or below when.above (80)');
+  });
+
+  it('reports every problem, each naming its rule', () => {
+    const result = safeParseThresholds({ rules: [{ ...overheat, severity: 'fatal' }, { ...batteryLow, clear: { above: 3 } }] });
+
+    expect(result.success).toBe(false);
+    expect(result.success ? undefined : result.error).toBeInstanceOf(ThresholdsError);
+    expect(result.success ? [] : result.error.problems).toEqual([
+      'rule "overheat": severity: must be one of critical, major, minor, warning, info',
+      'rule "battery-low": clear.above must be at or above when.below (3.3)',
+    ]);
+    expect(result.success ? '' : result.error.message).toBe(
+      'rule "overheat": severity: must be one of critical, major, minor, warning, info; rule "battery-low": clear.above must be at or above when.below (3.3)',
+    );
+  });
+
+  describe.each([
+    ['an unknown key in a rule', { ...overheat, extra: 1 }, 'rule "overheat": unknown key "extra"'],
+    ['two unknown keys', { ...overheat, extra: 1, more: 2 }, 'rule "overheat": unknown keys "extra", "more"'],
+    ['an unknown key in when', { ...overheat, when: { above: 80, abov: 1 } }, 'rule "overheat": when: unknown key "abov"'],
+    ['an unknown key in match', { ...overheat, match: { typ: 'x' } }, 'rule "overheat": match: unknown key "typ"'],
+    ['an unknown key in for', { ...overheat, for: { sample: 3 } }, 'rule "overheat": for: unknown key "sample"'],
+    ['an unknown key in clear', { ...overheat, clear: { below: 70, hysteresis: 1 } }, 'rule "overheat": clear: unknown key "hysteresis"'],
+    ['an unknown key in silentFor', { ...silent, when: { silentFor: { seconds: 1, minutes: 1 } } }, 'rule "silent": when.silentFor: unknown key "minutes"'],
+    ['an unknown severity', { ...overheat, severity: 'fatal' }, 'rule "overheat": severity: must be one of critical, major, minor, warning, info'],
+    ['a missing severity', { ...overheat, severity: undefined }, 'rule "overheat": severity: required'],
+    ['a bad id', { ...overheat, id: 'over heat' }, 'rule "over heat": id: must be 1 to 64 of [A-Za-z0-9_.-]'],
+    ['a too long id', { ...overheat, id: 'x'.repeat(65) }, `rule "${'x'.repeat(65)}": id: must be 1 to 64 of [A-Za-z0-9_.-]`],
+    ['a missing id', { ...overheat, id: undefined }, 'rule at index 0: id: required'],
+    ['an id that is not a string', { ...overheat, id: 7 }, 'rule at index 0: id: expected a string'],
+    ['a bad metric name', { ...overheat, metric: 'temp erature' }, 'rule "overheat": metric: must be 1 to 64 of [A-Za-z0-9_.-]'],
+    ['a bad match type', { ...overheat, match: { type: 'a b' } }, 'rule "overheat": match.type: must be 1 to 64 of [A-Za-z0-9_.:-]'],
+    ['a bad match deviceId', { ...overheat, match: { deviceId: 'a/b' } }, 'rule "overheat": match.deviceId: must be 1 to 128 of [A-Za-z0-9_:-]'],
+    ['a metric rule without metric', { ...batteryLow, metric: undefined }, 'rule "battery-low": metric: required on an above or below rule'],
+    ['a missing when', { ...overheat, when: undefined }, 'rule "overheat": when: required'],
+    ['a when that is not an object', { ...overheat, when: 80 }, 'rule "overheat": when: expected an object'],
+    ['a bound that is not a number', { ...overheat, when: { above: '80' } }, 'rule "overheat": when.above: expected a number'],
+    ['an empty when', { ...overheat, when: {} }, 'rule "overheat": when: must have exactly one of above, below, silentFor (has none)'],
+    ['a when with above and below', { ...overheat, when: { above: 80, below: 10 } }, 'rule "overheat": when: must have exactly one of above, below, silentFor (has above and below)'],
+    ['a when with below and silentFor', { ...silent, when: { below: 1, silentFor: { seconds: 1 } } }, 'rule "silent": when: must have exactly one of above, below, silentFor (has below and silentFor)'],
+    ['an above rule clearing with above', { ...overheat, clear: { above: 70 } }, 'rule "overheat": clear.above: an above rule clears with clear.below'],
+    ['an above rule with an empty clear', { ...overheat, clear: {} }, 'rule "overheat": clear: must have below (an above rule clears below its bound)'],
+    ['an above rule clearing above its bound', { ...overheat, clear: { below: 80.5 } }, 'rule "overheat": clear.below must be at or below when.above (80)'],
+    ['a below rule clearing with below', { ...batteryLow, clear: { below: 3.5 } }, 'rule "battery-low": clear.below: a below rule clears with clear.above'],
+    ['a below rule with an empty clear', { ...batteryLow, clear: {} }, 'rule "battery-low": clear: must have above (a below rule clears above its bound)'],
+    ['a below rule clearing below its bound', { ...batteryLow, clear: { above: 3.2 } }, 'rule "battery-low": clear.above must be at or above when.below (3.3)'],
+    ['an empty for', { ...overheat, for: {} }, 'rule "overheat": for: must have exactly one of samples, seconds (has none)'],
+    ['a for with samples and seconds', { ...overheat, for: { samples: 3, seconds: 10 } }, 'rule "overheat": for: must have exactly one of samples, seconds (has samples and seconds)'],
+    ['fractional samples', { ...overheat, for: { samples: 2.5 } }, 'rule "overheat": for.samples: must be an integer'],
+    ['zero samples', { ...overheat, for: { samples: 0 } }, 'rule "overheat": for.samples: must be at least 1'],
+    ['zero seconds of debounce', { ...overheat, for: { seconds: 0 } }, 'rule "overheat": for.seconds: must be greater than 0'],
+    ['a silentFor rule with a metric', { ...silent, metric: 'temperature' }, 'rule "silent": metric: not allowed on a silentFor rule'],
+    ['a silentFor rule with clear', { ...silent, clear: { below: 1 } }, 'rule "silent": clear: not allowed on a silentFor rule'],
+    ['a silentFor rule with for', { ...silent, for: { samples: 2 } }, 'rule "silent": for: not allowed on a silentFor rule'],
+    ['zero silentFor seconds', { ...silent, when: { silentFor: { seconds: 0 } } }, 'rule "silent": when.silentFor.seconds: must be greater than 0'],
+    ['negative silentFor seconds', { ...silent, when: { silentFor: { seconds: -5 } } }, 'rule "silent": when.silentFor.seconds: must be greater than 0'],
+    ['a rule that is not an object', 'overheat', 'rule at index 0: expected an object'],
+  ])('refuses %s', (_what, rule, problem) => {
+    it('with a message naming the rule and the field', () => {
+      expect(problemsOf([rule])).toEqual([problem]);
+    });
+  });
+
+  it('refuses duplicate ids, naming the first', () => {
+    expect(problemsOf([overheat, batteryLow, { ...batteryLow, metric: 'voltage' }])).toEqual(['rule "battery-low": duplicate id (also rule at index 1)']);
+  });
+
+  it.each([
+    [null, ['thresholds: expected an object']],
+    [[], ['thresholds: expected an object']],
+    [{}, ['thresholds: rules: required']],
+    [{ rules: {} }, ['thresholds: rules: expected an array']],
+    [{ rules: [], version: 2 }, ['thresholds: unknown key "version"']],
+  ])('refuses the file %j', (input, problems) => {
+    const result = safeParseThresholds(input);
+
+    expect(result.success ? [] : result.error.problems).toEqual(problems);
+  });
+});
+
+describe('silenceRules', () => {
+  it('lists only the silentFor rules', () => {
+    const rules = parseThresholds({ rules: [overheat, silent, batteryLow] });
+
+    expect(silenceRules(rules).map((rule) => rule.id)).toEqual(['silent']);
+  });
+});
