@@ -1,0 +1,48 @@
+/**
+ * The topic policy of the local broker, mirroring the IoT policy the AWS stack attaches to things
+ * (SEMANTICS.md section 6; AWS IoT "Thing policy variables" and "Publish/Subscribe policy examples"):
+ *
+ * - a device publishes only on `dt/fleet/${iot:Connection.Thing.ThingName}/telemetry` and subscribes
+ *   only to `alarms/fleet/${iot:Connection.Thing.ThingName}`;
+ * - an operator subscribes to `alarms/fleet/+` or to one device's `alarms/fleet/<deviceId>`, and
+ *   publishes nothing.
+ *
+ * Filters are compared as strings, as IoT Core's `topicfilter/...` resources are: a device asking for
+ * `alarms/fleet/#` or `#` is refused even though its own alarms would match, because the filter it
+ * asked for is not the one it is allowed. A device id cannot contain `/`, `+` or `#`
+ * (`[A-Za-z0-9_:-]`), so an exact string match cannot be widened by a crafted id.
+ */
+import { alarmTopic, pipeline, telemetryTopic } from '../../pipeline.js';
+import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
+import type { DeviceRole } from '../registry/index.js';
+
+/** Who is connected: the registry identity the CONNECT proved. */
+export interface Principal {
+  readonly deviceId: string;
+  readonly role: DeviceRole;
+}
+
+export type AclDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
+const ALLOWED: AclDecision = Object.freeze({ allowed: true });
+const ALARMS_PREFIX = pipeline.topics.alarms.replace('{deviceId}', '');
+
+/** May this principal publish on `topic`? */
+export function canPublish(principal: Principal, topic: string): AclDecision {
+  if (principal.role === 'operator') return { allowed: false, reason: 'operators may not publish' };
+  if (topic === telemetryTopic(principal.deviceId)) return ALLOWED;
+  return { allowed: false, reason: `a device may publish only on ${telemetryTopic(principal.deviceId)}` };
+}
+
+/** May this principal subscribe to `filter`? */
+export function canSubscribe(principal: Principal, filter: string): AclDecision {
+  if (principal.role === 'operator') {
+    if (filter === pipeline.topics.alarmsFilter) return ALLOWED;
+    if (filter.startsWith(ALARMS_PREFIX) && TELEMETRY_LIMITS.deviceId.test(filter.slice(ALARMS_PREFIX.length))) {
+      return ALLOWED;
+    }
+    return { allowed: false, reason: `an operator may subscribe only to ${pipeline.topics.alarmsFilter} or ${pipeline.topics.alarms}` };
+  }
+  if (filter === alarmTopic(principal.deviceId)) return ALLOWED;
+  return { allowed: false, reason: `a device may subscribe only to ${alarmTopic(principal.deviceId)}` };
+}

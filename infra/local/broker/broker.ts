@@ -1,0 +1,376 @@
+/**
+ * The local MQTT broker: aedes 1.x in-process (MQTT 3.1.1), over TCP and WebSocket, with the device
+ * registry's credentials and the IoT policy's topic rules (acl.ts).
+ *
+ * Durability (docs/architecture.md, DESIGN.md section 1): aedes writes the PUBACK right after its
+ * `authorizePublish` hook calls back (lib/handlers/publish.js: authorizePublish, then
+ * write(PubAck), then broker.publish), and that hook is the only one that runs before the PUBACK. So
+ * telemetry is handed to `onTelemetry` inside the hook, synchronously and in arrival order, and the
+ * hook calls back only when `onTelemetry`'s promise resolves (the stream append has committed): an
+ * acknowledged message is already durable. MQTT 3.1.1 [MQTT-4.3.2-2] only asks that the receiver has
+ * "accepted ownership" before PUBACK; this is stronger, on purpose.
+ */
+import { Aedes } from 'aedes';
+import type { AuthenticateError, Client, PublishPacket } from 'aedes';
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { pipeline } from '../../pipeline.js';
+import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
+import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import { systemClock } from '../../../lambdas/ports/index.js';
+import type { DeviceRegistry, DeviceRole } from '../registry/index.js';
+import { canPublish, canSubscribe } from './acl.js';
+import type { AclDecision } from './acl.js';
+import { BrokerError, CONNACK, ConnectRefusedError, PublishRefusedError, TelemetryNotAcceptedError } from './errors.js';
+import type { ConnackRefusal } from './errors.js';
+import { InOrderAcks } from './in-order-acks.js';
+import { listenTcp, listenWebSocket } from './listeners.js';
+import type { Listener } from './listeners.js';
+
+/** One accepted telemetry message, as the local rule needs it. */
+export interface TelemetryMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  /** The MQTT client id, which is also the device id (the broker enforces it). */
+  readonly clientId: string;
+  readonly qos: 0 | 1;
+  /** Epoch ms when the broker received the PUBLISH (the rule's `timestamp()`). */
+  readonly receivedAt: number;
+}
+
+export interface BrokerOptions {
+  readonly registry: DeviceRegistry;
+  /**
+   * Called synchronously, in arrival order, for every accepted telemetry PUBLISH (QoS 0 and 1). The
+   * PUBACK is sent only after the returned promise resolves; if it rejects (or the function throws),
+   * the connection is closed without PUBACK and the client resends after reconnecting.
+   */
+  readonly onTelemetry: (message: TelemetryMessage) => Promise<void> | void;
+  readonly log: Log;
+  /** Largest payload accepted; a larger PUBLISH closes the connection, as on IoT Core. @default 131072 (128 KiB) */
+  readonly maxPayloadBytes?: number;
+  /** Which accepted publishes are telemetry. @default matches pipeline.topics.telemetryFilter */
+  readonly isTelemetryTopic?: (topic: string) => boolean;
+  /** How often the registry is checked for removed devices and changed passwords. @default 500 (ms) */
+  readonly registryPollMs?: number;
+  /** Source of `receivedAt`. @default systemClock */
+  readonly clock?: Clock;
+}
+
+export interface ListenOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly mqttPort: number;
+  /** MQTT over WebSocket; omitted: not served. 0 picks a free port. */
+  readonly wsPort?: number;
+}
+
+export interface BrokerStats {
+  /** Clients connected now. */
+  readonly connected: number;
+  readonly connectsAccepted: number;
+  readonly connectsRefused: number;
+  readonly publishesRefused: number;
+  readonly subscriptionsRefused: number;
+  /** Telemetry messages `onTelemetry` accepted (each is acknowledged if QoS 1). */
+  readonly messagesAccepted: number;
+  /** Telemetry messages `onTelemetry` failed (the connection was closed without PUBACK). */
+  readonly telemetryFailures: number;
+  /** Connections closed because their device was removed or given a new password. */
+  readonly disconnectedByRegistry: number;
+  /** Server-side publishes (alarm notifications). */
+  readonly serverPublishes: number;
+}
+
+export interface Broker {
+  /** The aedes instance, for events and tests. Its hooks belong to this module. */
+  readonly aedes: Aedes;
+  /** Starts aedes and the listeners; resolves with the bound ports. */
+  listen(options: ListenOptions): Promise<{ mqttPort: number; wsPort?: number }>;
+  /** Publishes from the server side (alarm notifications), bypassing the client ACL. */
+  publish(topic: string, payload: Buffer, options?: { qos?: 0 | 1 }): Promise<void>;
+  stats(): BrokerStats;
+  /** Disconnects every client and stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly deviceId: string;
+  readonly role: DeviceRole;
+  readonly credentialStamp: string;
+}
+
+type Counters = { -readonly [K in Exclude<keyof BrokerStats, 'connected'>]: number };
+
+/** Generous headroom over one telemetry packet per WebSocket message (a few packets may share one). */
+const WS_MESSAGE_HEADROOM_BYTES = 64 * 1024;
+
+const telemetryPattern = new RegExp(
+  `^${pipeline.topics.telemetryFilter
+    .split('/')
+    .map((level) => (level === '+' ? '[^/]+' : level.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/')}$`,
+);
+
+/** Whether `topic` matches the pipeline's telemetry filter (`dt/fleet/+/telemetry`). */
+export function matchesTelemetryFilter(topic: string): boolean {
+  return telemetryPattern.test(topic);
+}
+
+/**
+ * Builds the broker. Nothing listens until `listen()`.
+ *
+ * @example
+ * const broker = createBroker({ registry, log, onTelemetry: (m) => stream.append(m) });
+ * const { mqttPort } = await broker.listen({ host: '127.0.0.1', mqttPort: 0 });
+ */
+export function createBroker(options: BrokerOptions): Broker {
+  const { registry, onTelemetry, log } = options;
+  const maxPayloadBytes = options.maxPayloadBytes ?? TELEMETRY_LIMITS.maxPayloadBytes;
+  const isTelemetryTopic = options.isTelemetryTopic ?? matchesTelemetryFilter;
+  const clock = options.clock ?? systemClock;
+
+  const sessions = new WeakMap<Client, Session>();
+  const acks = new WeakMap<Client, InOrderAcks>();
+  /** Clients whose credential is gone: they are being closed, and their Will must not be published. */
+  const revoked = new WeakSet<Client>();
+  const live = new Set<Client>();
+  const counters: Counters = {
+    connectsAccepted: 0,
+    connectsRefused: 0,
+    publishesRefused: 0,
+    subscriptionsRefused: 0,
+    messagesAccepted: 0,
+    telemetryFailures: 0,
+    disconnectedByRegistry: 0,
+    serverPublishes: 0,
+  };
+
+  const refuseConnect = (
+    client: Client,
+    username: string | undefined,
+    returnCode: ConnackRefusal,
+    reason: string,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+    cause?: unknown,
+  ) => {
+    counters.connectsRefused += 1;
+    log.warn('mqtt connect refused', { clientId: client.id, username, returnCode, reason });
+    const error = new ConnectRefusedError(client.id, returnCode, reason, cause === undefined ? undefined : { cause });
+    done(Object.assign(error, { returnCode }) as unknown as AuthenticateError, false);
+  };
+
+  const aedes = new Aedes({
+    // IoT Core allows client ids up to 128 characters; aedes' default limit of 23 applies to MQTT 3.1 only.
+    maxClientsIdLength: 128,
+
+    authenticate(client, username, password, done) {
+      // Anonymous connections are not allowed (IoT Core needs a certificate or an authorizer).
+      if (username === undefined || password === undefined) {
+        refuseConnect(client, username, CONNACK.notAuthorized, 'no username or password', done);
+        return;
+      }
+      // As IoT Core's thing policy: `iot:Connect` on `client/${iot:Connection.Thing.ThingName}` (the
+      // client id must equal the thing name). Operators too: one identity, one session.
+      if (client.id !== username) {
+        refuseConnect(client, username, CONNACK.identifierRejected, 'client id must equal the username', done);
+        return;
+      }
+      registry.authenticate(username, password).then(
+        (device) => {
+          if (!device) {
+            // Unknown device and wrong password get the same answer, so ids cannot be probed.
+            refuseConnect(client, username, CONNACK.badUsernameOrPassword, 'unknown device or wrong password', done);
+            return;
+          }
+          sessions.set(client, { deviceId: device.deviceId, role: device.role, credentialStamp: device.credentialStamp });
+          acks.set(client, new InOrderAcks());
+          counters.connectsAccepted += 1;
+          log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
+          done(null, true);
+        },
+        (error: unknown) => {
+          refuseConnect(client, username, CONNACK.serverUnavailable, `registry error: ${String(error)}`, done, error);
+        },
+      );
+    },
+
+    authorizePublish(client, packet, done) {
+      const clientId = client?.id ?? '(none)';
+      const refuse = (reason: string) => {
+        counters.publishesRefused += 1;
+        log.warn('mqtt publish refused; closing the connection', { clientId, topic: packet.topic, reason });
+        done(new PublishRefusedError(clientId, packet.topic, reason));
+      };
+      const session = client ? sessions.get(client) : undefined;
+      const queue = client ? acks.get(client) : undefined;
+      if (!client || !session || !queue || revoked.has(client)) return refuse('not an authenticated session');
+      if (queue.failed) {
+        // An earlier message of this connection was not accepted: take nothing more, so nothing later
+        // overtakes it. The client resends all of them after reconnecting.
+        done(queue.failed);
+        return;
+      }
+      const decision = canPublish(session, packet.topic);
+      if (!decision.allowed) return refuse(decision.reason);
+      // IoT Core supports QoS 0 and 1 only ("AWS IoT differences from MQTT specifications").
+      if (packet.qos !== 0 && packet.qos !== 1) return refuse('QoS 2 is not supported');
+      if (packet.payload.length > maxPayloadBytes) {
+        // IoT Core: "rejects publish and connect requests larger than 128 KB" and disconnects.
+        return refuse(`payload of ${packet.payload.length} bytes exceeds ${maxPayloadBytes}`);
+      }
+      // Retained telemetry is ignored, not stored: no client may subscribe to a telemetry topic, so a
+      // retained copy could never be delivered, and the rule sees the message either way.
+      packet.retain = false;
+      if (!isTelemetryTopic(packet.topic)) {
+        done(null);
+        return;
+      }
+      const settle = queue.enqueue(done);
+      const message: TelemetryMessage = {
+        topic: packet.topic,
+        payload: packet.payload as Buffer,
+        clientId: client.id,
+        qos: packet.qos,
+        receivedAt: clock.now(),
+      };
+      const fail = (cause: unknown) => {
+        counters.telemetryFailures += 1;
+        const error = new TelemetryNotAcceptedError(client.id, packet.topic, { cause });
+        log.warn(error.message, { clientId: client.id, error: String(cause) });
+        settle(error);
+      };
+      const accept = () => {
+        counters.messagesAccepted += 1;
+        settle();
+      };
+      let result: Promise<void> | void;
+      try {
+        // Called before anything is awaited: arrival order is the order of these calls.
+        result = onTelemetry(message);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (result && typeof result.then === 'function') result.then(accept, fail);
+      else accept();
+    },
+
+    authorizeSubscribe(client, subscription, done) {
+      const session = sessions.get(client);
+      const decision: AclDecision = !session
+        ? { allowed: false, reason: 'not an authenticated session' }
+        : subscription.qos > 1
+          ? // IoT Core does not support QoS 2 and sends no SUBACK for it ("AWS IoT differences from MQTT
+            // specifications"). aedes cannot grant less than was asked (it puts the requested QoS in the
+            // SUBACK), so the filter is refused: a client that would hang on AWS fails visibly here.
+            { allowed: false, reason: 'QoS 2 is not supported' }
+          : canSubscribe(session, subscription.topic);
+      if (!decision.allowed) {
+        counters.subscriptionsRefused += 1;
+        log.warn('mqtt subscribe refused', { clientId: client.id, filter: subscription.topic, qos: subscription.qos, reason: decision.reason });
+        // A null subscription makes aedes answer 0x80 (failure) for this filter in the SUBACK
+        // (MQTT 3.1.1 section 3.9.3) and keep the connection, as IoT Core does for a denied filter.
+        done(null, null);
+        return;
+      }
+      done(null, subscription);
+    },
+  });
+
+  aedes.on('client', (client) => live.add(client));
+  aedes.on('clientDisconnect', (client) => live.delete(client));
+  aedes.on('clientError', (client, error) => log.debug('mqtt client error', { clientId: client.id, error: error.message }));
+  aedes.on('connectionError', (_client, error) => log.debug('mqtt connection error', { error: error.message }));
+  // aedes emits 'error' for persistence failures; without a listener EventEmitter would throw.
+  // (aedes' typings list no 'error' overload, hence the EventEmitter view.)
+  const emitter: EventEmitter = aedes;
+  emitter.on('error', (error: Error) => log.error('mqtt broker error', { error: error.message }));
+
+  /** Closes the connections whose device was removed, or whose password changed since they connected. */
+  const enforceRegistry = () => {
+    if (!registry.pollChanges()) return;
+    for (const client of live) {
+      const session = sessions.get(client);
+      if (!session || revoked.has(client)) continue;
+      const stamp = registry.credentialStamp(session.deviceId);
+      if (stamp === session.credentialStamp) continue;
+      revoked.add(client);
+      counters.disconnectedByRegistry += 1;
+      log.info('mqtt client disconnected: its credential was revoked', {
+        clientId: client.id,
+        reason: stamp === undefined ? 'device removed' : 'password changed',
+      });
+      client.close();
+    }
+  };
+
+  const listeners: Listener[] = [];
+  let pollTimer: NodeJS.Timeout | undefined;
+  let listening = false;
+  let closing: Promise<void> | undefined;
+
+  const handle = (stream: Duplex, request?: IncomingMessage) => aedes.handle(stream, request);
+
+  return {
+    aedes,
+
+    async listen({ host, mqttPort, wsPort }) {
+      if (listening || closing) throw new BrokerError('the broker is already listening or closed');
+      listening = true;
+      await aedes.listen();
+      try {
+        const tcp = await listenTcp(handle, host, mqttPort);
+        listeners.push(tcp);
+        const ws =
+          wsPort === undefined
+            ? undefined
+            : await listenWebSocket(handle, host, wsPort, { maxMessageBytes: maxPayloadBytes + WS_MESSAGE_HEADROOM_BYTES });
+        if (ws) listeners.push(ws);
+        registry.pollChanges();
+        pollTimer = setInterval(() => {
+          try {
+            enforceRegistry();
+          } catch (error) {
+            log.error('device registry check failed', { error: String(error) });
+          }
+        }, options.registryPollMs ?? 500);
+        pollTimer.unref();
+        log.info('mqtt broker listening', { host, mqttPort: tcp.port, ...(ws ? { wsPort: ws.port } : {}) });
+        return { mqttPort: tcp.port, ...(ws ? { wsPort: ws.port } : {}) };
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+    },
+
+    publish(topic, payload, publishOptions = {}) {
+      if (!listening || closing) return Promise.reject(new BrokerError(`cannot publish on ${topic}: the broker is not listening`));
+      const packet: PublishPacket = { cmd: 'publish', topic, payload, qos: publishOptions.qos ?? 0, retain: false, dup: false };
+      return new Promise((resolve, reject) => {
+        aedes.publish(packet, (error) => {
+          if (error) {
+            reject(new BrokerError(`server publish on ${topic} failed: ${error.message}`, { cause: error }));
+            return;
+          }
+          counters.serverPublishes += 1;
+          resolve();
+        });
+      });
+    },
+
+    stats() {
+      return { connected: live.size, ...counters };
+    },
+
+    close() {
+      closing ??= (async () => {
+        if (pollTimer) clearInterval(pollTimer);
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        await Promise.all(listeners.map((listener) => listener.close()));
+      })();
+      return closing;
+    },
+  };
+}
