@@ -1,0 +1,185 @@
+/**
+ * How a simulated device reaches the broker: the endpoint, the socket (TCP from a spread of
+ * loopback source addresses locally; TLS with the device's X.509 certificate on AWS IoT), and the
+ * MQTT.js client options. MQTT.js's own reconnect is off: the fleet reconnects with exponential
+ * backoff and jitter itself (fleet.ts).
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import mqtt from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { SimulatorUsageError } from './errors.js';
+
+/** Where the fleet connects. */
+export type Target = 'local' | 'aws';
+
+/** A parsed endpoint. */
+export interface Endpoint {
+  readonly protocol: 'mqtt' | 'mqtts';
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The local stack's broker (`npm start`). */
+export const DEFAULT_LOCAL_ENDPOINT = 'mqtt://127.0.0.1:1883';
+
+/**
+ * AWS IoT Core's ALPN protocol for MQTT over TLS on port 443 with X.509 client certificates
+ * (AWS IoT developer guide, "Protocols, port mappings, and authentication").
+ */
+export const AWS_IOT_ALPN = 'x-amzn-mqtt-ca';
+
+/**
+ * Parses `--endpoint`. Locally: `mqtt://host:port` (default port 1883). On AWS: the account's
+ * data endpoint, bare (`xxxx-ats.iot.eu-west-1.amazonaws.com`, port 8883), with a port
+ * (`host:443`) or as `mqtts://host:port`; AWS IoT takes TLS only, so `mqtt://` is refused.
+ */
+export function parseEndpoint(text: string, target: Target): Endpoint {
+  const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `${target === 'aws' ? 'mqtts' : 'mqtt'}://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new SimulatorUsageError('--endpoint', `not a URL or host: "${text}"`);
+  }
+  const protocol = url.protocol.replace(/:$/, '');
+  if (protocol !== 'mqtt' && protocol !== 'mqtts') {
+    throw new SimulatorUsageError('--endpoint', `scheme must be mqtt:// or mqtts://, got ${protocol}://`);
+  }
+  if (target === 'aws' && protocol !== 'mqtts') {
+    throw new SimulatorUsageError('--endpoint', 'AWS IoT Core accepts MQTT over TLS only: use mqtts:// or a bare host');
+  }
+  if (url.pathname !== '' && url.pathname !== '/') {
+    throw new SimulatorUsageError('--endpoint', `no path expected, got ${url.pathname}`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw new SimulatorUsageError('--endpoint', `no host in "${text}"`);
+  const port = url.port === '' ? (protocol === 'mqtts' ? 8883 : 1883) : Number(url.port);
+  return { protocol, host, port };
+}
+
+/** True when the host is on the IPv4 loopback network (where extra source addresses exist without setup). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Connections per source address. Each (source address, destination) pair has one ephemeral port
+ * range (Linux default 32768-60999, about 28,000 ports), so past that a single source address
+ * runs out; we stay well under it.
+ */
+export const CONNECTIONS_PER_SOURCE_ADDRESS = 20_000;
+
+/**
+ * The local source addresses to spread `connections` over: 127.0.0.1, 127.0.0.2, ... for a
+ * loopback broker (Linux routes all of 127.0.0.0/8 to loopback), none (the OS picks) otherwise.
+ */
+export function sourceAddresses(endpoint: Endpoint, connections: number): string[] {
+  if (!isLoopback(endpoint.host)) return [];
+  const count = Math.min(254, Math.ceil(connections / CONNECTIONS_PER_SOURCE_ADDRESS));
+  if (count <= 1) return [];
+  return Array.from({ length: count }, (_, i) => `127.0.0.${i + 1}`);
+}
+
+/** Files of one device's certificate for AWS IoT, in `--certs DIR`. */
+export function certificateFiles(certsDir: string, deviceId: string): { cert: string; key: string; ca: string } {
+  return {
+    cert: join(certsDir, `${deviceId}.cert.pem`),
+    key: join(certsDir, `${deviceId}.private.key`),
+    ca: join(certsDir, 'AmazonRootCA1.pem'),
+  };
+}
+
+/**
+ * The TLS options for one device on AWS IoT: its certificate and key, Amazon's root CA, SNI, and
+ * on port 443 the ALPN protocol AWS IoT needs to recognise MQTT (without it, 443 is HTTPS).
+ */
+export function awsTlsOptions(endpoint: Endpoint, certsDir: string, deviceId: string): tls.ConnectionOptions {
+  const files = certificateFiles(certsDir, deviceId);
+  const read = (file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new SimulatorUsageError('--certs', `cannot read ${file} for ${deviceId}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const options: tls.ConnectionOptions = {
+    host: endpoint.host,
+    port: endpoint.port,
+    servername: endpoint.host,
+    cert: read(files.cert),
+    key: read(files.key),
+    ca: read(files.ca),
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  };
+  if (endpoint.port === 443) options.ALPNProtocols = [AWS_IOT_ALPN];
+  return options;
+}
+
+/** What one connection needs. */
+export interface ConnectionSpec {
+  readonly endpoint: Endpoint;
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Bind the socket to this local address (spreading over 127.0.0.x). */
+  readonly localAddress?: string;
+  /** TLS options (AWS); absent: plain TCP, or TLS without a client certificate for `mqtts://`. */
+  readonly tls?: tls.ConnectionOptions;
+  readonly keepaliveS: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** The MQTT.js options: MQTT 3.1.1 (aedes 1 speaks nothing newer), clean session, no built-in reconnect. */
+export function clientOptions(spec: ConnectionSpec): IClientOptions {
+  const options: IClientOptions = {
+    protocolVersion: 4,
+    clientId: spec.clientId,
+    clean: true,
+    keepalive: spec.keepaliveS,
+    connectTimeout: spec.connectTimeoutMs,
+    reconnectPeriod: 0,
+    // Readings that cannot be sent wait in the device's own bounded outbox, not in MQTT.js.
+    queueQoSZero: false,
+    resubscribe: true,
+  };
+  if (spec.username !== undefined) options.username = spec.username;
+  if (spec.password !== undefined) options.password = spec.password;
+  return options;
+}
+
+/**
+ * Opens one MQTT connection. The socket is built here (not by MQTT.js) so it can be bound to a
+ * source address and carry the device's TLS options.
+ */
+export function openClient(spec: ConnectionSpec): MqttClient {
+  const { endpoint } = spec;
+  const build = (): net.Socket => {
+    if (spec.tls !== undefined || endpoint.protocol === 'mqtts') {
+      // tls.connect hands the socket options (localAddress included) to net.Socket#connect; the types omit it.
+      const options: tls.ConnectionOptions & { localAddress?: string } = {
+        host: endpoint.host,
+        port: endpoint.port,
+        servername: endpoint.host,
+        ...spec.tls,
+      };
+      if (spec.localAddress !== undefined) options.localAddress = spec.localAddress;
+      return tls.connect(options);
+    }
+    const options: net.NetConnectOpts = { host: endpoint.host, port: endpoint.port };
+    if (spec.localAddress !== undefined) options.localAddress = spec.localAddress;
+    const socket = net.connect(options);
+    socket.setNoDelay(true);
+    return socket;
+  };
+  return new mqtt.MqttClient(build, clientOptions(spec));
+}
+
+/** Renders an endpoint back as a URL (for messages). */
+export function endpointUrl(endpoint: Endpoint): string {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${endpoint.protocol}://${host}:${endpoint.port}`;
+}

@@ -1,0 +1,625 @@
+/**
+ * The fleet: N simulated devices on MQTT, driven by one timer wheel. Devices connect at a ramp,
+ * publish jittered readings on their telemetry topic, keep a bounded QoS 1 in-flight window,
+ * buffer readings (bounded) while disconnected and send them after reconnecting with exponential
+ * backoff and jitter. An operator account counts alarm events. `runFleet` returns the summary.
+ *
+ * @example
+ * const summary = await runFleet({ devices: 100, rate: 1, durationS: 30, dataDir: 'data' });
+ * console.log(summary.acked, summary.latencyMs.p99);
+ */
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MqttClient } from 'mqtt';
+import { pipeline, telemetryTopic } from '../infra/pipeline.js';
+import type { ConnectionSpec, Endpoint } from './connection.js';
+import { awsTlsOptions, certificateFiles, endpointUrl, openClient, parseEndpoint, sourceAddresses } from './connection.js';
+import { DeviceModel, Outbox } from './device.js';
+import type { Pending } from './device.js';
+import { BrokerUnreachableError } from './errors.js';
+import type { FleetOptions, ResolvedFleetOptions } from './options.js';
+import { resolveFleetOptions } from './options.js';
+import { ProgressPrinter } from './progress.js';
+import type { DeviceKind } from './profiles/index.js';
+import { kindOf } from './profiles/index.js';
+import { createRng } from './random.js';
+import { registerFleet } from './registration.js';
+import { resolveScenario } from './scenario.js';
+import type { FleetSnapshot } from './stats.js';
+import { FleetStats } from './stats.js';
+import type { TimerHandle } from './timer-wheel.js';
+import { TimerWheel } from './timer-wheel.js';
+import type { VerifyResult } from './verify.js';
+import { verifyStored } from './verify.js';
+
+/** What a run did. `connected` is the most devices connected at once. */
+export interface FleetSummary {
+  readonly devices: number;
+  readonly connected: number;
+  /** Readings produced (silent periods excluded). */
+  readonly generated: number;
+  /** Readings published (first sends). */
+  readonly sent: number;
+  /** Readings acknowledged with PUBACK (QoS 1; 0 under QoS 0, where nothing is acknowledged). */
+  readonly acked: number;
+  /** Readings published again after a reconnect because their PUBACK had not come. */
+  readonly resent: number;
+  /** Readings produced while their device was disconnected (buffered, then sent). */
+  readonly offline: number;
+  /** Readings dropped because a device's buffer was full. */
+  readonly dropped: number;
+  /** Readings never sent: still buffered or in flight when the drain timeout ran out. */
+  readonly unsent: number;
+  readonly errors: number;
+  readonly reconnects: number;
+  /** Alarm events received for this fleet's devices (raised + cleared); null when not subscribed. */
+  readonly alarms: number | null;
+  readonly alarmsRaised: number | null;
+  readonly alarmsCleared: number | null;
+  /** Publish-to-PUBACK latency over the run; nulls when nothing was acknowledged. */
+  readonly latencyMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+  readonly durationMs: number;
+  readonly seed: string;
+  readonly qos: 0 | 1;
+  readonly rate: number;
+  readonly target: 'local' | 'aws';
+  readonly endpoint: string;
+  readonly lastError: string | null;
+  /** The simulator's own CPU time and memory. `percentOfOneCore` is CPU time over wall time. */
+  readonly cpu: { readonly userMs: number; readonly systemMs: number; readonly percentOfOneCore: number };
+  readonly memory: { readonly rssMiB: number; readonly peakRssMiB: number; readonly heapUsedMiB: number };
+  /** With `verify`: what the local store holds of the acknowledged readings. */
+  readonly verify?: VerifyResult;
+}
+
+/** One device at run time: its model and outbox, and its connection. */
+interface SimDevice {
+  readonly index: number;
+  readonly deviceId: string;
+  readonly kind: DeviceKind;
+  readonly topic: string;
+  readonly model: DeviceModel;
+  readonly outbox: Outbox;
+  readonly localAddress: string | undefined;
+  password: string | undefined;
+  client: MqttClient | undefined;
+  /** Bumped on every new connection and on disconnect, so late callbacks of an old client are ignored. */
+  generation: number;
+  connected: boolean;
+  everConnected: boolean;
+  /** Consecutive failed attempts, for the backoff. */
+  attempts: number;
+  highestSent: number;
+  timer: TimerHandle | undefined;
+  acked: number[] | undefined;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Exponential backoff with "equal jitter" (AWS Architecture Blog, "Exponential Backoff And
+ * Jitter", 2015): half the exponential delay, plus a random half. A whole fleet losing its broker
+ * then spreads its reconnects out instead of stampeding back at once, yet never retries at once.
+ */
+export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return exp / 2 + random() * (exp / 2);
+}
+
+/** Zero-padded device ids: `sim-00001`. */
+export function deviceIdOf(prefix: string, index: number): string {
+  return `${prefix}-${String(index + 1).padStart(5, '0')}`;
+}
+
+/** Runs a fleet to the end and returns its summary. Throws {@link BrokerUnreachableError} if the broker cannot be reached at start. */
+export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
+  const o = resolveFleetOptions(options);
+  return new Fleet(o).run();
+}
+
+class Fleet {
+  private readonly o: ResolvedFleetOptions;
+  private readonly endpoint: Endpoint;
+  private readonly stats = new FleetStats();
+  private readonly wheel = new TimerWheel({ tickMs: 10 });
+  private readonly devices: SimDevice[] = [];
+  private readonly ids = new Set<string>();
+  private readonly operatorId: string;
+  private operator: MqttClient | undefined;
+  private operatorGeneration = 0;
+  private operatorPassword: string | undefined;
+  private t0Perf = 0;
+  private t0Wall = 0;
+  private stopping = false;
+  private ending = false;
+  private readonly durationMs: number;
+  private progress: ProgressPrinter | undefined;
+
+  constructor(o: ResolvedFleetOptions) {
+    this.o = o;
+    this.endpoint = parseEndpoint(o.endpoint, o.target);
+    this.durationMs = Math.round(o.durationS * 1000);
+    this.operatorId = `${o.prefix}-operator`;
+    const kinds = Array.from({ length: o.devices }, (_, i) => kindOf(o.profile, i));
+    const deviceIds = kinds.map((_, i) => deviceIdOf(o.prefix, i));
+    const windows = resolveScenario(o.scenario, { seed: o.seed, deviceIds, kinds });
+    const env = { startHour: o.startHour ?? createRng(o.seed, 'fleet').uniform(0, 24) };
+    const addresses =
+      o.sourceAddresses === undefined
+        ? sourceAddresses(this.endpoint, o.devices + 1)
+        : Array.from({ length: o.sourceAddresses }, (_, i) => `127.0.0.${i + 1}`);
+    const slotMs = o.rampPerS === 0 ? 0 : 1000 / o.rampPerS;
+    for (let i = 0; i < o.devices; i++) {
+      const deviceId = deviceIds[i] as string;
+      const kind = kinds[i] as DeviceKind;
+      this.ids.add(deviceId);
+      this.devices.push({
+        index: i,
+        deviceId,
+        kind,
+        topic: telemetryTopic(deviceId),
+        model: new DeviceModel({
+          seed: o.seed,
+          index: i,
+          kind,
+          rate: o.rate,
+          startOffsetMs: Math.round(i * slotMs),
+          jitter: o.jitter,
+          windows: windows.get(i) ?? [],
+          env,
+        }),
+        outbox: new Outbox({ capacity: o.bufferSize, window: o.qos === 1 ? o.inflight : Number.POSITIVE_INFINITY }),
+        localAddress: addresses.length === 0 ? undefined : addresses[i % addresses.length],
+        password: undefined,
+        client: undefined,
+        generation: 0,
+        connected: false,
+        everConnected: false,
+        attempts: 0,
+        highestSent: -1,
+        timer: undefined,
+        acked: o.verify ? [] : undefined,
+      });
+    }
+  }
+
+  /** Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate. */
+  private get withOperator(): boolean {
+    if (!this.o.alarms) return false;
+    if (this.o.target === 'local') return true;
+    return existsSync(certificateFiles(this.o.certsDir as string, this.operatorId).cert);
+  }
+
+  async run(): Promise<FleetSummary> {
+    if (this.o.progress !== undefined) this.progress = new ProgressPrinter(this.o.progress);
+    await this.register();
+    const cpuStart = process.cpuUsage();
+    this.stats.sampleMemory();
+    this.wheel.start();
+    try {
+      await this.probe();
+      this.t0Perf = performance.now();
+      this.t0Wall = Date.now();
+      this.schedule();
+      const ticker = this.startProgress();
+      await this.waitForEnd();
+      await this.drain();
+      if (this.operator !== undefined && this.o.lingerS > 0) await sleep(this.o.lingerS * 1000);
+      clearInterval(ticker);
+      this.tick(true);
+      this.progress?.finish();
+    } finally {
+      this.wheel.stop();
+      await this.disconnectAll();
+    }
+    const durationMs = performance.now() - this.t0Perf;
+    const cpu = process.cpuUsage(cpuStart);
+    const verify = this.o.verify ? await this.verify() : undefined;
+    return this.summary(durationMs, cpu, verify);
+  }
+
+  /** Locally, with a data folder: (re)register every device and the operator with new passwords. */
+  private async register(): Promise<void> {
+    if (this.o.target !== 'local' || this.o.dataDir === undefined || !this.o.register) return;
+    this.progress?.note(`registering ${this.o.devices} devices in ${this.o.dataDir}/devices.db...`);
+    const credentials = await registerFleet({
+      dataDir: this.o.dataDir,
+      devices: this.devices.map((d) => ({ deviceId: d.deviceId, type: d.kind })),
+      ...(this.o.alarms ? { operatorId: this.operatorId } : {}),
+    });
+    for (const d of this.devices) d.password = credentials.get(d.deviceId);
+    this.operatorPassword = credentials.get(this.operatorId);
+  }
+
+  private connectionSpec(clientId: string, password: string | undefined, localAddress: string | undefined): ConnectionSpec {
+    const spec: ConnectionSpec = {
+      endpoint: this.endpoint,
+      clientId,
+      keepaliveS: this.o.keepaliveS,
+      connectTimeoutMs: this.o.connectTimeoutMs,
+      ...(localAddress === undefined ? {} : { localAddress }),
+      ...(this.o.target === 'aws' ? { tls: awsTlsOptions(this.endpoint, this.o.certsDir as string, clientId) } : {}),
+      // Locally the username is the device id (= client id), checked against the registry.
+      ...(password === undefined ? {} : { username: clientId, password }),
+    };
+    return spec;
+  }
+
+  /**
+   * Reaches the broker before starting the fleet, with bounded attempts: the operator connection
+   * (kept, to count alarms) or, without one, a throwaway connection as the first device. An
+   * unreachable broker is then one clear error, not thousands of failing devices.
+   */
+  private async probe(): Promise<void> {
+    const first = this.devices[0] as SimDevice;
+    const spec = this.withOperator
+      ? this.connectionSpec(this.operatorId, this.operatorPassword, undefined)
+      : this.connectionSpec(first.deviceId, first.password, first.localAddress);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.o.connectAttempts; attempt++) {
+      if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs));
+      if (this.o.signal?.aborted) break;
+      try {
+        const client = await connectOnce(spec);
+        if (this.withOperator) this.adoptOperator(client);
+        else await client.endAsync(true);
+        return;
+      } catch (err) {
+        lastError = err;
+        this.stats.recordError(err);
+      }
+    }
+    throw new BrokerUnreachableError(endpointUrl(this.endpoint), this.o.connectAttempts, { cause: lastError });
+  }
+
+  /** The operator subscribes to every device's alarms and counts events for this fleet's devices. */
+  private adoptOperator(client: MqttClient): void {
+    this.operatorGeneration += 1;
+    const generation = this.operatorGeneration;
+    this.operator = client;
+    client.on('message', (_topic, payload) => {
+      let event: { deviceId?: unknown; state?: unknown };
+      try {
+        event = JSON.parse(payload.toString('utf8')) as typeof event;
+      } catch {
+        return;
+      }
+      if (typeof event.deviceId !== 'string' || !this.ids.has(event.deviceId)) return;
+      this.stats.alarms += 1;
+      if (event.state === 'ALARM') this.stats.alarmsRaised += 1;
+      else if (event.state === 'OK') this.stats.alarmsCleared += 1;
+    });
+    client.on('error', (err) => this.stats.recordError(err));
+    client.on('close', () => {
+      if (generation !== this.operatorGeneration || this.ending) return;
+      this.operatorGeneration += 1;
+      client.end(true);
+      this.operator = undefined;
+      this.wheel.after(backoffDelayMs(0, this.o.backoffInitialMs, this.o.backoffMaxMs), () => void this.reconnectOperator(0));
+    });
+    client.subscribe(pipeline.topics.alarmsFilter, { qos: 1 }, (err) => {
+      if (err) this.stats.recordError(err);
+    });
+  }
+
+  private async reconnectOperator(attempt: number): Promise<void> {
+    if (this.ending) return;
+    try {
+      const client = await connectOnce(this.connectionSpec(this.operatorId, this.operatorPassword, undefined));
+      if (this.ending) {
+        client.end(true);
+        return;
+      }
+      this.adoptOperator(client);
+    } catch (err) {
+      this.stats.recordError(err);
+      this.wheel.after(backoffDelayMs(attempt + 1, this.o.backoffInitialMs, this.o.backoffMaxMs), () => void this.reconnectOperator(attempt + 1));
+    }
+  }
+
+  /** Puts every device's connection (at its ramp slot) and first reading on the wheel. */
+  private schedule(): void {
+    const slotMs = this.o.rampPerS === 0 ? 0 : 1000 / this.o.rampPerS;
+    for (const d of this.devices) {
+      this.wheel.schedule(this.t0Perf + d.index * slotMs, () => this.connect(d));
+      this.scheduleReading(d);
+    }
+    this.wheel.schedule(this.t0Perf + this.durationMs, () => {
+      this.stopping = true;
+    });
+    this.o.signal?.addEventListener('abort', () => {
+      this.stopping = true;
+    });
+  }
+
+  private scheduleReading(d: SimDevice): void {
+    const next = d.model.nextOffsetMs;
+    if (next >= this.durationMs) return;
+    d.timer = this.wheel.schedule(this.t0Perf + next, () => this.onReadingDue(d));
+  }
+
+  private onReadingDue(d: SimDevice): void {
+    d.timer = undefined;
+    if (this.stopping) return;
+    const reading = d.model.take();
+    if (reading !== undefined) {
+      const ts = this.t0Wall + reading.offsetMs;
+      const payload = JSON.stringify({ ts, seq: reading.seq, type: d.kind, metrics: reading.metrics });
+      d.outbox.push({ seq: reading.seq, ts, payload });
+      this.stats.generated += 1;
+      if (!d.connected) this.stats.offline += 1;
+      this.pump(d);
+    }
+    this.scheduleReading(d);
+  }
+
+  private connect(d: SimDevice): void {
+    if (this.ending || d.client !== undefined) return;
+    d.generation += 1;
+    const generation = d.generation;
+    let client: MqttClient;
+    try {
+      client = openClient(this.connectionSpec(d.deviceId, d.password, d.localAddress));
+    } catch (err) {
+      this.stats.recordError(err);
+      this.retry(d);
+      return;
+    }
+    d.client = client;
+    client.on('connect', () => {
+      if (generation !== d.generation) return;
+      d.connected = true;
+      d.attempts = 0;
+      if (d.everConnected) this.stats.reconnects += 1;
+      d.everConnected = true;
+      this.stats.setConnected(1);
+      this.pump(d);
+    });
+    client.on('error', (err) => {
+      if (generation === d.generation) this.stats.recordError(err);
+    });
+    client.on('close', () => {
+      if (generation === d.generation) this.onDisconnect(d, client);
+    });
+  }
+
+  /** The connection is gone: in-flight readings go back to the front of the buffer; reconnect after a backoff. */
+  private onDisconnect(d: SimDevice, client: MqttClient): void {
+    d.generation += 1;
+    if (d.connected) {
+      d.connected = false;
+      this.stats.setConnected(-1);
+      if (!this.ending) this.stats.recordError(new Error(`${d.deviceId}: connection lost`));
+    }
+    d.client = undefined;
+    // Stop MQTT.js from holding on to this connection (timers, stores); it is never reused.
+    client.removeAllListeners('connect');
+    client.end(true);
+    d.outbox.requeueInFlight();
+    if (!this.ending) this.retry(d);
+  }
+
+  private retry(d: SimDevice): void {
+    const delay = backoffDelayMs(d.attempts, this.o.backoffInitialMs, this.o.backoffMaxMs);
+    d.attempts += 1;
+    this.wheel.after(delay, () => this.connect(d));
+  }
+
+  /** Sends what the window allows. */
+  private pump(d: SimDevice): void {
+    const client = d.client;
+    if (!d.connected || client === undefined) return;
+    const track = this.o.qos === 1;
+    for (let p = d.outbox.take({ track }); p !== undefined; p = d.outbox.take({ track })) this.publish(d, client, p);
+  }
+
+  private publish(d: SimDevice, client: MqttClient, p: Pending): void {
+    const generation = d.generation;
+    if (p.seq > d.highestSent) {
+      d.highestSent = p.seq;
+      this.stats.sent += 1;
+    } else {
+      this.stats.resent += 1;
+    }
+    const started = performance.now();
+    client.publish(d.topic, p.payload, { qos: this.o.qos }, (err) => {
+      // QoS 0 calls back once written; nothing is awaited.
+      if (this.o.qos === 0 || err) return;
+      // An error here means the connection is closing (MQTT.js fails the in-flight callbacks before
+      // 'close'); the reading stays in flight and is requeued by onDisconnect.
+      if (generation !== d.generation) return;
+      if (d.outbox.ack(p.seq) === undefined) return;
+      this.stats.recordAck(performance.now() - started);
+      d.acked?.push(p.seq);
+      this.pump(d);
+    });
+  }
+
+  /** Resolves when the duration has passed (or the run was aborted). */
+  private async waitForEnd(): Promise<void> {
+    while (!this.stopping) await sleep(Math.min(100, Math.max(5, this.durationMs / 10)));
+    for (const d of this.devices) {
+      if (d.timer !== undefined) this.wheel.cancel(d.timer);
+      d.timer = undefined;
+    }
+  }
+
+  /** Waits (bounded) until every device has sent what it buffered and got its PUBACKs. */
+  private async drain(): Promise<void> {
+    const deadline = performance.now() + this.o.drainTimeoutS * 1000;
+    while (performance.now() < deadline) {
+      if (this.devices.every((d) => d.outbox.queued === 0 && d.outbox.inFlightCount === 0)) return;
+      await sleep(20);
+    }
+  }
+
+  /** Ends every connection with a DISCONNECT (bounded), so the broker sees clean departures. */
+  private async disconnectAll(): Promise<void> {
+    this.ending = true;
+    this.operatorGeneration += 1;
+    const ends: Promise<void>[] = [];
+    const end = (client: MqttClient, options: { force: boolean }): void => {
+      ends.push(
+        new Promise<void>((resolve) => {
+          client.end(options.force, {}, () => resolve());
+        }),
+      );
+    };
+    for (const d of this.devices) {
+      const client = d.client;
+      const wasConnected = d.connected;
+      d.generation += 1;
+      if (d.connected) {
+        d.connected = false;
+        this.stats.setConnected(-1);
+      }
+      d.client = undefined;
+      // A graceful DISCONNECT only where nothing is pending; MQTT.js would otherwise wait for PUBACKs.
+      if (client !== undefined) end(client, { force: !wasConnected || d.outbox.inFlightCount > 0 });
+    }
+    if (this.operator !== undefined) end(this.operator, { force: false });
+    this.operator = undefined;
+    const cancel = new AbortController();
+    const timeout = sleep(5000, 'timeout' as const, { signal: cancel.signal }).catch(() => 'done' as const);
+    const result = await Promise.race([Promise.all(ends).then(() => 'done' as const), timeout]);
+    cancel.abort();
+    if (result === 'timeout') {
+      // Whatever did not finish its goodbye in time is cut.
+      for (const d of this.devices) d.client?.end(true);
+    }
+  }
+
+  private async verify(): Promise<VerifyResult> {
+    const acked = new Map<string, number[]>();
+    for (const d of this.devices) acked.set(d.deviceId, d.acked ?? []);
+    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${this.o.dataDir}/store.db...`);
+    return verifyStored({
+      dataDir: this.o.dataDir as string,
+      acked,
+      since: this.t0Wall,
+      timeoutMs: this.o.verifyTimeoutS * 1000,
+    });
+  }
+
+  private lastTick = { at: 0, sent: 0, acked: 0 };
+
+  private startProgress(): NodeJS.Timeout | undefined {
+    if (this.progress === undefined && this.o.onProgress === undefined) return undefined;
+    const interval = this.o.progress?.intervalMs ?? this.progress?.defaultIntervalMs ?? 1000;
+    this.lastTick = { at: performance.now(), sent: 0, acked: 0 };
+    return setInterval(() => this.tick(false), interval);
+  }
+
+  /** Builds a snapshot, prints it and hands it to `onProgress`. */
+  private tick(final: boolean): void {
+    const rss = this.stats.sampleMemory();
+    if (this.progress === undefined && this.o.onProgress === undefined) return;
+    const now = performance.now();
+    const seconds = Math.max(0.001, (now - this.lastTick.at) / 1000);
+    let buffered = 0;
+    let inFlight = 0;
+    for (const d of this.devices) {
+      buffered += d.outbox.queued;
+      inFlight += d.outbox.inFlightCount;
+    }
+    const s = this.stats;
+    const recent = final ? s.latency : s.recentLatency;
+    const snapshot: FleetSnapshot = {
+      elapsedS: (now - this.t0Perf) / 1000,
+      devices: this.o.devices,
+      connected: s.connected,
+      sent: s.sent,
+      acked: s.acked,
+      sentPerS: (s.sent - this.lastTick.sent) / seconds,
+      ackedPerS: (s.acked - this.lastTick.acked) / seconds,
+      errors: s.errors,
+      alarms: s.alarms,
+      buffered,
+      inFlight,
+      latencyMs: { p50: recent.quantile(0.5), p99: recent.quantile(0.99) },
+      rssMiB: rss / MiB,
+    };
+    s.recentLatency.reset();
+    this.lastTick = { at: now, sent: s.sent, acked: s.acked };
+    this.progress?.print(snapshot);
+    this.o.onProgress?.(snapshot);
+  }
+
+  private summary(durationMs: number, cpu: NodeJS.CpuUsage, verify: VerifyResult | undefined): FleetSummary {
+    const s = this.stats;
+    const memory = process.memoryUsage();
+    s.sampleMemory();
+    let dropped = 0;
+    let unsent = 0;
+    for (const d of this.devices) {
+      dropped += d.outbox.dropped;
+      unsent += d.outbox.queued + d.outbox.inFlightCount;
+    }
+    const subscribed = this.withOperator;
+    const round1 = (n: number): number => Math.round(n * 10) / 10;
+    const roundMs = (n: number | null): number | null => (n === null ? null : Math.round(n * 100) / 100);
+    return {
+      devices: this.o.devices,
+      connected: s.maxConnected,
+      generated: s.generated,
+      sent: s.sent,
+      acked: s.acked,
+      resent: s.resent,
+      offline: s.offline,
+      dropped,
+      unsent,
+      errors: s.errors,
+      reconnects: s.reconnects,
+      alarms: subscribed ? s.alarms : null,
+      alarmsRaised: subscribed ? s.alarmsRaised : null,
+      alarmsCleared: subscribed ? s.alarmsCleared : null,
+      latencyMs: { p50: roundMs(s.latency.quantile(0.5)), p99: roundMs(s.latency.quantile(0.99)), max: roundMs(s.latency.max()) },
+      durationMs: Math.round(durationMs),
+      seed: this.o.seed,
+      qos: this.o.qos,
+      rate: this.o.rate,
+      target: this.o.target,
+      endpoint: endpointUrl(this.endpoint),
+      lastError: s.lastError ?? null,
+      cpu: {
+        userMs: Math.round(cpu.user / 1000),
+        systemMs: Math.round(cpu.system / 1000),
+        percentOfOneCore: round1(((cpu.user + cpu.system) / 1000 / Math.max(1, durationMs)) * 100),
+      },
+      memory: { rssMiB: round1(memory.rss / MiB), peakRssMiB: round1(s.peakRss / MiB), heapUsedMiB: round1(memory.heapUsed / MiB) },
+      ...(verify === undefined ? {} : { verify }),
+    };
+  }
+}
+
+/** One connection attempt: resolves with the connected client, or rejects with why it failed (and cleans up). */
+function connectOnce(spec: ConnectionSpec): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    let client: MqttClient;
+    try {
+      client = openClient(spec);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    let lastError: unknown;
+    const onError = (err: Error): void => {
+      lastError = err;
+    };
+    const onConnect = (): void => {
+      client.removeListener('error', onError);
+      // Until the caller attaches its own, an error must not become an uncaught 'error' event.
+      client.on('error', () => undefined);
+      client.removeListener('close', onClose);
+      resolve(client);
+    };
+    const onClose = (): void => {
+      client.removeListener('connect', onConnect);
+      client.end(true);
+      reject(lastError ?? new Error('connection closed before CONNACK'));
+    };
+    client.on('error', onError);
+    client.once('connect', onConnect);
+    client.once('close', onClose);
+  });
+}
