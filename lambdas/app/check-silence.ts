@@ -61,7 +61,9 @@ export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheck
         stateDeps,
         { loaded: candidate },
       );
-      return outcome.ok ? { deviceId, raised: outcome.events.filter((e) => e.state === ALARM_STATES.ALARM).length } : { deviceId, raised: 0, failed: true };
+      // Counted when decided (saved), even if the publish failed: the outbox publishes it later.
+      const raised = outcome.events.filter((event) => event.state === ALARM_STATES.ALARM).length;
+      return { deviceId, raised, failed: !outcome.ok };
     } catch (error) {
       if (!(error instanceof RetryableError)) throw error;
       deps.log.warn('alarm state store failed during the offline check', { deviceId, error: String(error) });
@@ -69,7 +71,7 @@ export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheck
     }
   });
 
-  const failed = outcomes.filter((outcome) => outcome.failed === true).map((outcome) => outcome.deviceId);
+  const failed = outcomes.filter((outcome) => outcome.failed).map((outcome) => outcome.deviceId);
   const raised = outcomes.reduce((sum, outcome) => sum + outcome.raised, 0);
   deps.log.info('offline check done', { checked: candidates.length, raised, failed: failed.length });
   return { checked: candidates.length, raised, failed };

@@ -23,9 +23,13 @@ export interface DeviceStateDeps {
 /** What to store: the new state, its lastSeen and the transitions. Undefined: nothing changed. */
 export type DeviceDecision = { readonly state: unknown; readonly lastSeen: number; readonly events: readonly AlarmEvent[] } | undefined;
 
+/**
+ * `events`: the transitions this call decided and saved (published too when `ok`; otherwise they wait
+ * in the outbox). `ok: false`: the device must be retried.
+ */
 export type DeviceUpdateOutcome =
   | { readonly ok: true; readonly events: readonly AlarmEvent[] }
-  | { readonly ok: false; readonly why: 'conflicts' | 'notifier' };
+  | { readonly ok: false; readonly why: 'conflicts' | 'notifier'; readonly events: readonly AlarmEvent[] };
 
 /**
  * Applies `decide` to the device's stored record under the discipline above. The first attempt may
@@ -44,7 +48,7 @@ export async function updateDevice(
 
     if (record !== undefined && record.outbox.length > 0) {
       // Transitions decided by an earlier run whose publish failed: they go out before anything new.
-      if (!(await publish(record.outbox, deviceId, deps))) return { ok: false, why: 'notifier' };
+      if (!(await publish(record.outbox, deviceId, deps))) return { ok: false, why: 'notifier', events: [] };
       const flushed: DeviceAlarmRecord = { ...record, version: record.version + 1, outbox: [] };
       if (!(await deps.states.save(flushed, record.version))) continue;
       record = flushed;
@@ -64,7 +68,7 @@ export async function updateDevice(
     // Decided exactly once: counted here, where the transition is saved, not where it is published.
     countTransitions(decision.events, deps.metrics);
     if (decision.events.length > 0) {
-      if (!(await publish(decision.events, deviceId, deps))) return { ok: false, why: 'notifier' };
+      if (!(await publish(decision.events, deviceId, deps))) return { ok: false, why: 'notifier', events: decision.events };
       const cleared = await deps.states.save({ ...next, version: next.version + 1, outbox: [] }, next.version);
       // Another writer loaded our outbox meanwhile and will publish it again: at least once, as designed.
       if (!cleared) deps.log.info('outbox cleared by a concurrent writer', { deviceId });
@@ -72,7 +76,7 @@ export async function updateDevice(
     return { ok: true, events: decision.events };
   }
   deps.log.warn('alarm state kept conflicting, the device will be retried', { deviceId, retries: deps.maxConflictRetries });
-  return { ok: false, why: 'conflicts' };
+  return { ok: false, why: 'conflicts', events: [] };
 }
 
 async function publish(events: readonly AlarmEvent[], deviceId: string, deps: DeviceStateDeps): Promise<boolean> {

@@ -15,14 +15,23 @@ export class InMemoryAlarmStateStore implements AlarmStateStore {
   conflicts = 0;
   private readonly items = new Map<string, string>();
   private readonly hooks: BeforeSaveHook[] = [];
+  private inHook = false;
 
   async load(deviceId: string): Promise<DeviceAlarmRecord | undefined> {
     return this.get(deviceId);
   }
 
   async save(next: DeviceAlarmRecord, expectedVersion: number | undefined): Promise<boolean> {
-    const hook = this.hooks.shift();
-    if (hook !== undefined) await hook(this, next);
+    // Saves made by a hook (the concurrent writer) do not trigger the next hook themselves.
+    const hook = this.inHook ? undefined : this.hooks.shift();
+    if (hook !== undefined) {
+      this.inHook = true;
+      try {
+        await hook(this, next);
+      } finally {
+        this.inHook = false;
+      }
+    }
     this.saves += 1;
     if (next.version !== (expectedVersion ?? 0) + 1) {
       throw new Error(`${next.deviceId}: version ${next.version} after expected ${String(expectedVersion)} is not +1`);
@@ -42,7 +51,10 @@ export class InMemoryAlarmStateStore implements AlarmStateStore {
       .filter((record) => record.lastSeen < before);
   }
 
-  /** Lets `hook` run inside the next save (once), before the condition: simulates a concurrent writer. */
+  /**
+   * Lets `hook` run inside the next save (once), before the condition: simulates a concurrent writer.
+   * Hooks queue up, one per save.
+   */
   beforeNextSave(hook: BeforeSaveHook): void {
     this.hooks.push(hook);
   }
