@@ -1,0 +1,252 @@
+/**
+ * `npm run query -- readings|alarms|rejects|stream [options]`: what the local stack has stored, read
+ * from `<data>/store.db` and `<data>/stream.db` without disturbing it (read-only, WAL: the stack keeps
+ * writing while this reads). Data on stdout (an aligned table, or JSON with --json), errors on stderr
+ * as one line, exit code 1.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { RecordedAlarmEvent, RejectRow, ReadingRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
+import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
+import type { FailureEntry, StreamDescription } from '../stream/index.js';
+
+/** File names inside the data directory (the same names as DATA_FILES in infra/local/stack.ts). */
+const STORE_FILE = 'store.db';
+const STREAM_FILE = 'stream.db';
+const DEFAULT_LIMIT = 100;
+
+/** A failure to report as one line on stderr. */
+class QueryCliError extends Error {
+  override name = 'QueryCliError';
+}
+
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * `--since`: epoch ms (`1764028800123`), an ISO-8601 time (`2025-11-25T00:00:00Z`, `2025-11-25`) or a
+ * duration back from now (`90s`, `15m`, `2h`, `7d`).
+ */
+function parseSince(value: string, now: number = Date.now()): number {
+  if (/^\d+$/.test(value)) return Number(value);
+  const duration = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(value);
+  if (duration) return Math.round(now - Number(duration[1]) * (DURATION_MS[duration[2] as string] as number));
+  // Only strings that start like an ISO date: Date.parse alone accepts "March 7" and other guesses.
+  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw new InvalidArgumentError('not epoch ms, an ISO-8601 time or a duration like 15m or 2h');
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('not a positive integer');
+  return n;
+}
+
+interface CommonOptions {
+  data: string;
+  json: boolean;
+  since?: number;
+  limit: number;
+  device?: string;
+}
+
+function dataFile(dataDir: string, name: string): string {
+  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
+    throw new QueryCliError(`no data directory ${dataDir} (start the stack with npm start, or pass --data DIR)`);
+  }
+  const file = join(dataDir, name);
+  if (!existsSync(file)) throw new QueryCliError(`no ${name} in ${dataDir} (has the stack run with --data ${dataDir}?)`);
+  return file;
+}
+
+function withStore<T>(dataDir: string, read: (store: SqliteStore) => T): T {
+  const store = SqliteStore.open(dataFile(dataDir, STORE_FILE), { readonly: true });
+  try {
+    return read(store);
+  } finally {
+    store.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- output
+
+const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+const text = (v: string | number | null | undefined): string => (v === null || v === undefined ? '-' : String(v));
+
+/** Columns padded to their widest cell; the last column is not padded (no trailing spaces). */
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+function print(output: string): void {
+  process.stdout.write(`${output}\n`);
+}
+
+function printJson(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+/** Tells on stderr that the limit cut the output, so a table that looks complete is not mistaken for all of it. */
+function noteLimit(shown: number, limit: number, what: string): void {
+  if (shown === limit) process.stderr.write(`showing the newest ${limit} ${what}; pass --limit N for more\n`);
+}
+
+// ------------------------------------------------------------------------------------------- commands
+
+function readings(opts: CommonOptions): void {
+  const rows = withStore(opts.data, (store) =>
+    store.queryReadings({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }),
+  );
+  // The newest N, printed oldest first like a log tail: the last line is the newest reading.
+  const ordered: ReadingRow[] = rows.reverse();
+  if (opts.json) return printJson(ordered);
+  print(
+    table(
+      ['TIME', 'DEVICE', 'SEQ', 'TYPE', 'METRICS'],
+      ordered.map((r) => [
+        iso(r.ts),
+        r.deviceId,
+        text(r.seq),
+        text(r.type),
+        Object.entries(r.metrics)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ]),
+    ),
+  );
+  noteLimit(rows.length, opts.limit, 'readings');
+}
+
+function alarms(opts: CommonOptions): void {
+  const { states, transitions } = withStore(opts.data, (store) => ({
+    states: store.queryAlarmStates({ deviceId: opts.device }),
+    transitions: store.queryTransitions({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }).reverse(),
+  }));
+  if (opts.json) return printJson({ states, transitions });
+  const value = (e: RecordedAlarmEvent): string => text(e.value);
+  print('ALARM STATES');
+  print(
+    table(
+      ['ALARM', 'DEVICE', 'STATE', 'SEVERITY', 'METRIC', 'VALUE', 'THRESHOLD', 'SINCE'],
+      states.map((s) => [s.alarmId, s.deviceId, s.state, s.severity, text(s.metric), value(s), text(s.threshold), iso(s.ts)]),
+    ),
+  );
+  print('');
+  print('TRANSITIONS');
+  print(
+    table(
+      ['TIME', 'ALARM', 'CHANGE', 'SEVERITY', 'VALUE', 'THRESHOLD'],
+      transitions.map((t) => [iso(t.ts), t.alarmId, `${t.previousState} -> ${t.state}`, t.severity, value(t), text(t.threshold)]),
+    ),
+  );
+  noteLimit(transitions.length, opts.limit, 'transitions');
+}
+
+/** A payload cut to fit a table cell; --json has it whole. */
+function shortPayload(r: RejectRow): string {
+  const shown = r.payloadEncoding === 'utf8' ? JSON.stringify(r.payload) : `base64:${r.payload}`;
+  return shown.length > 60 ? `${shown.slice(0, 59)}…` : shown;
+}
+
+function rejects(opts: CommonOptions): void {
+  const rows = withStore(opts.data, (store) =>
+    store.queryRejects({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }),
+  ).reverse();
+  if (opts.json) return printJson(rows);
+  print(
+    table(
+      ['TIME', 'DEVICE', 'STAGE', 'REASON', 'SHARD', 'SEQUENCE NUMBER', 'PAYLOAD'],
+      rows.map((r) => [iso(r.rejectedAt), text(r.deviceId), r.stage, r.reason, r.record.shardId, r.record.sequenceNumber, shortPayload(r)]),
+    ),
+  );
+  noteLimit(rows.length, opts.limit, 'rejects');
+}
+
+function stream(opts: Omit<CommonOptions, 'device'>): void {
+  const file = dataFile(opts.data, STREAM_FILE);
+  const description: StreamDescription = describeStreamFile(file);
+  const failureEntries: FailureEntry[] = listStreamFileFailures(file)
+    .filter((f) => opts.since === undefined || f.createdAt >= opts.since)
+    .slice(-opts.limit);
+  if (opts.json) return printJson({ ...description, failureEntries });
+  print(
+    `STREAM ${description.streamName}  shards ${description.shardCount}  retention ${description.retentionHours}h  failure entries ${description.failures}`,
+  );
+  print('');
+  print(
+    table(
+      ['SHARD', 'RECORDS', 'FIRST SEQUENCE NUMBER', 'LAST SEQUENCE NUMBER', 'NEWEST ARRIVAL'],
+      description.shards.map((s) => [s.shardId, String(s.records), text(s.firstSequenceNumber), text(s.lastSequenceNumber), iso(s.newestArrival)]),
+    ),
+  );
+  print('');
+  print('CONSUMERS');
+  print(
+    table(
+      ['CONSUMER', 'SHARD', 'CHECKPOINT', 'LAG RECORDS', 'LAG MS', 'FAILURES'],
+      description.consumers.flatMap((c) =>
+        c.shards.map((p) => [c.consumer, p.shardId, text(p.checkpoint), String(p.lagRecords), String(p.lagMs), String(c.failures)]),
+      ),
+    ),
+  );
+  print('');
+  print('FAILURE DESTINATION');
+  print(
+    table(
+      ['CREATED', 'CONSUMER', 'SHARD', 'CONDITION', 'START SEQUENCE NUMBER', 'END SEQUENCE NUMBER', 'BATCH'],
+      failureEntries.map((f) => [
+        iso(f.createdAt),
+        f.consumer,
+        f.shardId,
+        f.condition,
+        f.metadata.KinesisBatchInfo.startSequenceNumber,
+        f.metadata.KinesisBatchInfo.endSequenceNumber,
+        String(f.metadata.KinesisBatchInfo.batchSize),
+      ]),
+    ),
+  );
+  noteLimit(failureEntries.length, opts.limit, 'failure entries');
+}
+
+// ------------------------------------------------------------------------------------------- program
+
+function common(command: Command, { device }: { device: boolean }): Command {
+  if (device) command.option('--device <id>', 'only this device');
+  return command
+    .option('--since <time>', 'from this time: epoch ms, ISO-8601, or a duration back from now (15m, 2h, 7d)', (v) => parseSince(v))
+    .addOption(new Option('--limit <n>', 'at most this many rows (the newest)').argParser(parseLimit).default(DEFAULT_LIMIT))
+    .option('--json', 'JSON on stdout instead of a table', false)
+    .option('--data <dir>', 'data directory of the local stack', './data');
+}
+
+const program = new Command('query').description(
+  'Read what the local stack stored: readings, alarms, rejected messages, the stream.',
+);
+
+common(program.command('readings').description('readings ({deviceId, ts, seq, type, metrics}, ts in epoch ms), newest last'), {
+  device: true,
+}).action(readings);
+common(program.command('alarms').description('current alarm states and the transitions (--since and --limit apply to transitions)'), {
+  device: true,
+}).action(alarms);
+common(program.command('rejects').description('rejected messages with their reasons and original payloads'), { device: true }).action(
+  rejects,
+);
+common(program.command('stream').description("the stream's shards, sequence numbers, each consumer's lag and the failure destination"), {
+  device: false,
+}).action(stream);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+  process.exitCode = 1;
+}
