@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import type { Log, MetricName, Metrics } from '../../ports/observability.js';
 
 /** The Log port on a Powertools Logger (structured JSON lines in CloudWatch Logs). */
@@ -29,5 +30,25 @@ export function powertoolsMetrics(metrics: PowertoolsMetrics): Metrics {
       single.addDimension(dimension.name, dimension.value);
       single.addMetric(name, MetricUnit.Count, value);
     },
+  };
+}
+
+/**
+ * The Lambda entry point around `handle`: adds the invocation context to the logger's keys and
+ * publishes the invocation's stored metrics when it ends, whether it succeeded or threw (what
+ * Powertools' logMetrics middleware does, without middy).
+ */
+export function withPowertools<E, R>(
+  handle: (event: E) => Promise<R>,
+  tools: { readonly logger: Logger; readonly metrics: PowertoolsMetrics },
+): (event: E, context?: Context) => Promise<R> {
+  return async (event, context) => {
+    if (context !== undefined) tools.logger.addContext(context);
+    try {
+      return await handle(event);
+    } finally {
+      // An invocation with nothing to report publishes nothing (Powertools would warn on every one).
+      if (tools.metrics.hasStoredMetrics()) tools.metrics.publishStoredMetrics();
+    }
   };
 }

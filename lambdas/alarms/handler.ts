@@ -1,0 +1,42 @@
+/**
+ * AWS composition root of the alarms function: reads the environment and the thresholds file once
+ * at cold start (failing there, naming the variable or the rule), builds the SDK clients and
+ * adapters once (alarm state in DynamoDB; notifications to IoT and SNS), hands them to the factory.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDbAlarmStateStore, alarmStateDocumentClient } from '../adapters/aws/dynamodb-alarm-state.js';
+import { IotDataNotifier, iotDataEndpointUrl } from '../adapters/aws/iot-data-notifier.js';
+import { powertoolsLog, powertoolsMetrics, withPowertools } from '../adapters/aws/powertools.js';
+import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
+import { fanOutNotifier } from '../adapters/fan-out-notifier.js';
+import { loadThresholdsFile } from '../config/load-thresholds.js';
+import { readEnv, resolveFromTaskRoot } from '../shared/env.js';
+import { makeAlarmsHandler } from './alarms-handler.js';
+import { ALARMS_ENV } from './env.js';
+
+const env = readEnv(ALARMS_ENV);
+const rules = loadThresholdsFile(resolveFromTaskRoot(env.THRESHOLDS_FILE));
+const logger = new Logger();
+const metrics = new Metrics();
+
+/** The function's handler (ReportBatchItemFailures response). */
+export const handler = withPowertools(
+  makeAlarmsHandler({
+    rules,
+    states: new DynamoDbAlarmStateStore({
+      client: alarmStateDocumentClient(new DynamoDBClient({})),
+      tableName: env.ALARM_STATE_TABLE,
+    }),
+    notifier: fanOutNotifier([
+      new IotDataNotifier({ client: new IoTDataPlaneClient({ endpoint: iotDataEndpointUrl(env.IOT_DATA_ENDPOINT) }) }),
+      new SnsNotifier({ client: new SNSClient({}), topicArn: env.ALARM_TOPIC_ARN }),
+    ]),
+    metrics: powertoolsMetrics(metrics),
+    log: powertoolsLog(logger),
+  }),
+  { logger, metrics },
+);
