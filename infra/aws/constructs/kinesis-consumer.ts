@@ -1,3 +1,4 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -29,7 +30,9 @@ export class KinesisConsumer extends Construct {
     // Grant: Lambda polls the stream and writes to the on-failure destination with the function's
     // execution role (docs lambda/latest/dg/with-kinesis: "Execution role permissions").
     props.stream.grantRead(props.consumer.role);
-    props.onFailure.grantSendMessages(props.consumer.role);
+    props.consumer.role.addToPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.onFailure.queueArn] }),
+    );
 
     // Wire
     this.mapping = new CfnEventSourceMapping(this, 'Mapping', {
