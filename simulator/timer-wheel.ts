@@ -47,9 +47,9 @@ export class TimerWheel {
     return this.size;
   }
 
-  /** Runs `fn` at `atMs` on the wheel's clock (at the next tick if that is already past). */
+  /** Runs `fn` at `atMs` on the wheel's clock: never early, at most one tick late (at the next tick if already past). */
   schedule(atMs: number, fn: () => void): TimerHandle {
-    const tick = Math.max(this.lastTick + 1, Math.floor(atMs / this.tickMs));
+    const tick = Math.max(this.lastTick + 1, Math.ceil(atMs / this.tickMs));
     const entry: Entry = { atMs, tick, fn, cancelled: false };
     (this.slots[tick % this.slots.length] as Entry[]).push(entry);
     this.size += 1;
@@ -81,32 +81,32 @@ export class TimerWheel {
     this.interval = undefined;
   }
 
-  /** Runs every timer due by now. Called by the interval; callable directly (tests, a manual clock). */
+  /** Runs every timer due by now, in time order. Called by the interval; callable directly (tests, a manual clock). */
   advance(): void {
     const current = Math.floor(this.now() / this.tickMs);
-    // Catch up tick by tick, but never walk the wheel more than once round per call: beyond that,
-    // one full turn visits every slot anyway.
+    // Catch up tick by tick, but never walk the wheel more than once round per call: one full turn
+    // visits every slot anyway.
     const from = Math.max(this.lastTick + 1, current - this.slots.length + 1);
+    const due: Entry[] = [];
     for (let tick = from; tick <= current; tick++) {
       const index = tick % this.slots.length;
       const slot = this.slots[index] as Entry[];
       if (slot.length === 0) continue;
       const later: Entry[] = [];
-      const due: Entry[] = [];
       for (const e of slot) {
         if (e.cancelled) continue;
         if (e.tick <= current) due.push(e);
         else later.push(e);
       }
       this.slots[index] = later;
-      due.sort((a, b) => a.atMs - b.atMs);
-      for (const e of due) {
-        if (e.cancelled) continue;
-        e.cancelled = true;
-        this.size -= 1;
-        e.fn();
-      }
     }
     this.lastTick = current;
+    due.sort((a, b) => a.atMs - b.atMs);
+    for (const e of due) {
+      if (e.cancelled) continue;
+      e.cancelled = true;
+      this.size -= 1;
+      e.fn();
+    }
   }
 }
