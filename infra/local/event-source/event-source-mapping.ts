@@ -279,14 +279,18 @@ export class EventSourceMapping {
 
   private wake(): void {
     if (!this.accepting) return;
-    for (const shard of this.shards) {
-      try {
-        this.fill(shard);
-      } catch (error) {
-        this.log.error('event source mapping could not read the stream', { consumer: this.consumer, shardId: shard.shardId, error: String(error) });
-      }
-      for (const lane of shard.lanes) this.pump(shard, lane);
+    for (const shard of this.shards) this.refill(shard);
+  }
+
+  /** Reads what the shard's lanes have room for, then starts every lane that can start. */
+  private refill(shard: ShardState): void {
+    try {
+      this.fill(shard);
+    } catch (error) {
+      // A busy or failing read is tried again at the next poll; nothing is lost, the cursor did not move.
+      this.log.error('event source mapping could not read the stream', { consumer: this.consumer, shardId: shard.shardId, error: String(error) });
     }
+    for (const lane of shard.lanes) this.pump(shard, lane);
   }
 
   /** Reads records after the cursor into the lanes, up to the memory bounds. */
@@ -416,8 +420,7 @@ export class EventSourceMapping {
         }
         lane.busy = false;
         if (!this.accepting) return;
-        this.fill(shard);
-        for (const l of shard.lanes) this.pump(shard, l);
+        this.refill(shard);
       });
     this.inflight.add(task);
   }
