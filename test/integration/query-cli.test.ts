@@ -198,7 +198,7 @@ describe('npm run query', { timeout: 90_000 }, () => {
 
       const run = await query('readings', '--data', missing);
 
-      expect(run.code).not.toBe(0);
+      expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(`error: no data directory ${missing} (start the stack with npm start, or pass --data DIR)\n`);
     });
@@ -214,10 +214,10 @@ describe('npm run query', { timeout: 90_000 }, () => {
       expect(run.stderr.trimEnd().split('\n')).toEqual([`error: no store.db in ${empty} (has the stack run with --data ${empty}?)`]);
     });
 
-    it('fails with one line on a --since it cannot read', async () => {
+    it('fails with one line and the usage exit code on a --since it cannot read', async () => {
       const run = await query('rejects', '--data', data, '--since', 'last tuesday');
 
-      expect(run.code).not.toBe(0);
+      expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(run.stderr).toContain("'last tuesday' is invalid");

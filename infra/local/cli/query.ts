@@ -2,7 +2,7 @@
  * `npm run query -- readings|alarms|rejects|stream [options]`: what the local stack has stored, read
  * from `<data>/store.db` and `<data>/stream.db` without disturbing it (read-only, WAL: the stack keeps
  * writing while this reads). Data on stdout (an aligned table, or JSON with --json), errors on stderr
- * as one line, exit code 1.
+ * as one line (cli-support.ts: exit code 2 for a wrong invocation, 1 for a missing store and the like).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { RecordedAlarmEvent, RejectRow, ReadingRow } from '../../../lambdas
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
 import type { FailureEntry, StreamDescription } from '../stream/index.js';
+import { runCli, writeJson, writeText } from './cli-support.js';
 
 /** File names inside the data directory (the same names as DATA_FILES in infra/local/stack.ts). */
 const STORE_FILE = 'store.db';
@@ -85,13 +86,8 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-function print(output: string): void {
-  process.stdout.write(`${output}\n`);
-}
-
-function printJson(value: unknown): void {
-  print(JSON.stringify(value, null, 2));
-}
+const print = writeText;
+const printJson = writeJson;
 
 /** Tells on stderr that the limit cut the output, so a table that looks complete is not mistaken for all of it. */
 function noteLimit(shown: number, limit: number, what: string): void {
@@ -243,10 +239,4 @@ common(program.command('stream').description("the stream's shards, sequence numb
   device: false,
 }).action(stream);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message.split('\n')[0]}\n`);
-  process.exitCode = 1;
-}
+await runCli(program);
