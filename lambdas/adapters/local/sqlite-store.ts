@@ -54,9 +54,12 @@ export interface SqliteStoreOptions {
  * application crashes regardless of the synchronous setting or journal mode",
  * https://www.sqlite.org/pragma.html#pragma_synchronous); an OS crash or power loss can roll back the
  * newest commits. That is acceptable because the store is not the durable record: the stream is
- * (`stream.db`, fsynced before the broker acknowledges, kept for the retention period), and every
- * write here is idempotent, so the store is rebuilt by replaying the stream from a checkpoint. On
- * the hot path a per-commit fsync would cost more than the inserts themselves.
+ * (`stream.db`, synchronous FULL, committed before the broker acknowledges, kept for the retention
+ * period), and every write here is an idempotent upsert, so the store is rebuilt by replaying the
+ * stream from an earlier checkpoint. Note the consumers' checkpoints live in stream.db and may be
+ * ahead of what store.db kept after a power loss: recovering those last readings means moving the
+ * ingest checkpoint back (replay from TRIM_HORIZON is always safe). On the hot path a per-commit
+ * fsync would cost more than the inserts themselves.
  *
  * @example
  * const store = SqliteStore.open(join(dataDir, 'store.db'));
