@@ -19,6 +19,7 @@ const anyMessage: fc.Arbitrary<RuleMessage> = fc.record({
   payload: fc.oneof(
     fc.uint8Array({ maxLength: 256 }),
     fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify(value) ?? 'null')),
+    fc.integer({ min: 1, max: 30_000 }).map((depth) => new TextEncoder().encode(`{"x":${'['.repeat(depth)}${']'.repeat(depth)}}`)),
   ),
   clientId: fc.string(),
   timestamp: fc.nat(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRule, ruleOutputBytes } from '../../../infra/local/iot-sql/index.js';
+import { compileRule, MAX_JSON_DEPTH, ruleOutputBytes } from '../../../infra/local/iot-sql/index.js';
 import { message, textMessage } from './helpers.js';
 
 function output(sql: string, payload: unknown): unknown {
@@ -104,6 +104,16 @@ describe('SELECT with a payload that is not JSON', () => {
     const quoted = Uint8Array.from([0x22, 0xff, 0x22]);
     const result = compileRule("SELECT * FROM '#'").evaluate(message(quoted));
     expect(result.matched && result.output).toEqual(quoted);
+  });
+
+  it('treats JSON nested deeper than MAX_JSON_DEPTH as not JSON, so comparing or serializing it cannot overflow the stack', () => {
+    const nested = (depth: number): string => `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)},"b":"]]"}`;
+    const rule = compileRule("SELECT VALUE a = a FROM '#'");
+
+    expect(rule.evaluate(textMessage(nested(MAX_JSON_DEPTH)))).toEqual({ matched: true, output: true });
+    expect(rule.evaluate(textMessage(nested(20_000)))).toEqual({ matched: true, output: undefined });
+    const star = compileRule("SELECT * FROM '#'").evaluate(textMessage(nested(20_000)));
+    expect(star.matched && star.output).toBeInstanceOf(Uint8Array);
   });
 
   it('does not match a WHERE on a field of a non-JSON payload', () => {
