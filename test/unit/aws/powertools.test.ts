@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { powertoolsLog, powertoolsMetrics } from '../../../lambdas/adapters/aws/powertools.js';
+import { powertoolsLog, powertoolsMetrics, withPowertools } from '../../../lambdas/adapters/aws/powertools.js';
 import { METRIC } from '../../../lambdas/ports/observability.js';
 
 /** Every JSON line Powertools writes to stdout or stderr (warn and error) while `act` runs. */
-function stdoutJson(act: () => void): Record<string, unknown>[] {
+async function output(act: () => unknown): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
   const capture = (chunk: string | Uint8Array): boolean => {
     lines.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk));
@@ -16,7 +16,7 @@ function stdoutJson(act: () => void): Record<string, unknown>[] {
     vi.spyOn(process.stderr, 'write').mockImplementation(capture),
   ];
   try {
-    act();
+    await act();
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
@@ -31,15 +31,15 @@ describe('powertoolsMetrics', () => {
   beforeEach(() => vi.stubEnv('POWERTOOLS_DEV', ''));
   afterEach(() => vi.unstubAllEnvs());
 
-  it('stores counts until the invocation publishes them', () => {
+  it('stores counts until the invocation publishes them', async () => {
     const metrics = new Metrics({ namespace: 'FleetTelemetry', serviceName: 'ingest' });
     const port = powertoolsMetrics(metrics);
 
-    const beforePublish = stdoutJson(() => {
+    const beforePublish = await output(() => {
       port.count(METRIC.readingsStored, 7);
       port.count(METRIC.readingsRejected);
     });
-    const published = stdoutJson(() => metrics.publishStoredMetrics());
+    const published = await output(() => metrics.publishStoredMetrics());
 
     expect(beforePublish).toEqual([]);
     expect(published).toHaveLength(1);
@@ -51,13 +51,13 @@ describe('powertoolsMetrics', () => {
     ]);
   });
 
-  it('sends a count with a dimension at once, without the dimension leaking to stored metrics', () => {
+  it('sends a count with a dimension at once, without the dimension leaking to stored metrics', async () => {
     const metrics = new Metrics({ namespace: 'FleetTelemetry', serviceName: 'alarms' });
     const port = powertoolsMetrics(metrics);
 
-    const single = stdoutJson(() => port.count(METRIC.alarmsRaised, 1, { name: 'severity', value: 'critical' }));
+    const single = await output(() => port.count(METRIC.alarmsRaised, 1, { name: 'severity', value: 'critical' }));
     port.count(METRIC.alarmsCleared);
-    const stored = stdoutJson(() => metrics.publishStoredMetrics());
+    const stored = await output(() => metrics.publishStoredMetrics());
 
     expect(single).toHaveLength(1);
     expect(single[0]).toMatchObject({ AlarmsRaised: 1, severity: 'critical' });
@@ -67,11 +67,11 @@ describe('powertoolsMetrics', () => {
 });
 
 describe('powertoolsLog', () => {
-  it('writes structured lines with the extra fields, at each level', () => {
+  it('writes structured lines with the extra fields, at each level', async () => {
     const logger = new Logger({ serviceName: 'ingest', logLevel: 'DEBUG' });
     const log = powertoolsLog(logger);
 
-    const lines = stdoutJson(() => {
+    const lines = await output(() => {
       log.debug('batch received', { records: 3 });
       log.info('stored');
       log.warn('rejected', { reason: 'metrics.t: not a finite number' });
@@ -84,5 +84,45 @@ describe('powertoolsLog', () => {
       { level: 'WARN', message: 'rejected', records: undefined, reason: 'metrics.t: not a finite number', sequenceNumber: undefined },
       { level: 'ERROR', message: 'failed', records: undefined, reason: undefined, sequenceNumber: '42' },
     ]);
+  });
+});
+
+describe('withPowertools', () => {
+  beforeEach(() => vi.stubEnv('POWERTOOLS_DEV', ''));
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('publishes the metrics stored by an invocation that throws, and rethrows', async () => {
+    const metrics = new Metrics({ namespace: 'FleetTelemetry', serviceName: 'ingest' });
+    const failure = new Error('no such table');
+    const handler = withPowertools(
+      async () => {
+        powertoolsMetrics(metrics).count(METRIC.recordsRetried, 3);
+        throw failure;
+      },
+      { logger: new Logger({ serviceName: 'ingest' }), metrics },
+    );
+    let thrown: unknown;
+
+    const lines = await output(async () => {
+      thrown = await handler({}).catch((e: unknown) => e);
+    });
+
+    expect(thrown).toBe(failure);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ RecordsRetried: 3 });
+    expect(metrics.hasStoredMetrics()).toBe(false);
+  });
+
+  it('publishes nothing, and warns about nothing, after an invocation with no metrics', async () => {
+    const metrics = new Metrics({ namespace: 'FleetTelemetry', serviceName: 'ingest' });
+    const handler = withPowertools(async (event: { n: number }) => event.n + 1, { logger: new Logger(), metrics });
+    let result: unknown;
+
+    const lines = await output(async () => {
+      result = await handler({ n: 1 });
+    });
+
+    expect(result).toBe(2);
+    expect(lines).toEqual([]);
   });
 });

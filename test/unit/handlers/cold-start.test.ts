@@ -1,0 +1,146 @@
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ALARMS_ENV } from '../../../lambdas/alarms/env.js';
+import { ConfigError } from '../../../lambdas/domain/errors.js';
+import { INGEST_ENV } from '../../../lambdas/ingest/env.js';
+import { OFFLINE_ENV } from '../../../lambdas/offline/env.js';
+import { installAlarmTable } from '../../fixtures/aws/dynamodb-table.js';
+import { telemetryEvent } from '../../fixtures/aws/kinesis-events.js';
+
+/*
+ * The three AWS composition roots, imported fresh (a cold start) with a given environment. The SDK
+ * clients they build are mocked at the class, so the real handler runs end to end.
+ */
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/aws/', import.meta.url));
+const VALID_ENV: Record<string, string> = {
+  TIMESTREAM_DATABASE: 'fleet_telemetry',
+  TIMESTREAM_TABLE: 'readings',
+  REJECT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
+  ALARM_STATE_TABLE: 'fleet-telemetry-alarm-state',
+  ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleet-telemetry-alarms',
+  IOT_DATA_ENDPOINT: 'abc123-ats.iot.eu-west-1.amazonaws.com',
+  THRESHOLDS_FILE: 'thresholds.json',
+  LAMBDA_TASK_ROOT: FIXTURES,
+  POWERTOOLS_SERVICE_NAME: 'fleet-telemetry-test',
+  POWERTOOLS_METRICS_NAMESPACE: 'FleetTelemetryTest',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  POWERTOOLS_DEV: '',
+  AWS_REGION: 'eu-west-1',
+};
+
+type LambdaHandler = (event: unknown, context?: Context) => Promise<unknown>;
+
+const modules = {
+  ingest: { path: '../../../lambdas/ingest/handler.js', names: INGEST_ENV },
+  alarms: { path: '../../../lambdas/alarms/handler.js', names: ALARMS_ENV },
+  offline: { path: '../../../lambdas/offline/handler.js', names: OFFLINE_ENV },
+} as const;
+
+/** Imports a composition root as Lambda would on a cold start, with `env` set. */
+async function coldStart(name: keyof typeof modules, env: Record<string, string | undefined>): Promise<LambdaHandler> {
+  vi.resetModules();
+  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  const module = (await import(modules[name].path)) as { handler: LambdaHandler };
+  return module.handler;
+}
+
+/** The JSON lines written to stdout while `act` runs (Powertools writes EMF there). */
+async function stdoutJson(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk));
+    return true;
+  });
+  try {
+    await act();
+  } finally {
+    spy.mockRestore();
+  }
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const timestream = mockClient(TimestreamWriteClient);
+const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+const iot = mockClient(IoTDataPlaneClient);
+const sns = mockClient(SNSClient);
+
+describe('AWS composition roots', () => {
+  beforeEach(() => {
+    for (const mock of [timestream, sqs, dynamo, iot, sns]) mock.reset();
+    timestream.on(WriteRecordsCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    iot.on(PublishCommand).resolves({});
+    sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  describe.each(Object.keys(modules) as (keyof typeof modules)[])('%s', (name) => {
+    it.each([...modules[name].names])('fails at cold start naming %s when it is missing', async (variable) => {
+      const load = coldStart(name, { ...VALID_ENV, [variable]: undefined });
+
+      // By name: a cold start loads its own copy of errors.js, so instanceof would compare two classes.
+      await expect(load).rejects.toMatchObject({ name: ConfigError.name });
+      await expect(load).rejects.toThrow(`environment variable ${variable} is missing or empty`);
+    });
+  });
+
+  it('ingest: stores a batch through Timestream and publishes its metrics after the invocation', async () => {
+    const handler = await coldStart('ingest', VALID_ENV);
+    let response: unknown;
+
+    const lines = await stdoutJson(async () => {
+      response = await handler(telemetryEvent('sensor-0001', [{ ts: 1_764_028_800_123, seq: 1, metrics: { temperature: 22 } }]));
+    });
+
+    expect(response).toEqual({ batchItemFailures: [] } satisfies KinesisStreamBatchResponse);
+    expect(timestream.commandCalls(WriteRecordsCommand)[0]?.args[0].input).toMatchObject({
+      DatabaseName: 'fleet_telemetry',
+      TableName: 'readings',
+    });
+    const emf = lines.find((line) => '_aws' in line);
+    expect(emf).toMatchObject({ ReadingsStored: 1, service: 'fleet-telemetry-test' });
+    expect(JSON.stringify(emf?.['_aws'])).toContain('"Namespace":"FleetTelemetryTest"');
+  });
+
+  it('alarms: loads the thresholds file relative to LAMBDA_TASK_ROOT and publishes to the IoT endpoint', async () => {
+    installAlarmTable(dynamo);
+    const handler = await coldStart('alarms', VALID_ENV);
+    const readings = [81, 82].map((temperature, i) => ({ ts: 1_764_028_800_000 + i, seq: i, type: 'env-sensor', metrics: { temperature } }));
+
+    await stdoutJson(() => handler(telemetryEvent('sensor-0001', readings)));
+
+    expect(iot.commandCalls(PublishCommand).map((call) => call.args[0].input.topic)).toEqual(['alarms/fleet/sensor-0001']);
+    expect(sns.commandCalls(PublishBatchCommand)[0]?.args[0].input.TopicArn).toBe(VALID_ENV['ALARM_TOPIC_ARN']);
+    const endpoint = await (iot.commandCalls(PublishCommand)[0]?.thisValue as IoTDataPlaneClient).config.endpoint?.();
+    expect(endpoint).toMatchObject({ protocol: 'https:', hostname: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
+  });
+
+  it.each(['alarms', 'offline'] as const)('%s: fails at cold start naming a thresholds file that is not there', async (name) => {
+    const load = coldStart(name, { ...VALID_ENV, THRESHOLDS_FILE: 'missing.json' });
+
+    await expect(load).rejects.toMatchObject({ name: ConfigError.name });
+    await expect(load).rejects.toThrow(`thresholds file ${FIXTURES}missing.json: not found`);
+  });
+
+  it('offline: runs the check on a scheduled event', async () => {
+    installAlarmTable(dynamo);
+    const handler = await coldStart('offline', VALID_ENV);
+
+    const outcome = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+
+    expect(outcome).toEqual({ checked: 0, raised: 0, failed: [] });
+  });
+});
