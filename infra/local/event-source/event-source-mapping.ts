@@ -205,15 +205,21 @@ export class EventSourceMapping {
 
   /**
    * Stops invoking. Waits for the batches in flight and saves the checkpoints. With `drain`, first
-   * processes every record present (including retries, skipping batching windows); a record that
-   * keeps failing with unlimited retries would hold it until the record expires.
+   * processes every record present (including retries, skipping batching windows), for at most
+   * `drainTimeoutMs` (default: no limit; a record that keeps failing would hold it until it expires),
+   * then stops anyway: what is not done stays behind the checkpoint and is delivered after a restart.
    */
-  async stop(options: { readonly drain?: boolean } = {}): Promise<void> {
+  async stop(options: { readonly drain?: boolean; readonly drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.state !== 'running' && this.state !== 'draining') return;
     if (options.drain === true) {
       this.state = 'draining';
       this.wake();
-      await this.whenIdle({ timeoutMs: Number.POSITIVE_INFINITY });
+      try {
+        await this.whenIdle({ timeoutMs: options.drainTimeoutMs ?? Number.POSITIVE_INFINITY });
+      } catch (error) {
+        if (!(error instanceof EventSourceMappingNotIdleError)) throw error;
+        this.log.warn('drain timed out; stopping with records left for the next start', { consumer: this.consumer, error: error.message });
+      }
     }
     this.state = 'stopping';
     this.unsubscribe?.();

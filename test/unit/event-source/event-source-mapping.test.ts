@@ -316,6 +316,22 @@ describe('EventSourceMapping positions and lifecycle', () => {
     expect(h.stream.getCheckpoint(CONSUMER, SHARD0)).toBe(seq(2));
   });
 
+  it('stops after drainTimeoutMs when a record keeps failing, leaving it for the next start', async () => {
+    t = tempStreams();
+    const h = harness(t, {
+      handler: () => {
+        throw new Error('never works');
+      },
+    });
+    await h.appendAll(['s1']);
+    h.esm.start();
+
+    await h.esm.stop({ drain: true, drainTimeoutMs: 50 });
+
+    expect(h.stream.getCheckpoint(CONSUMER, SHARD0)).toBeUndefined();
+    expect(h.warnings).toContain('drain timed out; stopping with records left for the next start');
+  });
+
   it('resumes at the trim horizon when its checkpoint points into expired records, and says so', async () => {
     const clock = manualClock();
     t = tempStreams();
