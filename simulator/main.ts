@@ -85,8 +85,8 @@ export function buildCommand(): Command {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
-      // One line: commander's "error: ..." becomes "simulate: ...".
-      outputError: (text, write) => write(`${PROGRAM}: ${text.replace(/^error: /, '').trim()}\n`),
+      // One line: commander's "error: ..." becomes "simulate: ...", its "(Did you mean ...?)" joins the line.
+      outputError: (text, write) => write(`${PROGRAM}: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
     });
 }
 
@@ -287,6 +287,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // `npm run simulate -- --help | head`: a closed pipe is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
