@@ -71,13 +71,26 @@ export class TimestreamStore implements TimeSeriesStore {
     const records: TimestreamRecord[] = [];
     /** records[i] holds readings[sent[i]]: maps Timestream's RecordIndex back to ours. */
     const sent: number[] = [];
+    /** Readings identical to one already in this request (an at-least-once duplicate): i -> record index. */
+    const duplicates = new Map<number, number>();
+    const recordIndexByKey = new Map<string, number>();
     for (const [i, reading] of readings.entries()) {
       const refusal = unwritableMetric(reading);
       if (refusal !== undefined) {
         rejected.push({ index: offset + i, reason: refusal });
         continue;
       }
-      records.push(toTimestreamRecord(reading));
+      const record = toTimestreamRecord(reading);
+      // Sent once: the same record twice in one request is at best redundant, and how Timestream
+      // treats an in-request duplicate is not documented. The copy shares the original's fate.
+      const key = JSON.stringify(record);
+      const first = recordIndexByKey.get(key);
+      if (first !== undefined) {
+        duplicates.set(i, first);
+        continue;
+      }
+      recordIndexByKey.set(key, records.length);
+      records.push(record);
       sent.push(i);
     }
     if (records.length === 0) return rejected;
@@ -94,11 +107,16 @@ export class TimestreamStore implements TimeSeriesStore {
       if (!(error instanceof RejectedRecordsException)) {
         throw retryableOr(error, `Timestream WriteRecords ${this.#databaseName}.${this.#tableName}`);
       }
+      const reasons = new Map<number, string>();
       for (const record of error.RejectedRecords ?? []) {
-        const at = record.RecordIndex === undefined ? undefined : sent[record.RecordIndex];
         // An index we did not send would mean a different request shape: fail loudly, don't guess.
-        if (at === undefined) throw error;
-        rejected.push({ index: offset + at, reason: record.Reason ?? 'rejected by Timestream (no reason given)' });
+        if (record.RecordIndex === undefined || sent[record.RecordIndex] === undefined) throw error;
+        reasons.set(record.RecordIndex, record.Reason ?? 'rejected by Timestream (no reason given)');
+      }
+      for (const [recordIndex, reason] of reasons) rejected.push({ index: offset + (sent[recordIndex] as number), reason });
+      for (const [i, recordIndex] of duplicates) {
+        const reason = reasons.get(recordIndex);
+        if (reason !== undefined) rejected.push({ index: offset + i, reason });
       }
     }
     return rejected.sort((a, b) => a.index - b.index);

@@ -177,3 +177,31 @@ describe('TimestreamStore', () => {
     expect(writeInputs()).toEqual([]);
   });
 });
+
+describe('TimestreamStore with duplicates in one write', () => {
+  beforeEach(() => timestream.reset());
+
+  it('sends a reading delivered twice once, and a rejection of it applies to both copies', async () => {
+    const twice = reading({ seq: 5 });
+    timestream.on(WriteRecordsCommand).rejects(
+      new RejectedRecordsException({
+        message: 'rejected',
+        $metadata: {},
+        RejectedRecords: [{ RecordIndex: 0, Reason: 'The record timestamp is outside the time range of the data ingestion window.' }],
+      }),
+    );
+
+    const outcome = await store().write([twice, reading({ seq: 6, ts: twice.ts + 1 }), { ...twice }]);
+
+    expect(writeInputs()[0]?.Records?.map((record) => record.Version)).toEqual([6, 7]);
+    expect(outcome.rejected.map((r) => r.index)).toEqual([0, 2]);
+  });
+
+  it('sends both readings when they share a time but differ in value, so Timestream decides', async () => {
+    timestream.on(WriteRecordsCommand).resolves({});
+
+    await store().write([reading({ metrics: { temperature: 1 } }), reading({ metrics: { temperature: 2 } })]);
+
+    expect(writeInputs()[0]?.Records).toHaveLength(2);
+  });
+});

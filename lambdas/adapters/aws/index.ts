@@ -1,0 +1,16 @@
+/**
+ * The AWS adapters, one per port. The composition roots (lambdas/{ingest,alarms,offline}/handler.ts)
+ * import the files directly, so each function's bundle holds only the SDK clients it uses.
+ */
+export { isTransientAwsError, retryableOr } from './aws-errors.js';
+export type { TimestreamStoreOptions } from './timestream-store.js';
+export { TIMESTREAM_MAX_RECORDS_PER_WRITE, TimestreamStore, UNKNOWN_TYPE, toTimestreamRecord, unwritableMetric } from './timestream-store.js';
+export type { DynamoDbAlarmStateStoreOptions } from './dynamodb-alarm-state.js';
+export { CorruptAlarmStateError, DynamoDbAlarmStateStore, alarmStateDocumentClient } from './dynamodb-alarm-state.js';
+export type { IotDataNotifierOptions } from './iot-data-notifier.js';
+export { IotDataNotifier, iotDataEndpointUrl } from './iot-data-notifier.js';
+export type { SnsNotifierOptions } from './sns-notifier.js';
+export { SNS_MAX_BATCH_ENTRIES, SnsNotifier, alarmSubject } from './sns-notifier.js';
+export type { SqsRejectSinkOptions } from './sqs-reject-sink.js';
+export { NO_FIELD, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SqsRejectSink, reasonField } from './sqs-reject-sink.js';
+export { powertoolsLog, powertoolsMetrics, withPowertools } from './powertools.js';
