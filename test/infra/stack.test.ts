@@ -61,7 +61,7 @@ function assetDirOf(name: FunctionName): string {
 }
 
 /** A plausible value for every variable a handler may read (nothing is called at import). */
-const SAMPLE_ENV: Record<string, string> = {
+const SAMPLE_ENV: Readonly<Record<string, string>> = {
   TIMESTREAM_DATABASE: 'fleet_telemetry',
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
@@ -69,7 +69,7 @@ const SAMPLE_ENV: Record<string, string> = {
   ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
-};
+} satisfies Record<(typeof INGEST_ENV | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
 
 /** Imports the bundle the way the Lambda runtime does (an ES module by file URL). */
 const LOAD_HANDLER =
@@ -250,7 +250,7 @@ describe('the functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'Test',
         POWERTOOLS_LOG_LEVEL: 'ERROR',
       };
-      for (const variable of FUNCTIONS[name].env) env[variable] = SAMPLE_ENV[variable];
+      for (const variable of FUNCTIONS[name].env) env[variable] = SAMPLE_ENV[variable] ?? 'unset';
       const load = (environment: Record<string, string>) =>
         spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', LOAD_HANDLER], {
           cwd: assetDir,
