@@ -1,18 +1,17 @@
 /**
  * `npm run simulate -- --devices N --rate R --duration S [...]`: the fleet simulator's command line.
- * Progress on stderr, the summary on stdout (`--json` for an object), a one-line reason and a
- * non-zero exit on error: 2 for a bad flag, 1 for a run that failed (unreachable broker, readings
- * missing under `--verify`).
- *
- * infra/local/cli/cli-support.ts did not exist when this was written; the one-line errors and exit
- * codes are done here the same way (see `fail`).
+ * Progress on stderr, the summary on stdout (`--json` for an object). Errors as every local command
+ * reports them (infra/local/cli/cli-support.ts): one line `error: <reason>` on stderr, exit 2 for a
+ * bad flag or combination, 1 for a run that failed (unreachable broker, readings missing under
+ * `--verify`); 130 when interrupted twice.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT_CODES, runCli } from '../infra/local/cli/cli-support.js';
 import { DEFAULT_LOCAL_ENDPOINT } from './connection.js';
-import { BrokerUnreachableError, RegistrationError, SimulatorUsageError, VerifyError } from './errors.js';
+import { SimulatorUsageError, VerifyError } from './errors.js';
 import type { FleetSummary } from './fleet.js';
 import { runFleet } from './fleet.js';
 import type { FleetOptions } from './options.js';
@@ -21,8 +20,8 @@ import { PROFILE_CHOICES, PROFILES } from './profiles/index.js';
 import type { Anomaly, AnomalyKind, Scenario } from './scenario.js';
 import { loadScenarioFile, parseAnomalyFlag } from './scenario.js';
 
-/** Exit codes. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/** Exit code after a second interrupt (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
 
 const PROGRAM = 'simulate';
 
@@ -83,11 +82,9 @@ export function buildCommand(): Command {
     .addHelpText('after', `\nDevice kinds:\n${kinds}\n\nExamples:\n  npm run simulate -- --devices 100\n  npm run simulate -- --devices 1000 --rate 0.1 --duration 600 --overheat 5%@60 --silent 1%@120 --json\n  npm run simulate -- --target aws --endpoint xxxx-ats.iot.eu-west-1.amazonaws.com:443 --certs ./certs --devices 10`)
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError(false)
+    // Throw instead of exiting; the caller prints the one line (runCli does).
     .exitOverride()
-    .configureOutput({
-      // One line: commander's "error: ..." becomes "simulate: ...", its "(Did you mean ...?)" joins the line.
-      outputError: (text, write) => write(`${PROGRAM}: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
-    });
+    .configureOutput({ outputError: () => undefined });
 }
 
 /** Parsed flags, as commander gives them. */
@@ -144,7 +141,11 @@ export interface CliRequest {
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliRequest {
   const command = buildCommand();
   command.parse([...argv], { from: 'user' });
-  const f = command.opts<Flags>();
+  return requestFrom(command.opts<Flags>(), cwd);
+}
+
+/** Fleet options from parsed flags (and the current folder, for the default `./data`). */
+function requestFrom(f: Flags, cwd: string): CliRequest {
   const anomalies: Anomaly[] = [];
   if (f.scenario !== undefined) anomalies.push(...loadScenarioFile(f.scenario).anomalies);
   const flagged: [AnomalyKind, string[] | undefined][] = [
@@ -237,34 +238,14 @@ export function formatSummary(s: FleetSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Prints a one-line reason and returns the exit code for `err`. */
-function fail(err: unknown): number {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('commander.')) {
-    // Commander has printed its line already (help and version exit 0).
-    return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? EXIT.ok : EXIT.usage;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${PROGRAM}: ${message.split('\n')[0]}\n`);
-  if (err instanceof SimulatorUsageError) return EXIT.usage;
-  if (err instanceof BrokerUnreachableError || err instanceof RegistrationError || err instanceof VerifyError) return EXIT.failed;
-  return EXIT.failed;
-}
-
-/** Runs the command line; resolves with the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  let request: CliRequest;
-  try {
-    request = parseArgs(argv);
-  } catch (err) {
-    return fail(err);
-  }
+/** Runs the fleet a request describes and prints the summary; a failed verification throws. */
+async function run(request: CliRequest): Promise<void> {
   if (request.notice !== undefined && request.options.progress !== undefined) process.stderr.write(`${PROGRAM}: ${request.notice}\n`);
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
+    if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
     process.stderr.write(`\n${PROGRAM}: stopping (draining; interrupt again to quit now)\n`);
     abort.abort();
   };
@@ -273,13 +254,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const summary = await runFleet({ ...request.options, signal: abort.signal });
     process.stdout.write(request.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-    if (summary.verify !== undefined && !summary.verify.ok) {
-      process.stderr.write(`${PROGRAM}: ${summary.verify.missing} acknowledged readings are not in the store\n`);
-      return EXIT.failed;
+    const v = summary.verify;
+    if (v !== undefined && !v.ok) {
+      throw new VerifyError(`${v.missing} of ${v.checked} acknowledged readings are not in the store after ${Math.round(v.waitedMs / 1000)} s`);
     }
-    return EXIT.ok;
-  } catch (err) {
-    return fail(err);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -289,15 +267,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // `npm run simulate -- --help | head`: a closed pipe is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    if (err.code === 'EPIPE') process.exit(EXIT_CODES.ok);
   });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${PROGRAM}: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = EXIT.failed;
-    },
-  );
+  const program = buildCommand().action(async () => {
+    await run(requestFrom(program.opts<Flags>(), process.cwd()));
+  });
+  await runCli(program);
 }

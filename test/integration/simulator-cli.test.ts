@@ -83,16 +83,16 @@ describe('npm run simulate', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`simulate: cannot connect to mqtt://127.0.0.1:${port} after 3 attempts: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    expect(result.stderr).toBe(`error: cannot connect to mqtt://127.0.0.1:${port} after 3 attempts: connect ECONNREFUSED 127.0.0.1:${port}\n`);
   });
 
   it.each([
-    [['--rate', 'fast'], /^simulate: option '--rate <R>' argument 'fast' is invalid\. expected a number above 0\.\n$/],
-    [['--qos', '2'], /^simulate: option '--qos <Q>' argument '2' is invalid\. Allowed choices are 0, 1\.\n$/],
-    [['--devcies', '3'], /^simulate: unknown option '--devcies'.*\n$/],
-    [['--overheat', 'lots'], /^simulate: --overheat: expected SHARE@SECONDS.*\n$/],
-    [['--target', 'aws', '--certs', '.'], /^simulate: --endpoint: required with --target aws.*\n$/],
-    [['--backoff-initial', '1000', '--backoff-max', '10'], /^simulate: --backoff-max: must be at least --backoff-initial.*\n$/],
+    [['--rate', 'fast'], /^error: option '--rate <R>' argument 'fast' is invalid\. expected a number above 0\.\n$/],
+    [['--qos', '2'], /^error: option '--qos <Q>' argument '2' is invalid\. Allowed choices are 0, 1\.\n$/],
+    [['--devcies', '3'], /^error: unknown option '--devcies'.*\n$/],
+    [['--overheat', 'lots'], /^error: --overheat: expected SHARE@SECONDS.*\n$/],
+    [['--target', 'aws', '--certs', '.'], /^error: --endpoint: required with --target aws.*\n$/],
+    [['--backoff-initial', '1000', '--backoff-max', '10'], /^error: --backoff-max: must be at least --backoff-initial.*\n$/],
   ])('refuses %j with one line and exit code 2', async (args, line) => {
     const result = await simulate([...args, '--no-register']);
 
