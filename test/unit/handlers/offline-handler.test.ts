@@ -16,7 +16,7 @@ import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { parseThresholds } from '../../../lambdas/domain/thresholds.js';
 import { makeOfflineHandler } from '../../../lambdas/offline/offline-handler.js';
 import { installAlarmTable } from '../../fixtures/aws/dynamodb-table.js';
-import { telemetryEvent } from '../../fixtures/aws/kinesis-events.js';
+import { kinesisEvent, telemetryEvent, telemetryRecord } from '../../fixtures/aws/kinesis-events.js';
 
 const iot = mockClient(IoTDataPlaneClient);
 const sns = mockClient(SNSClient);
@@ -103,5 +103,17 @@ describe('offline handler on AWS adapters', () => {
 
     expect(error).toBeInstanceOf(RetryableError);
     expect((error as Error).message).toBe('offline check: 1 of 1 devices not finished: sensor-0001');
+  });
+
+  it('names at most 20 devices it could not finish and counts the rest', async () => {
+    const { clock, alarms, offline } = arrange();
+    const devices = Array.from({ length: 23 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+    await alarms(kinesisEvent(devices.map((deviceId, i) => telemetryRecord({ deviceId, position: i + 1, payload: { ts: T, metrics: { t: 1 } } }))));
+    iot.on(PublishCommand).rejects(Object.assign(new Error('Service Unavailable'), { $metadata: { httpStatusCode: 503 } }));
+    clock.set(T + 400_000);
+
+    const error = await offline(scheduledEvent).catch((e: unknown) => e);
+
+    expect((error as Error).message).toMatch(/^offline check: 23 of 23 devices not finished: (d\d\d, ){19}d\d\d and 3 more$/);
   });
 });
