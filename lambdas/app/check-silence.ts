@@ -22,6 +22,8 @@ export interface CheckSilenceDeps {
   readonly log: Log;
   /** Default 5, as for the alarms consumer. */
   readonly maxConflictRetries?: number;
+  /** How long a saved outbox belongs to its writer. Default DEFAULT_OUTBOX_LEASE_MS. */
+  readonly outboxLeaseMs?: number;
   /** Devices checked at once. Default 8. */
   readonly maxConcurrentDevices?: number;
 }

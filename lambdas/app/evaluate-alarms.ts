@@ -9,6 +9,7 @@ import { decodeStreamRecord } from '../domain/telemetry.js';
 import type { ThresholdRules } from '../domain/thresholds.js';
 import type { AlarmNotifier } from '../ports/alarm-notifier.js';
 import type { AlarmStateStore } from '../ports/alarm-state-store.js';
+import type { Clock } from '../ports/clock.js';
 import type { Log, Metrics } from '../ports/observability.js';
 import { METRIC } from '../ports/observability.js';
 import { mapWithLimit } from './concurrency.js';
@@ -22,6 +23,10 @@ export interface EvaluateAlarmsDeps {
   readonly log: Log;
   /** Reloads after a lost conditional write before the device's records are failed. Default 5. */
   readonly maxConflictRetries?: number;
+  /** For the outbox lease (see device-state.ts). Default: the system clock. */
+  readonly clock?: Clock;
+  /** How long a saved outbox belongs to its writer. Default DEFAULT_OUTBOX_LEASE_MS. */
+  readonly outboxLeaseMs?: number;
   /** Devices evaluated at once (one device is always strictly sequential). Default 8. */
   readonly maxConcurrentDevices?: number;
 }

@@ -13,7 +13,16 @@ export interface DeviceAlarmRecord {
   /** The state machine's per-device state (lambdas/domain/alarm-engine.ts), opaque to stores: stored as JSON. */
   readonly state: unknown;
   /** Transitions decided but not yet confirmed published (outbox): flushed before anything else. */
-  readonly outbox: readonly AlarmEvent[];
+  readonly outbox: readonly OutboxEntry[];
+}
+
+/**
+ * A transition waiting in the outbox. `pendingSince` (epoch ms) is when its writer saved it: while
+ * it is recent, that writer is publishing it right now and nobody else may; once older than the
+ * lease (or 0: its writer gave up), the next writer publishes it. Stores keep it as part of the entry.
+ */
+export interface OutboxEntry extends AlarmEvent {
+  readonly pendingSince?: number;
 }
 
 export interface AlarmStateStore {

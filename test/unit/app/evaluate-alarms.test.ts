@@ -239,8 +239,8 @@ describe('evaluateAlarms', () => {
     await expect(evaluateAlarms([temp('d1', 0, 85)], { ...deps, states: broken })).rejects.toThrow('AccessDeniedException');
   });
 
-  it('counts an outbox that a concurrent writer cleared, without failing', async () => {
-    const { states, notifier, log, deps } = setup();
+  it('leaves an outbox that a concurrent writer cleared alone, without failing', async () => {
+    const { states, notifier, deps } = setup();
     await evaluateAlarms([temp('d1', 0, 70)], deps);
     // Let the first (state + outbox) save through, then interfere with the outbox-clearing save.
     states.beforeNextSave(() => undefined);
@@ -253,6 +253,33 @@ describe('evaluateAlarms', () => {
 
     expect(outcome.failed).toEqual([]);
     expect(notifier.events).toHaveLength(1);
-    expect(log.at('info').map((e) => e.message)).toEqual(['outbox cleared by a concurrent writer']);
+    expect(states.get('d1')?.outbox).toEqual([]);
+  });
+
+  it('does not publish an outbox another writer saved a moment ago, and fails the device for a retry', async () => {
+    const { states, notifier, deps } = setup();
+    await evaluateAlarms([temp('d1', 0, 70)], deps);
+    const current = states.get('d1')!;
+    const inFlight = { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: 1 } as const;
+    await states.save({ ...current, version: current.version + 1, outbox: [{ ...inFlight, pendingSince: Date.now() }] }, current.version);
+
+    const outcome = await evaluateAlarms([temp('d1', 1, 85)], { ...deps, maxConflictRetries: 1 });
+
+    expect(notifier.events).toEqual([]);
+    expect(outcome.failed).toHaveLength(1);
+  });
+
+  it('publishes an outbox whose writer died (older than the lease) before anything new, once', async () => {
+    const { states, notifier, deps } = setup();
+    await evaluateAlarms([temp('d1', 0, 70)], deps);
+    const current = states.get('d1')!;
+    const orphan = { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: 1 } as const;
+    await states.save({ ...current, version: current.version + 1, outbox: [{ ...orphan, pendingSince: Date.now() - 60_000 }] }, current.version);
+
+    const outcome = await evaluateAlarms([temp('d1', 1, 70)], { ...deps, outboxLeaseMs: 30_000 });
+
+    expect(outcome.failed).toEqual([]);
+    expect(notifier.events).toEqual([orphan]);
+    expect(states.get('d1')?.outbox).toEqual([]);
   });
 });
