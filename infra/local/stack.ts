@@ -126,7 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stream,
     settings: pipeline.consumers.alarms,
     functionName: `${pipeline.name}-alarms`,
-    handler: makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, metrics, log }),
+    handler: makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log }),
     log,
     clock,
   });
