@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationalAlarmCount } from '../../infra/aws/cost/estimate.js';
 import { DeploymentSettingsError } from '../../infra/aws/deployment-settings.js';
 import { buildFleetTelemetryApp } from '../../infra/aws/fleet-app.js';
 import { pipeline } from '../../infra/pipeline.js';
@@ -42,7 +43,7 @@ describe('the stack with every context setting changed', () => {
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { FunctionName: `${pipeline.name}-ingest` }, 0);
     t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     t.resourcePropertiesCountIs('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }, 0);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', operationalAlarmCount('none'));
   });
 
   it('subscribes the alarm and ops addresses to their own topics', () => {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POWERTOOLS_ENV } from '../../infra/aws/constructs/fleet-function.js';
+import { operationalAlarmCount } from '../../infra/aws/cost/estimate.js';
 import { DEFAULT_DEPLOYMENT_SETTINGS } from '../../infra/aws/deployment-settings.js';
 import { FUNCTION_SIZING } from '../../infra/aws/function-sizing.js';
 import { REPO_ROOT } from '../../infra/aws/paths.js';
@@ -462,6 +463,8 @@ describe('secure and kept by default', () => {
         .map((n) => `${pipeline.name}-${n}`)
         .sort(),
     );
+    // The cost estimator prices this many alarms.
+    expect(alarms).toHaveLength(operationalAlarmCount('timestream'));
     const ops = logicalIdOf('AWS::SNS::Topic', { TopicName: `${pipeline.name}-ops` });
     for (const alarm of alarms) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: ops }]);

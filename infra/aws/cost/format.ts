@@ -1,0 +1,52 @@
+/** The estimate as the table `npm run cost` prints. */
+import type { CostEstimate } from './estimate.js';
+import { SERVICES } from './estimate.js';
+
+const usd = (n: number): string => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** 1234 -> "1,234"; 4.38e8 -> "438.0 M"; small numbers keep two decimals. */
+export function quantity(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  if (n >= 100) return Math.round(n).toLocaleString('en-US');
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/** A plain-text report: headline, traffic, stream sizing, one block per service, total, assumptions. */
+export function formatEstimate(e: CostEstimate): string {
+  const { input, traffic, stream } = e;
+  const out: string[] = [];
+  out.push(`Monthly AWS cost of fleet-telemetry in ${input.region} (${e.currency}, prices as of ${e.pricesAsOf})`);
+  out.push(
+    `${input.devices.toLocaleString('en-US')} devices, one ${input.payloadBytes}-byte reading every ${input.intervalSeconds} s: ` +
+      `${quantity(traffic.messagesPerSecond)} messages/s, ${quantity(traffic.messagesPerMonth)} messages a month, ${traffic.recordBytes}-byte stream records`,
+  );
+  out.push(
+    stream.mode === 'provisioned'
+      ? `Kinesis shards needed: ${stream.shardsNeeded} (infra/pipeline.ts configures ${stream.shardsConfigured}; billed: ${stream.shardsBilled})` +
+          (stream.shardsNeeded > stream.shardsConfigured ? ' -> raise pipeline.stream.shardCount or deploy with -c streamMode=on-demand' : '')
+      : `Kinesis shards needed: ${stream.shardsNeeded} (on-demand mode: billed per GB, not per shard)`,
+  );
+  out.push('');
+  const width = Math.max(...e.lines.map((l) => l.item.length)) + 2;
+  const quantities = e.lines.map((l) => `${quantity(l.quantity)} ${l.unit}`);
+  const qWidth = Math.max(...quantities.map((q) => q.length)) + 2;
+  const row = (label: string, q: string, amount: number): string =>
+    `${label.padEnd(width + 2)}${q.padEnd(qWidth)}${usd(amount).padStart(12)}`;
+  out.push(`${'Service / item'.padEnd(width + 2)}${'Quantity'.padEnd(qWidth)}${'Monthly USD'.padStart(12)}`);
+  for (const service of SERVICES) {
+    if (!e.lines.some((l) => l.service === service)) continue;
+    out.push(row(service, '', e.byService[service]));
+    e.lines.forEach((l, i) => {
+      if (l.service === service) out.push(row(`  ${l.item}`, quantities[i] as string, l.monthlyUsd));
+    });
+  }
+  out.push(row('Total', '', e.totalUsd));
+  out.push('');
+  out.push('Assumptions:');
+  for (const a of e.assumptions) out.push(`  - ${a}`);
+  if (e.unverifiedPrices.length > 0) {
+    out.push(`Prices not re-checked in AWS text when the table was compiled (see infra/aws/cost/prices.ts): ${e.unverifiedPrices.length}`);
+  }
+  return out.join('\n');
+}
