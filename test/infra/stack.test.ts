@@ -1,7 +1,8 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POWERTOOLS_ENV } from '../../infra/aws/constructs/fleet-function.js';
@@ -19,13 +20,32 @@ import type { Synthesized } from './synth.js';
 
 let synth: Synthesized;
 let template: Template;
+/** A `docker` first on PATH during the synth, which leaves a mark if anything runs it. */
+let fakeDocker: { dir: string; mark: string };
 
 beforeAll(() => {
-  synth = synthesize();
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-no-docker-'));
+  fakeDocker = { dir, mark: join(dir, 'docker-was-called') };
+  writeFileSync(join(dir, 'docker'), `#!/bin/sh\ntouch '${fakeDocker.mark}'\nexit 1\n`, { mode: 0o755 });
+  const path = process.env['PATH'];
+  process.env['PATH'] = `${dir}:${path ?? ''}`;
+  try {
+    synth = synthesize();
+  } finally {
+    process.env['PATH'] = path;
+  }
   template = synth.template;
 }, SYNTH_TIMEOUT_MS);
 
-afterAll(() => synth?.cleanup());
+afterAll(() => {
+  synth?.cleanup();
+  if (fakeDocker !== undefined) rmSync(fakeDocker.dir, { recursive: true, force: true });
+});
+
+it('bundles the functions with the local esbuild, never running docker', () => {
+  expect(existsSync(fakeDocker.mark)).toBe(false);
+  template.resourceCountIs('AWS::Lambda::Function', 4);
+});
 
 const FUNCTIONS = {
   ingest: { env: INGEST_ENV, list: 'INGEST_ENV', thresholds: false },
