@@ -390,11 +390,10 @@ describe('least privilege', () => {
 });
 
 describe('secure and kept by default', () => {
-  it('encrypts the stream with the AWS managed Kinesis key', () => {
-    expect(onlyResource(template, 'AWS::Kinesis::Stream').properties['StreamEncryption']).toEqual({
-      EncryptionType: 'KMS',
-      KeyId: 'alias/aws/kinesis',
-    });
+  it('encrypts the stream with the AWS managed Kinesis key, and deletes it with the stack', () => {
+    const stream = onlyResource(template, 'AWS::Kinesis::Stream');
+    expect(stream.properties['StreamEncryption']).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    expect(stream.resource['DeletionPolicy']).toBe('Delete');
   });
 
   it('keeps a message the rule could not deliver, original payload included, in the rule-errors queue', () => {

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
@@ -46,6 +46,9 @@ export class TelemetryIngress extends Construct {
       retentionPeriod: Duration.hours(pipeline.stream.retentionHours),
       // The AWS managed key (alias/aws/kinesis): producers and consumers need no KMS grant.
       encryption: StreamEncryption.MANAGED,
+      // Deleted with the stack: it holds at most a day of records the consumers have already read,
+      // and a retained stream would keep billing shard-hours and block a redeploy under its name.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.ruleErrors = keptMessagesQueue(this, 'RuleErrors', {
       queueName: `${pipeline.name}-rule-errors`,
