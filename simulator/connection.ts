@@ -68,19 +68,45 @@ export function isLoopback(host: string): boolean {
 /**
  * Connections per source address. Each (source address, destination) pair has one ephemeral port
  * range (Linux default 32768-60999, about 28,000 ports), so past that a single source address
- * runs out; we stay well under it.
+ * runs out; we stay under it.
  */
-export const CONNECTIONS_PER_SOURCE_ADDRESS = 20_000;
+export const CONNECTIONS_PER_SOURCE_ADDRESS = 25_000;
 
 /**
- * The local source addresses to spread `connections` over: 127.0.0.1, 127.0.0.2, ... for a
- * loopback broker (Linux routes all of 127.0.0.0/8 to loopback), none (the OS picks) otherwise.
+ * The local address device `index` of `total` binds its socket to, or undefined to let the OS
+ * choose. Below {@link CONNECTIONS_PER_SOURCE_ADDRESS} nothing is bound; beyond it, on a loopback
+ * broker (Linux routes all of 127.0.0.0/8 to loopback), each further block of connections binds
+ * to 127.0.0.2, 127.0.0.3... Only the excess binds because binding before connecting costs the
+ * kernel a port search per socket (Linux's IP_BIND_ADDRESS_NO_PORT avoids it, but Node does not
+ * expose it): in one measurement on this project's 2-core machine, 19,000 connections spread over
+ * two bound addresses spent twice the system CPU of 19,000 unbound ones and stalled at 14,700
+ * connected, while the unbound ones all connected.
  */
-export function sourceAddresses(endpoint: Endpoint, connections: number): string[] {
-  if (!isLoopback(endpoint.host)) return [];
-  const count = Math.min(254, Math.ceil(connections / CONNECTIONS_PER_SOURCE_ADDRESS));
-  if (count <= 1) return [];
+export function sourceAddressFor(endpoint: Endpoint, index: number, total: number): string | undefined {
+  if (total <= CONNECTIONS_PER_SOURCE_ADDRESS || !isLoopback(endpoint.host)) return undefined;
+  const block = Math.floor(index / CONNECTIONS_PER_SOURCE_ADDRESS);
+  return block === 0 ? undefined : `127.0.0.${Math.min(254, block + 1)}`;
+}
+
+/** `count` loopback source addresses, 127.0.0.1 to 127.0.0.<count> (an explicit `--source-addresses`). */
+export function loopbackAddresses(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `127.0.0.${i + 1}`);
+}
+
+/**
+ * The open-file limit of this process (`ulimit -n`), read from /proc on Linux; undefined elsewhere.
+ * Every connection is a file descriptor, so a fleet larger than this fails with EMFILE.
+ */
+export function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Files of one device's certificate for AWS IoT, in `--certs DIR`. */

@@ -13,7 +13,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { pipeline, telemetryTopic } from '../infra/pipeline.js';
 import type { ConnectionSpec, Endpoint } from './connection.js';
-import { awsTlsOptions, certificateFiles, endpointUrl, openClient, parseEndpoint, sourceAddresses } from './connection.js';
+import {
+  awsTlsOptions,
+  certificateFiles,
+  endpointUrl,
+  loopbackAddresses,
+  openClient,
+  openFileLimit,
+  parseEndpoint,
+  sourceAddressFor,
+} from './connection.js';
 import { DeviceModel, Outbox } from './device.js';
 import type { Pending } from './device.js';
 import { BrokerUnreachableError } from './errors.js';
@@ -144,10 +153,9 @@ class Fleet {
     const deviceIds = kinds.map((_, i) => deviceIdOf(o.prefix, i));
     const windows = resolveScenario(o.scenario, { seed: o.seed, deviceIds, kinds });
     const env = { startHour: o.startHour ?? createRng(o.seed, 'fleet').uniform(0, 24) };
-    const addresses =
-      o.sourceAddresses === undefined
-        ? sourceAddresses(this.endpoint, o.devices + 1)
-        : Array.from({ length: o.sourceAddresses }, (_, i) => `127.0.0.${i + 1}`);
+    const explicit = o.sourceAddresses === undefined ? undefined : loopbackAddresses(o.sourceAddresses);
+    const addressOf = (i: number): string | undefined =>
+      explicit === undefined ? sourceAddressFor(this.endpoint, i, o.devices) : explicit[i % explicit.length];
     const slotMs = o.rampPerS === 0 ? 0 : 1000 / o.rampPerS;
     for (let i = 0; i < o.devices; i++) {
       const deviceId = deviceIds[i] as string;
@@ -169,7 +177,7 @@ class Fleet {
           env,
         }),
         outbox: new Outbox({ capacity: o.bufferSize, window: o.qos === 1 ? o.inflight : Number.POSITIVE_INFINITY }),
-        localAddress: addresses.length === 0 ? undefined : addresses[i % addresses.length],
+        localAddress: addressOf(i),
         password: undefined,
         client: undefined,
         generation: 0,
@@ -192,6 +200,12 @@ class Fleet {
 
   async run(): Promise<FleetSummary> {
     if (this.o.progress !== undefined) this.progress = new ProgressPrinter(this.o.progress);
+    const limit = openFileLimit();
+    if (limit !== undefined && this.o.devices + 64 > limit) {
+      this.progress?.note(
+        `warning: ${this.o.devices} devices need as many sockets, but this process may open ${limit} files (ulimit -n); connections beyond fail with EMFILE`,
+      );
+    }
     await this.register();
     const cpuStart = process.cpuUsage();
     this.stats.sampleMemory();

@@ -13,7 +13,7 @@ export { parseScenario, loadScenarioFile, parseAnomalyFlag, resolveScenario, ANO
 export type { Anomaly, AnomalyKind, AnomalyWindow, Scenario } from './scenario.js';
 export { PROFILES, PROFILE_CHOICES, DEVICE_KINDS, kindOf } from './profiles/index.js';
 export type { DeviceKind, DeviceProfile, ProfileChoice } from './profiles/index.js';
-export { parseEndpoint, awsTlsOptions, sourceAddresses, AWS_IOT_ALPN, DEFAULT_LOCAL_ENDPOINT } from './connection.js';
+export { parseEndpoint, awsTlsOptions, sourceAddressFor, AWS_IOT_ALPN, DEFAULT_LOCAL_ENDPOINT } from './connection.js';
 export type { Endpoint, Target } from './connection.js';
 export { SimulatorError, SimulatorUsageError, BrokerUnreachableError, RegistrationError, VerifyError } from './errors.js';
 export type { VerifyResult } from './verify.js';

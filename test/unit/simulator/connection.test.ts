@@ -7,7 +7,7 @@ import {
   awsTlsOptions,
   clientOptions,
   parseEndpoint,
-  sourceAddresses,
+  sourceAddressFor,
 } from '../../../simulator/connection.js';
 import { SimulatorUsageError } from '../../../simulator/errors.js';
 import { backoffDelayMs } from '../../../simulator/fleet.js';
@@ -35,16 +35,22 @@ describe('parseEndpoint', () => {
   });
 });
 
-describe('sourceAddresses', () => {
+describe('sourceAddressFor', () => {
   const local = parseEndpoint('mqtt://127.0.0.1:1883', 'local');
 
-  it('uses the OS default below 20,000 connections and 127.0.0.x beyond, one per 20,000', () => {
-    expect(sourceAddresses(local, 10_000)).toEqual([]);
-    expect(sourceAddresses(local, 50_001)).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+  it('binds nothing while one source address has ports enough', () => {
+    expect(sourceAddressFor(local, 24_999, 25_000)).toBeUndefined();
   });
 
-  it('never spreads connections to a remote broker', () => {
-    expect(sourceAddresses(parseEndpoint('abc.iot.amazonaws.com', 'aws'), 50_000)).toEqual([]);
+  it('binds only the connections beyond the first 25,000, a new 127.0.0.x per block', () => {
+    expect(sourceAddressFor(local, 0, 60_000)).toBeUndefined();
+    expect(sourceAddressFor(local, 24_999, 60_000)).toBeUndefined();
+    expect(sourceAddressFor(local, 25_000, 60_000)).toBe('127.0.0.2');
+    expect(sourceAddressFor(local, 59_999, 60_000)).toBe('127.0.0.3');
+  });
+
+  it('never binds connections to a remote broker', () => {
+    expect(sourceAddressFor(parseEndpoint('abc.iot.amazonaws.com', 'aws'), 40_000, 50_000)).toBeUndefined();
   });
 });
 
