@@ -61,6 +61,11 @@ function configure(command: Command): void {
  */
 export async function runCli(program: Command, options: RunCliOptions = {}): Promise<void> {
   configure(program);
+  // `npm run query | head`: the reader went away; that is not an error of ours.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    fail(error);
+  });
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   try {
