@@ -29,7 +29,7 @@ const program = new Command('start')
   .option('--data <dir>', 'data directory (devices.db, stream.db, store.db)', './data')
   .option('--mqtt-port <n>', 'MQTT over TCP port (0: any free port)', port, 1883)
   .option('--ws-port <n>', 'MQTT over WebSocket port (0: any free port)', port, 8083)
-  .option('--http-port <n>', 'HTTP port for health and metrics (0: any free port)', port, 8080)
+  .option('--http-port <n>', 'HTTP port of the console, the fleet dashboard, on 127.0.0.1 behind a printed token (0: any free port)', port, 8080)
   .option('--thresholds <file>', 'threshold rules (JSON)', 'config/thresholds.json')
   .option('--webhook <url>', 'also POST every alarm event to this URL')
   .option('--offline-check <seconds>', 'how often the silent-device check runs', positiveSeconds)
@@ -48,6 +48,7 @@ const program = new Command('start')
       wsPort: opts.wsPort,
       thresholds,
       log,
+      httpPort: opts.httpPort,
       ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
       ...(opts.offlineCheck ? { offlineCheckIntervalMs: opts.offlineCheck * 1000 } : {}),
     });
@@ -56,6 +57,7 @@ const program = new Command('start')
       event: 'ready',
       mqtt: `mqtt://127.0.0.1:${stack.mqttPort}`,
       ws: stack.wsPort === undefined ? null : `ws://127.0.0.1:${stack.wsPort}`,
+      console: stack.consoleUrl ?? null,
       data: stack.dataDir,
       pid: process.pid,
     };
@@ -67,6 +69,8 @@ const program = new Command('start')
           'fleet-telemetry local stack is running',
           `  MQTT           ${ready.mqtt}`,
           `  MQTT over WS   ${ready.ws ?? '(off)'}`,
+          `  console        ${ready.console ?? '(off)'}`,
+          '                 (the link carries the access token: keep it to yourself)',
           `  data           ${ready.data}`,
           '',
           'Add a device:        npm run devices -- add sensor-0001 --type env-sensor',

@@ -22,6 +22,7 @@ import { LocalStream } from './stream/index.js';
 import { EventSourceMapping } from './event-source/index.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
+import { startConsole, type ConsoleServer } from './console/index.js';
 
 export interface LocalStackOptions {
   /** Where every file lives (devices.db, stream.db, store.db). */
@@ -40,6 +41,14 @@ export interface LocalStackOptions {
   readonly durability?: 'full' | 'normal' | 'off';
   readonly log: Log;
   readonly clock?: Clock;
+  /**
+   * Port of the console (the fleet dashboard, always on 127.0.0.1); 0 picks a free port; null or
+   * absent: no console. `npm start` passes --http-port (8080).
+   * @default null
+   */
+  readonly httpPort?: number | null;
+  /** The console's access token. @default a new random 32-byte token, base64url */
+  readonly consoleToken?: string;
 }
 
 export interface LocalStack {
@@ -50,6 +59,12 @@ export interface LocalStack {
   readonly stream: LocalStream;
   readonly store: SqliteStore;
   readonly registry: DeviceRegistry;
+  /** The console's port, undefined without a console. */
+  readonly httpPort: number | undefined;
+  /** The console's address with its token (`http://127.0.0.1:<port>/?token=...`), undefined without a console. */
+  readonly consoleUrl: string | undefined;
+  /** The console's access token, undefined without a console. */
+  readonly consoleToken: string | undefined;
   /** Resolves once both consumers have caught up with everything appended so far. */
   whenIdle(): Promise<void>;
   /** Runs the silent-device check now (the timer runs it on its own too). */
@@ -151,9 +166,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }, options.offlineCheckIntervalMs ?? pipeline.offlineCheck.everyMinutes * 60_000);
   offlineTimer.unref();
 
+  let consoleServer: ConsoleServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // First, so no page reads a store being closed.
+      await consoleServer?.close();
       clearInterval(offlineTimer);
       await broker.close();
       // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
@@ -164,6 +182,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       registry.close();
     })());
 
+  if (options.httpPort !== undefined && options.httpPort !== null) {
+    try {
+      consoleServer = await startConsole({
+        store,
+        stream,
+        registry,
+        metrics,
+        thresholds: options.thresholds,
+        port: options.httpPort,
+        log,
+        clock,
+        ...(options.consoleToken === undefined ? {} : { token: options.consoleToken }),
+      });
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+
   return {
     mqttPort: ports.mqttPort,
     wsPort: ports.wsPort,
@@ -172,6 +209,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stream,
     store,
     registry,
+    httpPort: consoleServer?.port,
+    consoleUrl: consoleServer?.url,
+    consoleToken: consoleServer?.token,
     whenIdle: async () => {
       await Promise.all([ingest.whenIdle(), alarms.whenIdle()]);
     },

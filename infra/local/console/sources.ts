@@ -1,0 +1,22 @@
+import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import type { StreamDescription } from '../stream/index.js';
+import type { DeviceInfo } from '../registry/index.js';
+
+/**
+ * What the console reads, as narrow views of the stack's parts (the console never writes to them;
+ * its one write, acknowledgements, goes to its own table through its own connection).
+ */
+export interface ConsoleSources {
+  /** The store's read side. */
+  readonly store: Pick<SqliteStore, 'file' | 'queryReadings' | 'queryAlarmStates' | 'queryTransitions' | 'queryRejects' | 'lastSeen'>;
+  readonly stream: { describe(): StreamDescription };
+  readonly registry: { list(): DeviceInfo[] };
+  /** The consumers' counters (ReadingsStored gives the ingest rate). */
+  readonly metrics: { get(name: string): number };
+  /** The rules the stack runs: their silentFor windows decide "silent". */
+  readonly thresholds: ThresholdRules;
+  readonly clock: Clock;
+  readonly log: Log;
+}
