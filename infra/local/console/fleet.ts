@@ -139,6 +139,35 @@ function byConcern(a: DeviceSummary, b: DeviceSummary): number {
   return sa - sb || STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0);
 }
 
+/** Every device and the active alarms, as of `now`. */
+export interface FleetSnapshot {
+  readonly now: number;
+  readonly devices: readonly DeviceSummary[];
+  readonly active: readonly RecordedAlarmEvent[];
+}
+
+/**
+ * The fleet, computed at most once per `maxAgeMs` however many pages and requests ask: for 5,000
+ * devices one computation reads the registry and the store's `devices` table (tens of ms), so
+ * open pages polling it must not multiply it.
+ */
+export class FleetCache {
+  private snapshot: FleetSnapshot | undefined;
+
+  constructor(
+    private readonly sources: ConsoleSources,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  get(): FleetSnapshot {
+    const now = this.sources.clock.now();
+    if (this.snapshot === undefined || now - this.snapshot.now >= this.maxAgeMs || now < this.snapshot.now) {
+      this.snapshot = { now, ...fleetDevices(this.sources, now) };
+    }
+    return this.snapshot;
+  }
+}
+
 /** How far back the ingest rate looks. */
 export const INGEST_RATE_WINDOW_MS = 10_000;
 

@@ -12,10 +12,10 @@
  *
  * Event stream format: https://html.spec.whatwg.org/multipage/server-sent-events.html
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { METRIC } from '../../../lambdas/ports/index.js';
 import type { ConsoleDb, DeviceMark, TransitionMark } from './console-db.js';
-import { fleetDevices, summarize, type FleetOverview, type IngestRate } from './fleet.js';
+import { summarize, type FleetCache, type FleetOverview, type IngestRate } from './fleet.js';
 import type { ConsoleSources } from './sources.js';
 import type { ReadingRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
 
@@ -23,6 +23,7 @@ export interface LiveFeedOptions {
   readonly sources: ConsoleSources;
   readonly db: ConsoleDb;
   readonly ingestRate: IngestRate;
+  readonly fleet: FleetCache;
   /** How often the store is polled, ms. @default 500 */
   readonly pollIntervalMs?: number;
   /** How often the overview is sent, ms. @default 2000 */
@@ -86,7 +87,7 @@ export class LiveFeed {
   }
 
   /** Makes `res` an event stream; `deviceId` subscribes it to that device's readings. */
-  attach(req: IncomingMessage, res: ServerResponse, deviceId: string | undefined): void {
+  attach(res: ServerResponse, deviceId: string | undefined): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -100,7 +101,8 @@ export class LiveFeed {
     this.clients.add(client);
     if (deviceId !== undefined && !this.watches.has(deviceId)) this.watches.set(deviceId, this.newWatch(deviceId));
     this.send(client, 'overview', this.overview());
-    req.on('close', () => this.detach(client));
+    // The response's close, not the request's: it fires when the page goes away or the server ends the stream.
+    res.on('close', () => this.detach(client));
   }
 
   /** Ends every stream and stops polling. */
@@ -113,8 +115,7 @@ export class LiveFeed {
 
   /** The overview the `overview` event carries (also GET /api/overview's summary part). */
   overview(): FleetOverview {
-    const now = this.options.sources.clock.now();
-    const { devices, active } = fleetDevices(this.options.sources, now);
+    const { now, devices, active } = this.options.fleet.get();
     return {
       now,
       ...summarize(devices, active),

@@ -29,7 +29,7 @@ import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { fleetDevices, IngestRate } from './fleet.js';
+import { FleetCache, IngestRate } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
 import { deviceParam, limitParam, parseAckRequest, severitiesParam, timeRange } from './params.js';
@@ -71,6 +71,8 @@ const HOST = '127.0.0.1';
 /** Request bodies are tiny (an acknowledgement). */
 const MAX_BODY_BYTES = 4 * 1024;
 const HOUR_MS = 3_600_000;
+/** How stale the fleet list and overview may be (see FleetCache). */
+const FLEET_MAX_AGE_MS = 1_000;
 
 /**
  * Some defence in depth beside the token: scripts and styles only from this origin (no CDN, no inline
@@ -102,7 +104,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   sampleRate();
   const sampler = setInterval(sampleRate, 1_000);
   sampler.unref();
-  const feed = new LiveFeed({ sources, db, ingestRate, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) });
+  const fleet = new FleetCache(sources, FLEET_MAX_AGE_MS);
+  const feed = new LiveFeed({ sources, db, ingestRate, fleet, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) });
   // Start bundling now so the first page load does not wait for it; a failure is reported when served.
   consoleAssets().catch(() => undefined);
 
@@ -151,7 +154,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     }
     if (path === '/api/stream') return json(res, options.stream.describe());
     if (path === '/api/events') {
-      feed.attach(req, res, deviceParam(p.get('device')));
+      feed.attach(res, deviceParam(p.get('device')));
       return;
     }
     const device = /^\/api\/devices\/([^/]+)(\/readings(?:\.csv)?)?$/.exec(path);
@@ -162,22 +165,22 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
       }
       if (device[2] === '/readings') return json(res, readings(deviceId, p, now));
-      return json(res, deviceDetail(deviceId, p, now));
+      return json(res, deviceDetail(deviceId, p));
     }
     throw new ConsoleRequestError(404, 'no such route');
   };
 
   const overview = (p: URLSearchParams) => {
     const summary = feed.overview();
-    const { devices } = fleetDevices(sources, summary.now);
+    const { devices } = fleet.get();
     const q = (p.get('q') ?? '').trim().toLowerCase();
     const matching = q === '' ? devices : devices.filter((d) => d.deviceId.toLowerCase().includes(q) || (d.type ?? '').toLowerCase().includes(q));
     const limit = limitParam(p, 'limit', { fallback: 500, max: 10_000 });
     return { ...summary, matched: matching.length, devices: matching.slice(0, limit) };
   };
 
-  const deviceDetail = (deviceId: string, p: URLSearchParams, now: number) => {
-    const summary = fleetDevices(sources, now).devices.find((d) => d.deviceId === deviceId);
+  const deviceDetail = (deviceId: string, p: URLSearchParams) => {
+    const summary = fleet.get().devices.find((d) => d.deviceId === deviceId);
     if (summary === undefined) throw new ConsoleRequestError(404, 'no such device (not registered, no reading stored)');
     return {
       device: summary,
