@@ -295,6 +295,51 @@ describe('the console API', () => {
         events.close();
       }
     });
+
+    it('tells a watching page to reload the range when a late reading arrives, older than the newest', async () => {
+      const device = await t.connect('late-1', { type: 'env-sensor' });
+      const t0 = Date.now();
+      await device.publishAsync(telemetryTopic('late-1'), JSON.stringify({ ts: t0, seq: 2, metrics: { temperature: 20 } }), { qos: 1 });
+      await t.stack.whenIdle();
+      const events = await openEvents(`${origin}/api/events?device=late-1`, token);
+      try {
+        await events.next('overview');
+
+        await device.publishAsync(telemetryTopic('late-1'), JSON.stringify({ ts: t0 - 60_000, seq: 1, metrics: { temperature: 19 } }), { qos: 1 });
+
+        expect(await events.next('resync')).toEqual({ deviceId: 'late-1' });
+      } finally {
+        events.close();
+      }
+    });
+  });
+});
+
+describe('the console and the stack', () => {
+  it('ends open event streams and stops listening when the stack stops', async () => {
+    const t = await startTestStack(THRESHOLDS, { httpPort: 0, consoleToken: 'a-token-chosen-by-the-test' });
+    const origin = `http://127.0.0.1:${t.stack.httpPort}`;
+    expect(t.stack.consoleUrl).toBe(`${origin}/?token=a-token-chosen-by-the-test`);
+    const res = await fetch(`${origin}/api/events`, { headers: { authorization: 'Bearer a-token-chosen-by-the-test' } });
+    const reading = (async () => {
+      let text = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) text += Buffer.from(chunk).toString('utf8');
+      return text;
+    })();
+
+    await t.close();
+
+    expect(await reading).toContain('event: overview');
+    await expect(fetch(`${origin}/`)).rejects.toThrow();
+  });
+
+  it('refuses a console token that cannot travel in a URL and a cookie as is', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ft-console-token-'));
+    try {
+      await expect(startTestStack(THRESHOLDS, { httpPort: 0, consoleToken: 'short', dataDir })).rejects.toThrow(/console token: must be 16 to 256 of \[A-Za-z0-9_-\]/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

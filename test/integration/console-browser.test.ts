@@ -85,6 +85,7 @@ describe('the console in a browser', () => {
     await show('device/sensor-chart');
     const chart = page.getByTestId('chart-temperature');
     await expect.poll(() => chart.getAttribute('data-points')).toBe('1');
+    expect(await page.getByTestId('device-status').textContent()).toBe('online');
 
     // Published while the page is open: it arrives over the event stream.
     await publish(device, 'sensor-chart', { ts: Date.now(), seq: 2, metrics: { temperature: 23.25, humidity: 41 } });

@@ -8,6 +8,7 @@ import { SEVERITIES } from '../../../lambdas/domain/model.js';
 import type { SilenceRule, ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import type { RecordedAlarmEvent } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import type { ConsoleSources } from './sources.js';
+import type { DeviceInfo } from '../registry/index.js';
 
 /**
  * `online`: sent something within its silence window; `silent`: nothing for that long (or its
@@ -67,35 +68,50 @@ export function fleetDevices(sources: ConsoleSources, now: number): { devices: D
   const alarmsByDevice = new Map<string, RecordedAlarmEvent[]>();
   for (const alarm of active) alarmsByDevice.set(alarm.deviceId, [...(alarmsByDevice.get(alarm.deviceId) ?? []), alarm]);
   const silence = silenceRulesOf(sources.thresholds);
-  // A device no silentFor rule covers is called silent after the shortest window of the rule set.
-  const fallbackSeconds = silence.length > 0 ? Math.min(...silence.map((r) => r.when.silentFor.seconds)) : DEFAULT_SILENT_AFTER_SECONDS;
-
   const ids = [...new Set([...registered.keys(), ...seen.keys()])];
-  const devices = ids.map((deviceId): DeviceSummary => {
-    const info = registered.get(deviceId);
-    const last = seen.get(deviceId);
-    const alarms = alarmsByDevice.get(deviceId) ?? [];
-    const type = info?.type ?? null;
-    const windows = silence.filter((r) => ruleApplies(r, deviceId, type)).map((r) => r.when.silentFor.seconds);
-    const silentAfterSeconds = windows.length > 0 ? Math.min(...windows) : fallbackSeconds;
-    const silentAlarm = alarms.some((a) => a.metric === null && silence.some((r) => r.id === a.ruleId));
-    // Event time, as the offline check decides silence (lambdas/domain/alarm-engine.ts applySilence).
-    const status: DeviceStatus =
-      last === undefined ? 'never-seen' : silentAlarm || now - last.ts >= silentAfterSeconds * 1000 ? 'silent' : 'online';
-    return {
-      deviceId,
-      type,
-      registered: info !== undefined,
-      lastSeen: last?.ts ?? null,
-      lastReceivedAt: last?.receivedAt ?? null,
-      status,
-      silentAfterSeconds,
-      activeAlarms: alarms.length,
-      worstSeverity: worstOf(alarms.map((a) => a.severity)),
-    };
-  });
+  const devices = ids.map((deviceId) =>
+    summarizeDevice({ deviceId, info: registered.get(deviceId), last: seen.get(deviceId), active: alarmsByDevice.get(deviceId) ?? [], silence, now }),
+  );
   devices.sort(byConcern);
   return { devices, active };
+}
+
+/** What one device's summary is made of. */
+export interface DeviceFacts {
+  readonly deviceId: string;
+  /** Its registry entry, if registered. */
+  readonly info: DeviceInfo | undefined;
+  /** Its newest times in the store (event time `ts`), if it sent anything. */
+  readonly last: { readonly ts: number; readonly receivedAt: number } | undefined;
+  /** Its alarms in state ALARM. */
+  readonly active: readonly RecordedAlarmEvent[];
+  readonly silence: readonly SilenceRule[];
+  readonly now: number;
+}
+
+/** One device's summary: status from the silence window that applies to it (see DeviceStatus). */
+export function summarizeDevice(facts: DeviceFacts): DeviceSummary {
+  const { deviceId, info, last, active, silence, now } = facts;
+  const type = info?.type ?? null;
+  const windows = silence.filter((r) => ruleApplies(r, deviceId, type)).map((r) => r.when.silentFor.seconds);
+  // A device no silentFor rule covers is called silent after the shortest window of the rule set.
+  const fallbackSeconds = silence.length > 0 ? Math.min(...silence.map((r) => r.when.silentFor.seconds)) : DEFAULT_SILENT_AFTER_SECONDS;
+  const silentAfterSeconds = windows.length > 0 ? Math.min(...windows) : fallbackSeconds;
+  const silentAlarm = active.some((a) => a.metric === null && silence.some((r) => r.id === a.ruleId));
+  // Event time, as the offline check decides silence (lambdas/domain/alarm-engine.ts applySilence).
+  const status: DeviceStatus =
+    last === undefined ? 'never-seen' : silentAlarm || now - last.ts >= silentAfterSeconds * 1000 ? 'silent' : 'online';
+  return {
+    deviceId,
+    type,
+    registered: info !== undefined,
+    lastSeen: last?.ts ?? null,
+    lastReceivedAt: last?.receivedAt ?? null,
+    status,
+    silentAfterSeconds,
+    activeAlarms: active.length,
+    worstSeverity: worstOf(active.map((a) => a.severity)),
+  };
 }
 
 /** Counts of a device list and of active alarms. */
@@ -121,7 +137,8 @@ export function worstOf(severities: readonly Severity[]): Severity | null {
   return best === undefined ? null : (SEVERITIES[best] as Severity);
 }
 
-function silenceRulesOf(rules: ThresholdRules): SilenceRule[] {
+/** The silentFor rules of a rule set. */
+export function silenceRulesOf(rules: ThresholdRules): SilenceRule[] {
   return rules.rules.filter((r): r is SilenceRule => r.kind === 'silentFor');
 }
 

@@ -29,7 +29,7 @@ import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { FleetCache, IngestRate } from './fleet.js';
+import { FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
 import { deviceParam, limitParam, parseAckRequest, severitiesParam, timeRange } from './params.js';
@@ -41,7 +41,7 @@ export interface ConsoleOptions {
   /** The stack's store: the console reads it, and opens its own connection to `store.file` for acknowledgements. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
   readonly stream: { describe(): StreamDescription };
-  readonly registry: { list(): DeviceInfo[] };
+  readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   readonly metrics: { get(name: string): number };
   readonly thresholds: ThresholdRules;
   /** 0 picks a free port. The console listens on 127.0.0.1 only. */
@@ -105,6 +105,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const sampler = setInterval(sampleRate, 1_000);
   sampler.unref();
   const fleet = new FleetCache(sources, FLEET_MAX_AGE_MS);
+  const silence = silenceRulesOf(options.thresholds);
   const feed = new LiveFeed({ sources, db, ingestRate, fleet, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) });
   // Start bundling now so the first page load does not wait for it; a failure is reported when served.
   consoleAssets().catch(() => undefined);
@@ -135,6 +136,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return acknowledge(req, res);
     }
     if (method !== 'GET' && method !== 'HEAD') throw new ConsoleRequestError(405, 'use GET');
+    // Streams have no HEAD: there is no length to announce.
+    if (method === 'HEAD' && (path === '/api/events' || path.endsWith('.csv'))) throw new ConsoleRequestError(405, 'use GET');
     const p = url.searchParams;
     if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', shellPage({ title: 'Fleet console' }));
     if (path === '/assets/console.js') return sendAsset(req, res, (await consoleAssets()).script);
@@ -180,11 +183,23 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   };
 
   const deviceDetail = (deviceId: string, p: URLSearchParams) => {
-    const summary = fleet.get().devices.find((d) => d.deviceId === deviceId);
-    if (summary === undefined) throw new ConsoleRequestError(404, 'no such device (not registered, no reading stored)');
+    // Fresh, not from the fleet cache: one device costs three primary-key lookups.
+    const registered = options.registry.get(deviceId);
+    const info = registered?.role === 'device' ? registered : undefined;
+    const mark = db.deviceMark(deviceId);
+    if (info === undefined && mark === undefined) throw new ConsoleRequestError(404, 'no such device (not registered, no reading stored)');
+    const active = db.activeAlarms({ deviceId });
+    const device = summarizeDevice({
+      deviceId,
+      info,
+      last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
+      active,
+      silence,
+      now: clock.now(),
+    });
     return {
-      device: summary,
-      active: db.activeAlarms({ deviceId }),
+      device,
+      active,
       transitions: db.transitionHistory({ deviceId, limit: limitParam(p, 'limit', { fallback: 200, max: 5_000 }) }),
     };
   };

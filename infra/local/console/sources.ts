@@ -12,7 +12,7 @@ export interface ConsoleSources {
   /** The store's read side. */
   readonly store: Pick<SqliteStore, 'file' | 'queryReadings' | 'queryAlarmStates' | 'queryTransitions' | 'queryRejects' | 'lastSeen'>;
   readonly stream: { describe(): StreamDescription };
-  readonly registry: { list(): DeviceInfo[] };
+  readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   /** The consumers' counters (ReadingsStored gives the ingest rate). */
   readonly metrics: { get(name: string): number };
   /** The rules the stack runs: their silentFor windows decide "silent". */

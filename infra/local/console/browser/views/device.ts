@@ -107,10 +107,12 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
       const data = await getJson<DeviceResponse>(devicePath(deviceId));
       if (disposed) return;
       const d = data.device;
+      const status = badge(d.status === 'never-seen' ? 'never seen' : d.status, d.status);
+      status.dataset.testid = 'device-status';
       replace(
         head,
         h('h2', { 'data-testid': 'device-id' }, d.deviceId),
-        badge(d.status === 'never-seen' ? 'never seen' : d.status, d.status),
+        status,
         h('span', { class: 'muted' }, `type ${d.type ?? '-'}`),
         h('span', { class: 'muted', title: formatTime(d.lastSeen) }, `last seen ${formatAgo(d.lastSeen, Date.now())}`),
       );
@@ -129,7 +131,9 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
   ctx.live.use(
     {
       readings: (event) => {
-        if (event.deviceId === deviceId) merge(event.readings);
+        if (event.deviceId !== deviceId) return;
+        merge(event.readings);
+        reloadDevice();
       },
       resync: (event) => {
         if (event.deviceId === deviceId) void loadReadings();
