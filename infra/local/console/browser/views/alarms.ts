@@ -50,7 +50,16 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
   const reload = throttle(() => void load(), 500);
   severity.addEventListener('change', reload);
   device.addEventListener('input', reload);
-  ctx.live.use({ alarm: reload });
+  // `alarm` events cover transitions as they happen; a late one (old event time) shows in the counts.
+  let counts = '';
+  ctx.live.use({
+    alarm: reload,
+    overview: (overview) => {
+      const next = JSON.stringify(overview.activeAlarms);
+      if (counts !== '' && next !== counts) reload();
+      counts = next;
+    },
+  });
   void load();
   return {
     dispose() {
