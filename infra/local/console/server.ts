@@ -118,8 +118,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const source = gate.check(req, url);
     if (source === undefined) return refuse(req, res, url);
-    if (source === 'query' && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
-      // A page load with the token in the URL: keep it in a cookie, and drop it from the address bar.
+    if (url.searchParams.has('token') && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
+      // A page load with the token in the URL (the cookie may already be there): keep it in a cookie,
+      // and drop it from the address bar and history.
       url.searchParams.delete('token');
       res.writeHead(303, { location: `${url.pathname}${url.search}`, 'set-cookie': gate.setCookie() });
       res.end();
