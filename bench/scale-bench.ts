@@ -1,0 +1,186 @@
+/**
+ * Part 5 of `npm run bench`: a large fleet of simulated devices (the simulator's `runFleet`, in its
+ * own process) against the stack (in another process, so its CPU and memory are its own), with raw
+ * aedes under the same fleet as the baseline; and the pipeline's throughput at 1, 2 and 4 shards.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FleetSummary } from '../simulator/fleet.js';
+import type { FleetSnapshot } from '../simulator/stats.js';
+import type { FleetChildConfig } from './fleet-child.js';
+import { floodPipeline } from './broker-bench.js';
+import type { FloodOptions, FloodRun } from './broker-bench.js';
+import { forkChild } from './children.js';
+import type { BenchFigure } from './stats.js';
+import { figure, median, round } from './stats.js';
+import type { TargetConfig, TargetMessage, TargetResult } from './target-child.js';
+
+export interface ScaleOptions {
+  readonly runs: number;
+  readonly devices: number;
+  /** Readings per second per device (0.1: one every 10 s). */
+  readonly rate: number;
+  readonly durationS: number;
+  /** New connections per second while the fleet connects. */
+  readonly rampPerS: number;
+  readonly progress: (line: string) => void;
+}
+
+interface TargetHandle {
+  readonly port: number;
+  readonly dataDir: string | null;
+  measure(): void;
+  finish(stored: number): Promise<TargetResult>;
+  kill(): void;
+}
+
+function forkTarget(config: TargetConfig): Promise<TargetHandle> {
+  const child = fork(fileURLToPath(new URL('./target-child.ts', import.meta.url)), [JSON.stringify(config)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let settle: { resolve: (r: TargetResult) => void; reject: (e: Error) => void } | undefined;
+  return new Promise((resolve, reject) => {
+    child.on('message', (message: TargetMessage) => {
+      if (message.type === 'ready') {
+        resolve({
+          port: message.port,
+          dataDir: message.dataDir,
+          measure: () => child.send({ type: 'measure' }),
+          finish: (stored) =>
+            new Promise<TargetResult>((res, rej) => {
+              settle = { resolve: res, reject: rej };
+              child.send({ type: 'finish', stored });
+            }),
+          kill: () => child.kill('SIGKILL'),
+        });
+      } else if (message.type === 'done') {
+        settle?.resolve(message.result);
+      } else {
+        const error = new Error(`target-child: ${message.error}`);
+        reject(error);
+        settle?.reject(error);
+      }
+    });
+    child.once('exit', (code) => {
+      const error = new Error(`target-child exited (${code})`);
+      reject(error);
+      settle?.reject(error);
+    });
+  });
+}
+
+interface ScaleRun {
+  readonly target: TargetResult;
+  readonly fleet: FleetSummary;
+}
+
+async function scaleRun(kind: TargetConfig['kind'], options: ScaleOptions): Promise<ScaleRun> {
+  const target = await forkTarget({ kind });
+  try {
+    const fleetOptions: FleetChildConfig = {
+      progressIntervalMs: 200,
+      devices: options.devices,
+      rate: options.rate,
+      durationS: options.durationS,
+      endpoint: `mqtt://127.0.0.1:${target.port}`,
+      // With the stack, the fleet registers its devices in the stack's registry; raw aedes takes anyone.
+      ...(target.dataDir === null ? {} : { dataDir: target.dataDir }),
+      rampPerS: options.rampPerS,
+      seed: 'bench-scale',
+      alarms: false,
+      drainTimeoutS: 30,
+      lingerS: 0,
+    };
+    let measuring = false;
+    const fleet = await forkChild<FleetSummary>('./fleet-child.ts', fleetOptions, {
+      bundle: true,
+      onProgress: (snapshot) => {
+        // The window opens once every device is connected: the steady state, not the connect storm.
+        if (!measuring && (snapshot as FleetSnapshot).connected >= options.devices) {
+          measuring = true;
+          target.measure();
+        }
+      },
+    });
+    const summary = await fleet.go();
+    if (!measuring) throw new Error(`scale: only ${summary.connected} of ${options.devices} devices were ever connected at once (${summary.lastError ?? 'no error'})`);
+    if (summary.acked !== summary.generated) throw new Error(`scale: ${summary.acked} of ${summary.generated} readings acknowledged (${summary.lastError ?? 'no error'})`);
+    const result = await target.finish(kind === 'pipeline' ? summary.acked : 0);
+    return { target: result, fleet: summary };
+  } catch (error) {
+    target.kill();
+    throw error;
+  }
+}
+
+/** 10,000 devices (or `devices`) at one reading every 10 s: raw aedes and the stack, interleaved. */
+export async function runScale(options: ScaleOptions): Promise<BenchFigure[]> {
+  const offered = options.devices * options.rate;
+  options.progress(
+    `scale: ${options.devices.toLocaleString('en-US')} devices x ${options.rate} readings/s (${offered.toLocaleString('en-US')} msg/s) for ${options.durationS} s, ${options.runs} runs each on raw aedes and the stack`,
+  );
+  const raw: ScaleRun[] = [];
+  const stack: ScaleRun[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    raw.push(await scaleRun('raw', options));
+    stack.push(await scaleRun('pipeline', options));
+    const r = raw[i] as ScaleRun;
+    const s = stack[i] as ScaleRun;
+    options.progress(
+      `  run ${i + 1}: stack CPU ${round(s.target.cpuPct)}% of a core, RSS ${round(s.target.peakRssMiB)} MiB, stored p50 ${round(s.target.storedLatencyMs?.p50 ?? Number.NaN, 1)} / p99 ${round(s.target.storedLatencyMs?.p99 ?? Number.NaN, 1)} ms, PUBACK p50 ${s.fleet.latencyMs.p50} ms; raw aedes CPU ${round(r.target.cpuPct)}%, RSS ${round(r.target.peakRssMiB)} MiB, PUBACK p50 ${r.fleet.latencyMs.p50} ms`,
+    );
+  }
+  const n = `${options.devices}-devices`;
+  const of = (runs: ScaleRun[], pick: (r: ScaleRun) => number) => runs.map(pick);
+  return [
+    figure(`scale-${n}-cpu`, '% of one core', of(stack, (r) => r.target.cpuPct), of(raw, (r) => r.target.cpuPct), {
+      digits: 1,
+      note: `stack process CPU with every device connected, ${offered} msg/s; baseline: raw aedes under the same fleet; the simulator used ${round(median(of(stack, (r) => r.fleet.cpu.percentOfOneCore)))}%`,
+    }),
+    figure(`scale-${n}-rss`, 'MiB', of(stack, (r) => r.target.peakRssMiB), of(raw, (r) => r.target.peakRssMiB), {
+      note: `stack process peak RSS with every device connected; baseline: raw aedes; the stack idle before the fleet: ${round(median(of(stack, (r) => r.target.idleRssMiB)))} MiB`,
+    }),
+    figure(`scale-${n}-stored-p50`, 'ms', of(stack, (r) => r.target.storedLatencyMs?.p50 ?? Number.NaN), of(raw, (r) => r.fleet.latencyMs.p50 ?? Number.NaN), {
+      digits: 1,
+      note: 'reading due time to committed in store.db; baseline: publish to PUBACK on raw aedes under the same fleet',
+    }),
+    figure(`scale-${n}-stored-p99`, 'ms', of(stack, (r) => r.target.storedLatencyMs?.p99 ?? Number.NaN), of(raw, (r) => r.fleet.latencyMs.p99 ?? Number.NaN), { digits: 1 }),
+    figure(`scale-${n}-stored-max`, 'ms', of(stack, (r) => r.target.storedLatencyMs?.max ?? Number.NaN), of(raw, (r) => r.fleet.latencyMs.max ?? Number.NaN), { digits: 1 }),
+    figure(`scale-${n}-puback-p99`, 'ms', of(stack, (r) => r.fleet.latencyMs.p99 ?? Number.NaN), of(raw, (r) => r.fleet.latencyMs.p99 ?? Number.NaN), {
+      digits: 1,
+      note: 'publish to PUBACK as the simulated devices saw it',
+    }),
+  ];
+}
+
+/** The pipeline's flood throughput (stored) at each shard count, interleaved; the first count is the baseline. */
+export async function runShards(
+  options: FloodOptions & {
+    readonly shardCounts: readonly number[];
+    /** Runs already made with the same flood at some shard count (the broker comparison's): reused, not repeated. */
+    readonly known?: { readonly shards: number; readonly runs: readonly FloodRun[] };
+  },
+): Promise<BenchFigure[]> {
+  const reuse = options.known !== undefined && options.known.runs.length >= options.runs ? options.known : undefined;
+  options.progress(
+    `shards: ${options.shardCounts.join(', ')}; ${options.runs} runs each of ${options.clients} publishers x ${options.messagesPerClient} messages` +
+      (reuse ? ` (${reuse.shards} shards: the broker comparison's pipeline runs)` : ''),
+  );
+  const byCount = new Map<number, FloodRun[]>(options.shardCounts.map((c) => [c, c === reuse?.shards ? [...reuse.runs] : []]));
+  for (let i = 0; i < options.runs; i++) {
+    for (const shards of options.shardCounts) {
+      if (shards === reuse?.shards) continue;
+      const run = await floodPipeline({ ...options, durability: 'full', shards });
+      byCount.get(shards)?.push(run);
+      options.progress(`  run ${i + 1}, ${shards} shard(s): stored ${Math.round(run.storedPerS ?? 0).toLocaleString('en-US')}/s, acked ${Math.round(run.ackedPerS).toLocaleString('en-US')}/s (stack CPU ${Math.round(run.targetCpuPct)}%)`);
+    }
+  }
+  const base = byCount.get(options.shardCounts[0] as number) ?? [];
+  return options.shardCounts.map((shards) =>
+    figure(`shards-${shards}`, 'msg/s', (byCount.get(shards) ?? []).map((r) => r.storedPerS as number), base.map((r) => r.storedPerS as number), {
+      note: `pipeline stored/s with a ${shards}-shard stream (both consumers read every shard); baseline: ${options.shardCounts[0]} shard(s)`,
+      detail: { ackedPerS: round(median((byCount.get(shards) ?? []).map((r) => r.ackedPerS))) },
+    }),
+  );
+}

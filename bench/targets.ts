@@ -1,0 +1,145 @@
+/**
+ * The pipeline as the benchmarks drive it: the real local stack (`startLocalStack`), in a temp data
+ * dir, started fresh for every run, with its ingest store instrumented to say when each reading is
+ * committed to store.db. (The baseline, raw aedes, is in raw-broker.ts.)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pipeline } from '../infra/pipeline.js';
+import { startLocalStack } from '../infra/local/stack.js';
+import type { LocalStack } from '../infra/local/stack.js';
+import type { DeviceEntry } from '../infra/local/registry/index.js';
+import { loadThresholdsFile } from '../lambdas/config/load-thresholds.js';
+import type { Reading } from '../lambdas/domain/model.js';
+import { stderrLog } from '../lambdas/adapters/local/observability.js';
+import type { TimeSeriesStore, WriteOutcome } from '../lambdas/ports/time-series-store.js';
+import type { PublisherCredentials } from './publisher.js';
+
+const OPERATOR_ID = 'bench-operator';
+const THRESHOLDS = fileURLToPath(new URL('../config/thresholds.json', import.meta.url));
+
+export interface PipelineTargetOptions {
+  /** Publishers to register (device role, type env-sensor). */
+  readonly publishers: number;
+  /** Also register an operator account (for alarm latency). */
+  readonly operator?: boolean;
+  readonly durability?: 'full' | 'normal' | 'off';
+  /** Shards of the local stream. @default pipeline.stream.shardCount */
+  readonly shards?: number;
+  /** Keep each reading's ts-to-committed latency (ms) while true. @default false */
+  readonly sampleLatency?: boolean;
+}
+
+export interface PipelineTarget {
+  readonly stack: LocalStack;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly credentials: readonly PublisherCredentials[];
+  readonly operator: PublisherCredentials | undefined;
+  /** Readings the ingest consumer has committed to store.db so far. */
+  stored(): number;
+  /** Resolves with the wall time (epoch ms) at which the `count`-th reading was committed. */
+  whenStored(count: number, timeoutMs: number): Promise<number>;
+  /** Reading ts (its publish time) to commit in store.db, ms, for every reading committed while sampling. */
+  readonly storedLatencyMs: number[];
+  /** Starts or stops sampling; with `sinceTs`, only readings whose ts is at or after it (epoch ms) are sampled. */
+  setSampling(on: boolean, sinceTs?: number): void;
+  /** Stops the stack and deletes its data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real local stack for a benchmark run. The only instrumentation is a wrapper on the
+ * ingest consumer's `TimeSeriesStore.write`: it notes the time each write returns (its transaction
+ * has committed) and how many readings it stored. Nothing else in the stack is touched.
+ */
+export async function startPipeline(options: PipelineTargetOptions): Promise<PipelineTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ft-bench-'));
+  const log = stderrLog({ level: 'error', name: 'bench-stack' });
+  const stream = pipeline.stream as { shardCount: number };
+  const shardCount = stream.shardCount;
+  let stack: LocalStack;
+  try {
+    // startLocalStack has no shard-count option; it opens the stream synchronously from
+    // pipeline.stream.shardCount before its first await, so the count is set for that call only.
+    if (options.shards !== undefined) stream.shardCount = options.shards;
+    const starting = startLocalStack({
+      dataDir,
+      mqttPort: 0,
+      wsPort: null,
+      thresholds: loadThresholdsFile(THRESHOLDS),
+      log,
+      durability: options.durability ?? 'full',
+    });
+    stream.shardCount = shardCount;
+    stack = await starting;
+  } catch (error) {
+    stream.shardCount = shardCount;
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const entries: DeviceEntry[] = Array.from({ length: options.publishers }, (_, i) => ({ deviceId: `bench-${String(i).padStart(5, '0')}`, type: 'env-sensor' }));
+  if (options.operator) entries.push({ deviceId: OPERATOR_ID, role: 'operator' });
+  const registered = await stack.registry.upsertMany(entries);
+  const credentials = registered.filter((c) => c.deviceId !== OPERATOR_ID).map((c) => ({ clientId: c.deviceId, password: c.password }));
+  const operatorEntry = registered.find((c) => c.deviceId === OPERATOR_ID);
+
+  let stored = 0;
+  let sampling = options.sampleLatency ?? false;
+  let sampleSince = Number.NEGATIVE_INFINITY;
+  const storedLatencyMs: number[] = [];
+  const waiters: { count: number; resolve: (at: number) => void }[] = [];
+  const store = stack.store.timeSeries as TimeSeriesStore;
+  const write = store.write.bind(store);
+  store.write = async (readings: readonly Reading[]): Promise<WriteOutcome> => {
+    const outcome = await write(readings);
+    const now = Date.now();
+    stored += readings.length - outcome.rejected.length;
+    if (sampling) for (const r of readings) if (r.ts >= sampleSince) storedLatencyMs.push(now - r.ts);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i] as (typeof waiters)[number];
+      if (stored >= waiter.count) {
+        waiters.splice(i, 1);
+        waiter.resolve(now);
+      }
+    }
+    return outcome;
+  };
+
+  return {
+    stack,
+    port: stack.mqttPort,
+    dataDir,
+    credentials,
+    operator: operatorEntry === undefined ? undefined : { clientId: operatorEntry.deviceId, password: operatorEntry.password },
+    stored: () => stored,
+    whenStored(count, timeoutMs) {
+      if (stored >= count) return Promise.resolve(Date.now());
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${stored} of ${count} readings stored after ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          count,
+          resolve: (at) => {
+            clearTimeout(timer);
+            resolve(at);
+          },
+        });
+      });
+    },
+    storedLatencyMs,
+    setSampling(on, sinceTs) {
+      sampling = on;
+      sampleSince = sinceTs ?? Number.NEGATIVE_INFINITY;
+    },
+    async stop() {
+      try {
+        await stack.stop();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
