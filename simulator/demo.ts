@@ -51,9 +51,10 @@ const program = new Command('demo')
   .option('--devices <n>', 'simulated devices', integerArgument({ min: 9, max: 10_000 }), 24)
   .option('--duration <s>', 'seconds of readings', integerArgument({ min: 75, max: 86_400 }), 90)
   .option('--mqtt-port <n>', 'MQTT port (0: any free port)', integerArgument({ min: 0, max: 65_535 }), 1883)
+  .option('--http-port <n>', 'port of the console (the fleet dashboard; 0: any free port)', integerArgument({ min: 0, max: 65_535 }), 8080)
   .option('--thresholds <file>', 'threshold rules (silentFor windows are shortened to 20 s for the demo)', 'config/thresholds.json')
   .option('--seed <s>', 'the same seed gives the same readings', 'demo')
-  .action(async (opts: { data: string; devices: number; duration: number; mqttPort: number; thresholds: string; seed: string }) => {
+  .action(async (opts: { data: string; devices: number; duration: number; mqttPort: number; httpPort: number; thresholds: string; seed: string }) => {
     const out = (line: string) => process.stdout.write(`${line}\n`);
     const thresholds = demoThresholds(resolve(opts.thresholds), DEMO_SILENCE_S);
     const log = stderrLog({ name: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
@@ -61,12 +62,14 @@ const program = new Command('demo')
       dataDir: opts.data,
       mqttPort: opts.mqttPort,
       wsPort: null,
+      httpPort: opts.httpPort,
       thresholds,
       log,
       offlineCheckIntervalMs: 5_000,
     });
     const url = `mqtt://127.0.0.1:${stack.mqttPort}`;
     out(`fleet-telemetry demo: local stack on ${url}, data in ${stack.dataDir}`);
+    out(`console (open in a browser while it runs): ${stack.consoleUrl}`);
     out(`${opts.devices} devices (environment sensors, cold-chain trackers, vehicles) for ${opts.duration} s; scripted:`);
     const ids = (kind: DeviceKind, count: number) =>
       Array.from({ length: opts.devices }, (_, i) => i).filter((i) => kindOf('mixed', i) === kind).slice(0, count).map((i) => deviceIdOf('demo', i));
