@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'data/', 'dist/', '**/*.d.ts', 'infra/local/console/static/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'data/', 'dist/', '.bench/', 'test-artifacts/', '**/*.d.ts', 'infra/local/console/static/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
