@@ -52,10 +52,10 @@ export const PROFILES: Readonly<Record<'quick' | 'full', BenchProfile>> = {
   full: {
     runs: 3,
     flood: { clients: 100, messagesPerClient: 1_000, inflight: 16 },
-    latency: { durationMs: 8_000, fixedRate: 1_000, halfSustained: true },
+    latency: { durationMs: 6_000, fixedRate: 1_000, halfSustained: true },
     useCases: { records: 100_000 },
     store: { readings: 100_000, devices: 100, querySizes: [100_000, 1_000_000, 10_000_000], queries: 500 },
-    scale: { devices: 10_000, rate: 0.1, durationS: 30, rampPerS: 2_000 },
+    scale: { devices: 10_000, rate: 0.1, durationS: 60, rampPerS: 500 },
     shardCounts: [1, 2, 4],
   },
 };
