@@ -369,13 +369,20 @@ export class EventSourceMapping {
     if (lane.pending.length === 0) return;
 
     // Fill the batch up to BatchSize, closing it before the event would pass 6 MB (always >= 1 record).
-    const sizes: number[] = [];
-    while (sizes.length < lane.pending.length && sizes.length < this.settings.batchSize) {
-      const next = lane.pending[sizes.length]!.bytes;
-      if (sizes.length > 0 && eventJsonBytes([...sizes, next]) > MAX_EVENT_BYTES) break;
-      sizes.push(next);
+    // The event's size is kept as a running sum (eventJsonBytes: the envelope, each record, a comma
+    // between two): pump runs on every wake while a window is open, and copying and summing the
+    // sizes for each record added made it quadratic in the batch (measured with node --cpu-prof in a
+    // QoS 1 flood: about 1% of the stack's CPU, plus the garbage of the copies).
+    let count = 0;
+    let eventBytes = eventJsonBytes([]);
+    const limit = Math.min(lane.pending.length, this.settings.batchSize);
+    while (count < limit) {
+      const withNext = eventBytes + lane.pending[count]!.bytes + (count > 0 ? 1 : 0);
+      if (count > 0 && withNext > MAX_EVENT_BYTES) break;
+      eventBytes = withNext;
+      count++;
     }
-    const full = sizes.length === this.settings.batchSize || sizes.length < lane.pending.length;
+    const full = count === this.settings.batchSize || count < lane.pending.length;
     const windowMs = this.settings.maximumBatchingWindowInSeconds * 1000;
     if (!full && windowMs > 0 && this.state === 'running') {
       // Choice: the window opens when the lane first holds a record it could invoke, and closes when the
@@ -395,7 +402,7 @@ export class EventSourceMapping {
     clearTimeout(lane.windowTimer);
     lane.windowTimer = undefined;
     lane.windowStartedAt = undefined;
-    const records = lane.pending.splice(0, sizes.length);
+    const records = lane.pending.splice(0, count);
     this.run(shard, lane, { records, retries: 0, invocations: 0 });
   }
 

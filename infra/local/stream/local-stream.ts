@@ -113,6 +113,13 @@ interface QueuedGroup {
   readonly reject: (error: unknown) => void;
 }
 
+interface HotStatements {
+  readonly read: Database.Statement;
+  readonly lastSeq: Database.Statement;
+  readonly getCheckpoint: Database.Statement;
+  readonly setCheckpoint: Database.Statement;
+}
+
 export class LocalStream {
   readonly file: string;
   readonly streamName: string;
@@ -126,6 +133,7 @@ export class LocalStream {
   private readonly listeners = new Set<AppendListener>();
   private queue: QueuedGroup[] = [];
   private flushScheduled = false;
+  private prepared: HotStatements | undefined;
   private closed = false;
   private readonly trimTimer: NodeJS.Timeout;
   private readonly commitGroups: (groups: readonly QueuedGroup[]) => { results: AppendResult[][]; touched: number[] };
@@ -226,11 +234,7 @@ export class LocalStream {
     if (!Number.isInteger(options.limit) || options.limit < 1) {
       throw new StreamError(`read: limit must be a positive integer, got ${options.limit}`);
     }
-    const rows = this.db
-      .prepare(
-        'SELECT seq, partition_key, explicit_hash_key, arrival_ms, data FROM records WHERE shard_index = ? AND seq > ? ORDER BY seq LIMIT ?',
-      )
-      .iterate(shardIndex, after, options.limit) as IterableIterator<{
+    const rows = this.statements().read.iterate(shardIndex, after, options.limit) as IterableIterator<{
       seq: number;
       partition_key: string;
       explicit_hash_key: string | null;
@@ -257,10 +261,7 @@ export class LocalStream {
   /** The newest sequence number committed on a shard (by any connection), or undefined if none ever was. */
   latestSequenceNumber(shardId: string): string | undefined {
     this.assertOpen();
-    const last = this.db
-      .prepare('SELECT last_seq FROM shards WHERE shard_index = ?')
-      .pluck()
-      .get(this.shardIndexOf(shardId)) as number;
+    const last = this.statements().lastSeq.get(this.shardIndexOf(shardId)) as number;
     return last === 0 ? undefined : formatSequenceNumber(last);
   }
 
@@ -277,10 +278,7 @@ export class LocalStream {
   /** The consumer's last processed sequence number on a shard, or undefined before its first checkpoint. */
   getCheckpoint(consumer: string, shardId: string): string | undefined {
     this.assertOpen();
-    const seq = this.db
-      .prepare('SELECT seq FROM checkpoints WHERE consumer = ? AND shard_index = ?')
-      .pluck()
-      .get(consumer, this.shardIndexOf(shardId)) as number | undefined;
+    const seq = this.statements().getCheckpoint.get(consumer, this.shardIndexOf(shardId)) as number | undefined;
     return seq === undefined ? undefined : formatSequenceNumber(seq);
   }
 
@@ -289,18 +287,13 @@ export class LocalStream {
     this.assertOpen();
     const shardIndex = this.shardIndexOf(shardId);
     const seq = parseSequenceNumber(sequenceNumber, `checkpoint of ${consumer} on ${shardId}`);
-    const last = this.db.prepare('SELECT last_seq FROM shards WHERE shard_index = ?').pluck().get(shardIndex) as number;
+    const last = this.statements().lastSeq.get(shardIndex) as number;
     if (seq > last) {
       throw new StreamError(
         `checkpoint of ${consumer} on ${shardId}: ${sequenceNumber} is beyond the newest record ${formatSequenceNumber(last)}`,
       );
     }
-    this.db
-      .prepare(
-        `INSERT INTO checkpoints (consumer, shard_index, seq, updated_ms) VALUES (?, ?, ?, ?)
-         ON CONFLICT (consumer, shard_index) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms`,
-      )
-      .run(consumer, shardIndex, seq, this.clock.now());
+    this.statements().setCheckpoint.run(consumer, shardIndex, seq, this.clock.now());
   }
 
   /**
@@ -361,6 +354,25 @@ export class LocalStream {
     clearInterval(this.trimTimer);
     this.listeners.clear();
     this.db.close();
+  }
+
+  /**
+   * The statements of the hot paths (the consumers read, look up the newest sequence number and save
+   * checkpoints after every batch), prepared once: preparing costs more than running them.
+   */
+  private statements(): HotStatements {
+    this.prepared ??= {
+      read: this.db.prepare(
+        'SELECT seq, partition_key, explicit_hash_key, arrival_ms, data FROM records WHERE shard_index = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      lastSeq: this.db.prepare('SELECT last_seq FROM shards WHERE shard_index = ?').pluck(),
+      getCheckpoint: this.db.prepare('SELECT seq FROM checkpoints WHERE consumer = ? AND shard_index = ?').pluck(),
+      setCheckpoint: this.db.prepare(
+        `INSERT INTO checkpoints (consumer, shard_index, seq, updated_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (consumer, shard_index) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms`,
+      ),
+    };
+    return this.prepared;
   }
 
   private flush(): void {
