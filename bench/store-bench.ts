@@ -194,7 +194,9 @@ export function runQueryGrowth(options: QueryGrowthOptions): BenchFigure[] {
           rows = store.queryReadings({ deviceId, since: lastTs - HOUR_MS + 1 }).length;
           return performance.now() - t;
         };
-        for (let q = 0; q < 20; q++) query(); // warm-up
+        // Warm-up: without it the first size measured pays the JIT's start (it read twice as slow as the
+        // next size in a full run) and would be a false baseline.
+        for (let q = 0; q < 500; q++) query();
         for (let r = 0; r < options.runs; r++) {
           const times = Array.from({ length: options.queries }, query);
           const summary = latencySummary(times);

@@ -1,0 +1,148 @@
+/**
+ * Where the pipeline's time goes: the same QoS 1 flood (bench/publisher.ts, in its own process)
+ * against partial compositions of the local stack in this process, each reporting the stack's CPU
+ * microseconds per message:
+ * - `ack`: broker, rule and the durable stream append (what a PUBACK waits for), no consumers;
+ * - `ingest`: the same plus the ingest consumer (stream -> store.db);
+ * - `alarms`: the same plus the alarms consumer (alarm state, alarm log) instead;
+ * - `both`: both consumers, as `startLocalStack` runs them (without the broker notifier).
+ *
+ * The stages are wired here from the stack's own modules, as infra/local/stack.ts wires them, so
+ * the difference between two stages is what one part costs. A measurement aid, not part of
+ * `npm run bench`: `npx tsx bench/stages.ts [--messages-per-client N] [--runs N]`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from '../infra/pipeline.js';
+import { compileRule, compileTemplate, ruleOutputBytes } from '../infra/local/iot-sql/index.js';
+import { LocalStream } from '../infra/local/stream/index.js';
+import { EventSourceMapping } from '../infra/local/event-source/index.js';
+import { DeviceRegistry } from '../infra/local/registry/index.js';
+import { createBroker } from '../infra/local/broker/index.js';
+import { SqliteStore } from '../lambdas/adapters/local/sqlite-store.js';
+import { makeIngestHandler } from '../lambdas/ingest/ingest-handler.js';
+import { makeAlarmsHandler } from '../lambdas/alarms/alarms-handler.js';
+import { CounterMetrics } from '../lambdas/adapters/local/observability.js';
+import { loadThresholdsFile } from '../lambdas/config/load-thresholds.js';
+import { silentLog, systemClock } from '../lambdas/ports/index.js';
+import { forkPublishers } from './children.js';
+import { median, round } from './stats.js';
+
+export const STAGES = ['ack', 'ingest', 'alarms', 'both'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface StageRun {
+  readonly stage: Stage;
+  /** Publishes acknowledged per second. */
+  readonly ackedPerS: number;
+  /** Messages per second until every consumer of the stage had caught up. */
+  readonly donePerS: number;
+  /** This process's CPU time per message, microseconds. */
+  readonly cpuUsPerMessage: number;
+}
+
+const THRESHOLDS = fileURLToPath(new URL('../config/thresholds.json', import.meta.url));
+
+/** One flood of `clients` x `messagesPerClient` QoS 1 messages against one stage. */
+export async function runStage(stage: Stage, options: { readonly clients: number; readonly messagesPerClient: number; readonly inflight: number }): Promise<StageRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'ft-bench-stage-'));
+  const registry = DeviceRegistry.open(join(dir, 'devices.db'));
+  const stream = LocalStream.open({
+    file: join(dir, 'stream.db'),
+    streamName: pipeline.stream.name,
+    shardCount: pipeline.stream.shardCount,
+    retentionHours: pipeline.stream.retentionHours,
+    durability: 'full',
+  });
+  const store = SqliteStore.open(join(dir, 'store.db'));
+  const rule = compileRule(pipeline.rule.sql);
+  const partitionKeyOf = compileTemplate(pipeline.rule.partitionKey);
+  const broker = createBroker({
+    registry,
+    log: silentLog,
+    onTelemetry: (message) => {
+      const ruleMessage = { topic: message.topic, payload: message.payload, clientId: message.clientId, timestamp: message.receivedAt };
+      const result = rule.evaluate(ruleMessage);
+      const partitionKey = partitionKeyOf(ruleMessage);
+      if (!result.matched || !partitionKey) return undefined;
+      return stream.append({ partitionKey, data: ruleOutputBytes(result.output) }).then(() => undefined);
+    },
+  });
+  const metrics = new CounterMetrics();
+  const mappings: EventSourceMapping[] = [];
+  if (stage === 'ingest' || stage === 'both') {
+    const handler = makeIngestHandler({ store: store.timeSeries, rejects: store.rejects, clock: systemClock, metrics, log: silentLog });
+    mappings.push(new EventSourceMapping({ consumer: 'ingest', stream, settings: pipeline.consumers.ingest, handler }));
+  }
+  if (stage === 'alarms' || stage === 'both') {
+    const handler = makeAlarmsHandler({ rules: loadThresholdsFile(THRESHOLDS), states: store.alarmStates, notifier: store.alarmLog, clock: systemClock, metrics, log: silentLog });
+    mappings.push(new EventSourceMapping({ consumer: 'alarms', stream, settings: pipeline.consumers.alarms, handler }));
+  }
+  try {
+    const { mqttPort } = await broker.listen({ host: '127.0.0.1', mqttPort: 0 });
+    for (const mapping of mappings) mapping.start();
+    const entries = Array.from({ length: options.clients }, (_, i) => ({ deviceId: `bench-${String(i).padStart(5, '0')}`, type: 'env-sensor' }));
+    const credentials = await registry.upsertMany(entries);
+    const publishers = await forkPublishers({
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      clients: credentials.map((c) => ({ clientId: c.deviceId, password: c.password })),
+      inflight: options.inflight,
+      mode: { kind: 'flood', messagesPerClient: options.messagesPerClient },
+    });
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const result = await publishers.go();
+    for (const mapping of mappings) await mapping.whenIdle({ timeoutMs: 300_000 });
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    return {
+      stage,
+      ackedPerS: result.acked / ((result.lastAckAt - result.firstPublishAt) / 1000),
+      donePerS: result.acked / seconds,
+      cpuUsPerMessage: (cpu.user + cpu.system) / result.acked,
+    };
+  } finally {
+    await broker.close();
+    for (const mapping of mappings) await mapping.stop();
+    await stream.close();
+    store.close();
+    registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function flag(args: readonly string[], name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  if (at === -1) return fallback;
+  const value = Number(args[at + 1]);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const runs = flag(args, '--runs', 3);
+  const options = { clients: 100, messagesPerClient: flag(args, '--messages-per-client', 1_000), inflight: 16 };
+  const byStage = new Map<Stage, StageRun[]>(STAGES.map((s) => [s, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const stage of STAGES) {
+      const run = await runStage(stage, options);
+      byStage.get(stage)?.push(run);
+      process.stderr.write(`run ${i + 1} ${stage}: acked ${Math.round(run.ackedPerS)}/s, done ${Math.round(run.donePerS)}/s, ${round(run.cpuUsPerMessage, 1)} us CPU per message\n`);
+    }
+  }
+  const summary = STAGES.map((stage) => {
+    const list = byStage.get(stage) ?? [];
+    return {
+      stage,
+      ackedPerS: round(median(list.map((r) => r.ackedPerS))),
+      donePerS: round(median(list.map((r) => r.donePerS))),
+      cpuUsPerMessage: round(median(list.map((r) => r.cpuUsPerMessage)), 1),
+    };
+  });
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.exit(0);
+}
