@@ -4,6 +4,7 @@
  * aedes under the same fleet as the baseline; and the pipeline's throughput at 1, 2 and 4 shards.
  */
 import { fork } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FleetSummary } from '../simulator/fleet.js';
 import type { FleetSnapshot } from '../simulator/stats.js';
@@ -52,7 +53,14 @@ function forkTarget(config: TargetConfig): Promise<TargetHandle> {
               settle = { resolve: res, reject: rej };
               child.send({ type: 'finish', stored });
             }),
-          kill: () => child.kill('SIGKILL'),
+          kill: () => {
+            // Killed, the child cannot remove its stack's data dir: do it once it is gone.
+            if (message.dataDir !== null) {
+              const dataDir = message.dataDir;
+              child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+            }
+            child.kill('SIGKILL');
+          },
         });
       } else if (message.type === 'done') {
         settle?.resolve(message.result);
