@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipeline } from '../infra/pipeline.js';
 import { startLocalStack } from '../infra/local/stack.js';
 import type { LocalStack } from '../infra/local/stack.js';
 import type { DeviceEntry } from '../infra/local/registry/index.js';
@@ -58,25 +57,18 @@ export interface PipelineTarget {
 export async function startPipeline(options: PipelineTargetOptions): Promise<PipelineTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ft-bench-'));
   const log = stderrLog({ level: 'error', name: 'bench-stack' });
-  const stream = pipeline.stream as { shardCount: number };
-  const shardCount = stream.shardCount;
   let stack: LocalStack;
   try {
-    // startLocalStack has no shard-count option; it opens the stream synchronously from
-    // pipeline.stream.shardCount before its first await, so the count is set for that call only.
-    if (options.shards !== undefined) stream.shardCount = options.shards;
-    const starting = startLocalStack({
+    stack = await startLocalStack({
       dataDir,
       mqttPort: 0,
       wsPort: null,
       thresholds: loadThresholdsFile(THRESHOLDS),
       log,
       durability: options.durability ?? 'full',
+      ...(options.shards === undefined ? {} : { shardCount: options.shards }),
     });
-    stream.shardCount = shardCount;
-    stack = await starting;
   } catch (error) {
-    stream.shardCount = shardCount;
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }

@@ -37,6 +37,8 @@ export interface LocalStackOptions {
   readonly webhookUrl?: string;
   /** How often the silent-device check runs. @default pipeline.offlineCheck.everyMinutes */
   readonly offlineCheckIntervalMs?: number;
+  /** Shards of the local stream (a new data directory only: no resharding). @default pipeline.stream.shardCount */
+  readonly shardCount?: number;
   /** PRAGMA synchronous of the stream: 'full' makes a PUBACK survive power loss. @default 'full' */
   readonly durability?: 'full' | 'normal' | 'off';
   readonly log: Log;
@@ -93,7 +95,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stream = LocalStream.open({
     file: join(dataDir, DATA_FILES.stream),
     streamName: pipeline.stream.name,
-    shardCount: pipeline.stream.shardCount,
+    shardCount: options.shardCount ?? pipeline.stream.shardCount,
     retentionHours: pipeline.stream.retentionHours,
     durability: options.durability ?? 'full',
     clock,
