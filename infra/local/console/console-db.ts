@@ -11,7 +11,8 @@ import { SCHEMA_VERSION, schemaVersionOf } from '../../../lambdas/adapters/local
 import { NO_SEQ } from '../../../lambdas/adapters/local/sqlite-time-series.js';
 import type { AlarmStatus, Severity } from '../../../lambdas/domain/model.js';
 import { SEVERITIES } from '../../../lambdas/domain/model.js';
-import type { RecordedAlarmEvent } from '../../../lambdas/adapters/local/sqlite-queries.js';
+import type { RecordedAlarmEvent, TransitionSqlRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
+import { toRecordedEvent } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import { ConsoleConfigError } from './errors.js';
 
 /** Who acknowledged an ALARM transition, and when. */
@@ -230,18 +231,7 @@ export interface AlarmRow extends RecordedAlarmEvent {
   readonly ack: { readonly by: string; readonly at: number } | null;
 }
 
-interface AlarmSqlRow {
-  alarm_id: string;
-  ts: number;
-  state: AlarmStatus;
-  previous_state: AlarmStatus;
-  device_id: string;
-  rule_id: string;
-  metric: string | null;
-  severity: Severity;
-  value: number | null;
-  threshold: number;
-  recorded_at: number;
+interface AlarmSqlRow extends TransitionSqlRow {
   acked_by: string | null;
   acked_at: number | null;
 }
@@ -266,20 +256,7 @@ function severityRankSql(table: string): string {
 }
 
 function toAlarmRow(r: AlarmSqlRow): AlarmRow {
-  return {
-    alarmId: r.alarm_id,
-    deviceId: r.device_id,
-    ruleId: r.rule_id,
-    metric: r.metric,
-    state: r.state,
-    previousState: r.previous_state,
-    severity: r.severity,
-    value: r.value,
-    threshold: r.threshold,
-    ts: r.ts,
-    recordedAt: r.recorded_at,
-    ack: r.acked_by === null || r.acked_at === null ? null : { by: r.acked_by, at: r.acked_at },
-  };
+  return { ...toRecordedEvent(r), ack: r.acked_by === null || r.acked_at === null ? null : { by: r.acked_by, at: r.acked_at } };
 }
 
 function toAck(row: AckSqlRow): AlarmAck {

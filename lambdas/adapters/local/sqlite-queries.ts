@@ -78,7 +78,8 @@ interface ReadingSqlRow {
   metrics: string;
 }
 
-interface TransitionSqlRow {
+/** A row of `alarm_transitions` as SQLite returns it (also read by the console). */
+export interface TransitionSqlRow {
   alarm_id: string;
   ts: number;
   state: AlarmEvent['state'];
@@ -259,7 +260,8 @@ function toReadingRow(r: ReadingSqlRow): ReadingRow {
   };
 }
 
-function toRecordedEvent(r: TransitionSqlRow): RecordedAlarmEvent {
+/** Maps an `alarm_transitions` row to the event it recorded. */
+export function toRecordedEvent(r: TransitionSqlRow): RecordedAlarmEvent {
   return {
     alarmId: r.alarm_id,
     deviceId: r.device_id,
