@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from '../infra/pipeline.js';
-import { compileRule, compileTemplate, ruleOutputBytes } from '../infra/local/iot-sql/index.js';
+import { makeKinesisRuleAction } from '../infra/local/rule-action.js';
 import { LocalStream } from '../infra/local/stream/index.js';
 import { EventSourceMapping } from '../infra/local/event-source/index.js';
 import { DeviceRegistry } from '../infra/local/registry/index.js';
@@ -58,18 +58,10 @@ export async function runStage(stage: Stage, options: { readonly clients: number
     durability: 'full',
   });
   const store = SqliteStore.open(join(dir, 'store.db'));
-  const rule = compileRule(pipeline.rule.sql);
-  const partitionKeyOf = compileTemplate(pipeline.rule.partitionKey);
   const broker = createBroker({
     registry,
     log: silentLog,
-    onTelemetry: (message) => {
-      const ruleMessage = { topic: message.topic, payload: message.payload, clientId: message.clientId, timestamp: message.receivedAt };
-      const result = rule.evaluate(ruleMessage);
-      const partitionKey = partitionKeyOf(ruleMessage);
-      if (!result.matched || !partitionKey) return undefined;
-      return stream.append({ partitionKey, data: ruleOutputBytes(result.output) }).then(() => undefined);
-    },
+    onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log: silentLog }),
   });
   const metrics = new CounterMetrics();
   const mappings: EventSourceMapping[] = [];

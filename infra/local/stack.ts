@@ -17,7 +17,7 @@ import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { BrokerNotifier } from '../../lambdas/adapters/local/broker-notifier.js';
 import { WebhookNotifier } from '../../lambdas/adapters/local/webhook-notifier.js';
 import { CounterMetrics } from '../../lambdas/adapters/local/observability.js';
-import { compileRule, compileTemplate, ruleOutputBytes } from './iot-sql/index.js';
+import { makeKinesisRuleAction } from './rule-action.js';
 import { LocalStream } from './stream/index.js';
 import { EventSourceMapping } from './event-source/index.js';
 import { DeviceRegistry } from './registry/index.js';
@@ -102,27 +102,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const store = SqliteStore.open(join(dataDir, DATA_FILES.store));
 
-  const rule = compileRule(pipeline.rule.sql);
-  const partitionKeyOf = compileTemplate(pipeline.rule.partitionKey);
-
   const broker = createBroker({
     registry,
     log,
-    // Runs inside aedes' authorizePublish, so the PUBACK waits for the durable append.
-    onTelemetry: (message) => {
-      const ruleMessage = { topic: message.topic, payload: message.payload, clientId: message.clientId, timestamp: message.receivedAt };
-      const result = rule.evaluate(ruleMessage);
-      if (!result.matched) return undefined;
-      const partitionKey = partitionKeyOf(ruleMessage);
-      if (!partitionKey) {
-        // On AWS the Kinesis action fails and the rule's error action runs; there is no stream record.
-        log.error('rule action failed: empty partition key', { topic: message.topic, clientId: message.clientId });
-        return undefined;
-      }
-      return stream
-        .append({ partitionKey, data: ruleOutputBytes(result.output) })
-        .then(() => undefined);
-    },
+    onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log }),
   });
 
   const notifiers = [store.alarmLog, new BrokerNotifier((topic, payload) => broker.publish(topic, payload, { qos: 1 }))];

@@ -24,7 +24,8 @@ import type { Clock } from '../../../lambdas/ports/clock.js';
 import { systemClock } from '../../../lambdas/ports/clock.js';
 import type { Log } from '../../../lambdas/ports/observability.js';
 import { silentLog } from '../../../lambdas/ports/observability.js';
-import type { FailureCondition, LocalStream, OnFailureRecord, StreamRecord } from '../stream/index.js';
+import type { FailureCondition, OnFailureRecord, StreamRecord } from '../stream/index.js';
+import type { ConsumerStream } from './consumer-stream.js';
 import { FAILURE_CONDITION, formatSequenceNumber } from '../stream/index.js';
 import { executionRoleArn, kinesisStreamArn, lambdaFunctionArn } from './arn.js';
 import type { EventContext } from './event.js';
@@ -42,7 +43,8 @@ export type KinesisBatchHandler = (
 export interface EventSourceMappingOptions {
   /** The consumer's name: its checkpoints and failure entries are kept under it (e.g. 'ingest'). */
   readonly consumer: string;
-  readonly stream: LocalStream;
+  /** The stack's LocalStream, or the consumers' worker view of it. */
+  readonly stream: ConsumerStream;
   /** The very object the CDK stack deploys (infra/pipeline.ts). Checked as the Lambda API would. */
   readonly settings: EventSourceMappingSettings;
   readonly handler: KinesisBatchHandler;
@@ -131,7 +133,7 @@ const READ_CHUNK = 500;
  */
 export class EventSourceMapping {
   readonly consumer: string;
-  private readonly stream: LocalStream;
+  private readonly stream: ConsumerStream;
   private readonly settings: EventSourceMappingSettings;
   private readonly handler: KinesisBatchHandler;
   private readonly log: Log;
