@@ -5,11 +5,13 @@
  * - `ack`: broker, rule and the durable stream append (what a PUBACK waits for), no consumers;
  * - `ingest`: the same plus the ingest consumer (stream -> store.db);
  * - `alarms`: the same plus the alarms consumer (alarm state, alarm log) instead;
- * - `both`: both consumers, as `startLocalStack` runs them (without the broker notifier).
+ * - `both`: both consumers, as `startLocalStack` runs them (without the broker notifier);
+ * - `raw`: raw aedes (bench/raw-broker.ts: no auth, no rule, no stream) under the same flood, the
+ *   floor the `ack` stage is measured against.
  *
  * The stages are wired here from the stack's own modules, as infra/local/stack.ts wires them, so
  * the difference between two stages is what one part costs. A measurement aid, not part of
- * `npm run bench`: `npx tsx bench/stages.ts [--messages-per-client N] [--runs N]`.
+ * `npm run bench`: `npx tsx bench/stages.ts [--messages-per-client N] [--runs N] [--stages raw,ack]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,9 +31,11 @@ import { CounterMetrics } from '../lambdas/adapters/local/observability.js';
 import { loadThresholdsFile } from '../lambdas/config/load-thresholds.js';
 import { silentLog, systemClock } from '../lambdas/ports/index.js';
 import { forkPublishers } from './children.js';
+import type { PublisherCredentials } from './publisher.js';
+import { startRawBroker } from './raw-broker.js';
 import { median, round } from './stats.js';
 
-export const STAGES = ['ack', 'ingest', 'alarms', 'both'] as const;
+export const STAGES = ['raw', 'ack', 'ingest', 'alarms', 'both'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface StageRun {
@@ -46,8 +50,46 @@ export interface StageRun {
 
 const THRESHOLDS = fileURLToPath(new URL('../config/thresholds.json', import.meta.url));
 
+export interface StageOptions {
+  readonly clients: number;
+  readonly messagesPerClient: number;
+  readonly inflight: number;
+}
+
+/** Floods `url` from a publisher process; CPU is this process's, from the first publish to `settle()`'s end. */
+async function flood(url: string, clients: readonly PublisherCredentials[], options: StageOptions, settle: () => Promise<void>): Promise<Omit<StageRun, 'stage'>> {
+  const publishers = await forkPublishers({ url, clients, inflight: options.inflight, mode: { kind: 'flood', messagesPerClient: options.messagesPerClient } });
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  const result = await publishers.go();
+  await settle();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const total = clients.length * options.messagesPerClient;
+  if (result.acked !== total) throw new Error(`publishers: ${result.acked} of ${total} acknowledged; ${result.errors.join('; ')}`);
+  return {
+    ackedPerS: result.acked / ((result.lastAckAt - result.firstPublishAt) / 1000),
+    donePerS: result.acked / seconds,
+    cpuUsPerMessage: (cpu.user + cpu.system) / result.acked,
+  };
+}
+
+const deviceIds = (clients: number): string[] => Array.from({ length: clients }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+
+/** The `raw` stage: the same flood against raw aedes. */
+async function runRaw(options: StageOptions): Promise<StageRun> {
+  const broker = await startRawBroker();
+  try {
+    const clients = deviceIds(options.clients).map((clientId) => ({ clientId, password: 'unused' }));
+    return { stage: 'raw', ...(await flood(`mqtt://127.0.0.1:${broker.port}`, clients, options, async () => undefined)) };
+  } finally {
+    await broker.stop();
+  }
+}
+
 /** One flood of `clients` x `messagesPerClient` QoS 1 messages against one stage. */
-export async function runStage(stage: Stage, options: { readonly clients: number; readonly messagesPerClient: number; readonly inflight: number }): Promise<StageRun> {
+export async function runStage(stage: Stage, options: StageOptions): Promise<StageRun> {
+  if (stage === 'raw') return runRaw(options);
   const dir = mkdtempSync(join(tmpdir(), 'ft-bench-stage-'));
   const registry = DeviceRegistry.open(join(dir, 'devices.db'));
   const stream = LocalStream.open({
@@ -76,26 +118,13 @@ export async function runStage(stage: Stage, options: { readonly clients: number
   try {
     const { mqttPort } = await broker.listen({ host: '127.0.0.1', mqttPort: 0 });
     for (const mapping of mappings) mapping.start();
-    const entries = Array.from({ length: options.clients }, (_, i) => ({ deviceId: `bench-${String(i).padStart(5, '0')}`, type: 'env-sensor' }));
+    const entries = deviceIds(options.clients).map((deviceId) => ({ deviceId, type: 'env-sensor' }));
     const credentials = await registry.upsertMany(entries);
-    const publishers = await forkPublishers({
-      url: `mqtt://127.0.0.1:${mqttPort}`,
-      clients: credentials.map((c) => ({ clientId: c.deviceId, password: c.password })),
-      inflight: options.inflight,
-      mode: { kind: 'flood', messagesPerClient: options.messagesPerClient },
+    const clients = credentials.map((c) => ({ clientId: c.deviceId, password: c.password }));
+    const run = await flood(`mqtt://127.0.0.1:${mqttPort}`, clients, options, async () => {
+      for (const mapping of mappings) await mapping.whenIdle({ timeoutMs: 300_000 });
     });
-    const cpuStart = process.cpuUsage();
-    const started = performance.now();
-    const result = await publishers.go();
-    for (const mapping of mappings) await mapping.whenIdle({ timeoutMs: 300_000 });
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    return {
-      stage,
-      ackedPerS: result.acked / ((result.lastAckAt - result.firstPublishAt) / 1000),
-      donePerS: result.acked / seconds,
-      cpuUsPerMessage: (cpu.user + cpu.system) / result.acked,
-    };
+    return { stage, ...run };
   } finally {
     await broker.close();
     for (const mapping of mappings) await mapping.stop();
@@ -114,19 +143,30 @@ function flag(args: readonly string[], name: string, fallback: number): number {
   return value;
 }
 
+/** `--stages raw,ack`: only these stages, in this order. @default every stage */
+function stageList(args: readonly string[]): readonly Stage[] {
+  const at = args.indexOf('--stages');
+  if (at === -1) return STAGES;
+  const names = (args[at + 1] ?? '').split(',');
+  const unknown = names.filter((name) => !(STAGES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--stages takes a comma-separated list of ${STAGES.join(', ')}; got ${JSON.stringify(args[at + 1] ?? '')}`);
+  return names as Stage[];
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const runs = flag(args, '--runs', 3);
   const options = { clients: 100, messagesPerClient: flag(args, '--messages-per-client', 1_000), inflight: 16 };
-  const byStage = new Map<Stage, StageRun[]>(STAGES.map((s) => [s, []]));
+  const stages = stageList(args);
+  const byStage = new Map<Stage, StageRun[]>(stages.map((s) => [s, []]));
   for (let i = 0; i < runs; i++) {
-    for (const stage of STAGES) {
+    for (const stage of stages) {
       const run = await runStage(stage, options);
       byStage.get(stage)?.push(run);
       process.stderr.write(`run ${i + 1} ${stage}: acked ${Math.round(run.ackedPerS)}/s, done ${Math.round(run.donePerS)}/s, ${round(run.cpuUsPerMessage, 1)} us CPU per message\n`);
     }
   }
-  const summary = STAGES.map((stage) => {
+  const summary = stages.map((stage) => {
     const list = byStage.get(stage) ?? [];
     return {
       stage,
