@@ -6,6 +6,7 @@ import type { Expr, SelectItem } from './ast.js';
 import { EvalContext, type Evaluator } from './context.js';
 import { compileCall } from './functions.js';
 import { parseStatement, parseTemplate } from './parser.js';
+import { compileJsonTextWriter } from './json-text.js';
 import { compileTopicFilter } from './topic-filter.js';
 import type { CompiledRule, CompiledTemplate, RuleMessage, RuleResult } from './types.js';
 import {
@@ -90,19 +91,27 @@ function compileExpr(expr: Expr, source: string): Evaluator {
 
 type Part = { readonly star: true } | { readonly star: false; readonly key: string; readonly evaluate: Evaluator };
 
-function compileSelect(items: readonly SelectItem[], selectValue: boolean, source: string): Evaluator {
+interface CompiledSelect {
+  /** The output value (an object, any JSON value, raw bytes, or Undefined). */
+  readonly value: Evaluator;
+  /** The output's bytes as `ruleOutputBytes(value(ctx))` gives them, computed the cheapest way this SELECT allows. */
+  readonly bytes: (ctx: EvalContext) => Uint8Array;
+}
+
+function compileSelect(items: readonly SelectItem[], selectValue: boolean, source: string): CompiledSelect {
+  const general = (value: Evaluator): CompiledSelect => ({ value, bytes: (ctx) => ruleOutputBytes(value(ctx)) });
   if (selectValue) {
     const [only] = items;
     if (only === undefined || only.kind !== 'expr') throw new Error('parser invariant: SELECT VALUE has one expression');
-    return compileExpr(only.expr, source);
+    return general(compileExpr(only.expr, source));
   }
   // `SELECT *` alone: the payload as it is (an object, any other JSON value, or the raw bytes).
-  if (items.length === 1 && items[0]?.kind === 'star') return (ctx) => ctx.payload();
+  if (items.length === 1 && items[0]?.kind === 'star') return general((ctx) => ctx.payload());
 
   const parts: Part[] = items.map((item) =>
     item.kind === 'star' ? { star: true } : { star: false, key: item.key, evaluate: compileExpr(item.expr, source) },
   );
-  return (ctx) => {
+  const value: Evaluator = (ctx) => {
     const out: JsonObject = {};
     for (const part of parts) {
       if (part.star) {
@@ -118,6 +127,12 @@ function compileSelect(items: readonly SelectItem[], selectValue: boolean, sourc
     }
     return out;
   };
+  const writeText = compileJsonTextWriter(
+    items,
+    parts.map((part) => (part.star ? () => undefined : part.evaluate)),
+  );
+  if (writeText === undefined) return general(value);
+  return { value, bytes: (ctx) => Buffer.from(writeText(ctx), 'utf8') };
 }
 
 const NOT_MATCHED: RuleResult = Object.freeze({ matched: false });
@@ -145,7 +160,13 @@ export function compileRule(sql: string): CompiledRule {
       const ctx = new EvalContext(message);
       // WHERE runs first and only Boolean true lets the actions run [iot iot-sql-where].
       if (where !== undefined && where(ctx) !== true) return NOT_MATCHED;
-      return { matched: true, output: select(ctx) };
+      return { matched: true, output: select.value(ctx) };
+    },
+    evaluateToBytes(message: RuleMessage): Uint8Array | undefined {
+      if (!matchesTopic(message.topic)) return undefined;
+      const ctx = new EvalContext(message);
+      if (where !== undefined && where(ctx) !== true) return undefined;
+      return select.bytes(ctx);
     },
   };
 }

@@ -30,6 +30,13 @@ export interface CompiledRule {
    * Never throws, whatever the payload bytes.
    */
   evaluate(message: RuleMessage): RuleResult;
+  /**
+   * What the action receives for `message`: exactly `ruleOutputBytes(output)` of a matched
+   * `evaluate`, or undefined when the rule does not match. For `SELECT a, b AS c, ...` (no `VALUE`,
+   * no `*`) the JSON text is written directly, without building and serializing the object, and the
+   * payload is parsed only if an item reads it. Never throws.
+   */
+  evaluateToBytes(message: RuleMessage): Uint8Array | undefined;
 }
 
 /** A compiled substitution template: the text with every `${expr}` replaced. Never throws. */
