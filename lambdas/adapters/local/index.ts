@@ -16,6 +16,7 @@ export { SqliteRejectSink } from './sqlite-reject-sink.js';
 export { SqliteAlarmStateStore } from './sqlite-alarm-state.js';
 export { SqliteAlarmLog } from './sqlite-alarm-log.js';
 export { SCHEMA_VERSION } from './sqlite-schema.js';
+export { GroupedWritesLostError } from './write-group.js';
 export { LocalAdapterError, StoreSchemaError, isTransientSqliteError } from './errors.js';
 export { BrokerNotifier } from './broker-notifier.js';
 export type { PublishFn } from './broker-notifier.js';

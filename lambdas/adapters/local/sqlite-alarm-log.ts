@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmNotifier } from '../../ports/alarm-notifier.js';
 import type { Clock } from '../../ports/clock.js';
-import { sqliteCall } from './errors.js';
+import type { WriteGroup } from './write-group.js';
 
 /**
  * An alarm notifier that records every transition in the local store (`alarm_transitions`), and keeps
@@ -19,6 +19,7 @@ export class SqliteAlarmLog implements AlarmNotifier {
   constructor(
     db: Database.Database,
     private readonly clock: Clock,
+    private readonly writes: WriteGroup,
   ) {
     this.insertTransition = db.prepare(
       `INSERT INTO alarm_transitions
@@ -51,6 +52,6 @@ export class SqliteAlarmLog implements AlarmNotifier {
   /** Records `events` in one transaction; a transient SQLite failure throws RetryableError. */
   async notify(events: readonly AlarmEvent[]): Promise<void> {
     if (events.length === 0) return;
-    sqliteCall('store.db alarm_transitions write', () => this.recordAll(events, this.clock.now()));
+    this.writes.run('store.db alarm_transitions write', () => this.recordAll(events, this.clock.now()));
   }
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmStateStore, DeviceAlarmRecord } from '../../ports/alarm-state-store.js';
 import { sqliteCall } from './errors.js';
+import type { WriteGroup } from './write-group.js';
 
 interface AlarmStateRow {
   device_id: string;
@@ -23,7 +24,10 @@ export class SqliteAlarmStateStore implements AlarmStateStore {
   private readonly updateIfVersion: Database.Statement;
   private readonly selectSeenBefore: Database.Statement<[number], AlarmStateRow>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: WriteGroup,
+  ) {
     this.selectOne = db.prepare('SELECT * FROM alarm_state WHERE device_id = ?');
     this.insertNew = db.prepare(
       `INSERT INTO alarm_state (device_id, version, last_seen, state, outbox) VALUES (?, ?, ?, ?, ?)
@@ -43,7 +47,7 @@ export class SqliteAlarmStateStore implements AlarmStateStore {
   async save(next: DeviceAlarmRecord, expectedVersion: number | undefined): Promise<boolean> {
     const state = JSON.stringify(next.state ?? null);
     const outbox = JSON.stringify(next.outbox);
-    const result = sqliteCall(`store.db alarm_state save ${next.deviceId}`, () =>
+    const result = this.writes.run(`store.db alarm_state save ${next.deviceId}`, () =>
       expectedVersion === undefined
         ? this.insertNew.run(next.deviceId, next.version, next.lastSeen, state, outbox)
         : this.updateIfVersion.run(next.version, next.lastSeen, state, outbox, next.deviceId, expectedVersion),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RejectedMessage } from '../../domain/model.js';
 import type { RejectSink } from '../../ports/reject-sink.js';
-import { sqliteCall } from './errors.js';
+import type { WriteGroup } from './write-group.js';
 
 /**
  * The reject sink on the local SQLite store (`rejects` table; the SQS reject queue on AWS). A record
@@ -11,7 +11,10 @@ export class SqliteRejectSink implements RejectSink {
   private readonly insert: Database.Statement;
   private readonly insertAll: (messages: readonly RejectedMessage[]) => void;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: WriteGroup,
+  ) {
     this.insert = db.prepare(
       `INSERT INTO rejects (rejected_at, reason, stage, device_id, topic, payload, shard_id, sequence_number, partition_key, arrival_ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -38,6 +41,6 @@ export class SqliteRejectSink implements RejectSink {
   /** Keeps `messages` in one transaction; a transient SQLite failure throws RetryableError. */
   async reject(messages: readonly RejectedMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    sqliteCall('store.db rejects write', () => this.insertAll(messages));
+    this.writes.run('store.db rejects write', () => this.insertAll(messages));
   }
 }

@@ -23,6 +23,7 @@ import { StoreQueries } from './sqlite-queries.js';
 import { SqliteRejectSink } from './sqlite-reject-sink.js';
 import { checkSchema, migrate } from './sqlite-schema.js';
 import { SqliteTimeSeriesStore } from './sqlite-time-series.js';
+import { WriteGroup } from './write-group.js';
 
 /** The store file does not exist (a read-only open never creates one). */
 export class StoreNotFoundError extends LocalAdapterError {}
@@ -76,6 +77,7 @@ export class SqliteStore {
   readonly alarmLog: AlarmNotifier;
 
   private readonly queries: StoreQueries;
+  private readonly writes: WriteGroup;
 
   private constructor(
     private readonly db: Database.Database,
@@ -83,10 +85,11 @@ export class SqliteStore {
     readonly file: string,
     clock: Clock,
   ) {
-    this.timeSeries = new SqliteTimeSeriesStore(db);
-    this.rejects = new SqliteRejectSink(db);
-    this.alarmStates = new SqliteAlarmStateStore(db);
-    this.alarmLog = new SqliteAlarmLog(db, clock);
+    this.writes = new WriteGroup(db);
+    this.timeSeries = new SqliteTimeSeriesStore(db, this.writes);
+    this.rejects = new SqliteRejectSink(db, this.writes);
+    this.alarmStates = new SqliteAlarmStateStore(db, this.writes);
+    this.alarmLog = new SqliteAlarmLog(db, clock, this.writes);
     this.queries = new StoreQueries(db);
   }
 
@@ -120,6 +123,26 @@ export class SqliteStore {
     }
   }
 
+  /**
+   * Wraps a consumer's handler so that the writes it makes through this store share transactions,
+   * committed before the handler's promise settles (see WriteGroup): one commit per invocation instead
+   * of one per device. The local composition wraps both consumers' handlers; AWS has no equivalent.
+   * @example
+   * const handler = store.groupWrites(makeAlarmsHandler({ states: store.alarmStates, notifier: store.commitBefore(notifier), ... }));
+   */
+  groupWrites<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return this.writes.scope(handler);
+  }
+
+  /**
+   * Wraps a notifier so that grouped writes still pending commit before it is called: an alarm's new
+   * state and outbox are committed before anyone hears of its transition. Wire every notifier that
+   * publishes outside store.db through it when handlers are wrapped with `groupWrites`.
+   */
+  commitBefore(notifier: AlarmNotifier): AlarmNotifier {
+    return this.writes.commitBefore(notifier);
+  }
+
   /** See StoreQueries.queryReadings. */
   queryReadings(q: ReadingQuery = {}): ReadingRow[] {
     return this.queries.queryReadings(q);
@@ -147,6 +170,12 @@ export class SqliteStore {
 
   /** Closes the file. A writer's close checkpoints the WAL into the database file. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      // Closing with a transaction open would roll it back: grouped writes still pending go in first.
+      this.writes.commit();
+    } finally {
+      this.db.close();
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Reading } from '../../domain/model.js';
 import type { StoreRejection, TimeSeriesStore, WriteOutcome } from '../../ports/time-series-store.js';
-import { sqliteCall } from './errors.js';
+import type { WriteGroup } from './write-group.js';
 
 /** seq as stored when a reading has none: NULL would make every such row a distinct key. */
 export const NO_SEQ = -1;
@@ -22,7 +22,10 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
   private readonly upsertDevice: Database.Statement;
   private readonly writeAll: (rows: readonly Reading[], accepted: readonly number[]) => void;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: WriteGroup,
+  ) {
     this.upsertReading = db.prepare(
       `INSERT INTO readings (device_id, ts, seq, type, metrics, received_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id, ts, seq) DO UPDATE
@@ -64,7 +67,7 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
       if (reason === undefined) accepted.push(index);
       else rejected.push({ index, reason });
     });
-    if (accepted.length > 0) sqliteCall('store.db readings write', () => this.writeAll(readings, accepted));
+    if (accepted.length > 0) this.writes.run('store.db readings write', () => this.writeAll(readings, accepted));
     return { rejected };
   }
 }

@@ -1,0 +1,187 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { RetryableError } from '../../../lambdas/domain/errors.js';
+import type { AlarmEvent } from '../../../lambdas/domain/model.js';
+import type { DeviceAlarmRecord } from '../../../lambdas/ports/alarm-state-store.js';
+import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import { GroupedWritesLostError, WriteGroup } from '../../../lambdas/adapters/local/write-group.js';
+import { aReading, anAlarmEvent, T0 } from '../../contract/fixtures.js';
+import { tempDir } from './temp-dir.js';
+
+function aRecord(deviceId: string, version = 1): DeviceAlarmRecord {
+  return { deviceId, version, lastSeen: T0, state: { v: 1, rules: [] }, outbox: [] };
+}
+
+describe('SqliteStore grouped writes', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: SqliteStore;
+  let reader: Database.Database;
+  /** What another connection (the console, the query CLI) sees committed. */
+  const committedDevices = (): string[] =>
+    (reader.prepare('SELECT device_id FROM alarm_state ORDER BY device_id').pluck().all() as string[]);
+
+  beforeEach(() => {
+    dir = tempDir();
+    const file = join(dir.path, 'store.db');
+    store = SqliteStore.open(file);
+    reader = new Database(file, { readonly: true });
+  });
+  afterEach(() => {
+    reader.close();
+    store.close();
+    dir.remove();
+  });
+
+  it('commits the writes of an invocation together, before its promise settles', async () => {
+    const seenDuring: string[][] = [];
+    const handler = store.groupWrites(async (deviceIds: readonly string[]) => {
+      for (const id of deviceIds) {
+        expect(await store.alarmStates.save(aRecord(id), undefined)).toBe(true);
+        seenDuring.push(committedDevices());
+      }
+      return 'done';
+    });
+
+    const result = await handler(['d1', 'd2', 'd3']);
+
+    expect(result).toBe('done');
+    expect(seenDuring).toEqual([[], [], []]);
+    expect(committedDevices()).toEqual(['d1', 'd2', 'd3']);
+  });
+
+  it('sees its own uncommitted writes, so a conditional write on a version it just saved succeeds', async () => {
+    const handler = store.groupWrites(async () => {
+      await store.alarmStates.save(aRecord('d1', 1), undefined);
+      const loaded = await store.alarmStates.load('d1');
+      const stale = await store.alarmStates.save(aRecord('d1', 2), undefined);
+      const next = await store.alarmStates.save(aRecord('d1', 2), loaded?.version);
+      return { loaded: loaded?.version, stale, next };
+    });
+
+    expect(await handler()).toEqual({ loaded: 1, stale: false, next: true });
+    expect(reader.prepare('SELECT version FROM alarm_state').pluck().get()).toBe(2);
+  });
+
+  it('commits pending writes before a wrapped notifier is called', async () => {
+    const seenByNotifier: string[][] = [];
+    const notifier = store.commitBefore({
+      notify: async (_events: readonly AlarmEvent[]) => {
+        seenByNotifier.push(committedDevices());
+      },
+    });
+    const handler = store.groupWrites(async () => {
+      await store.alarmStates.save(aRecord('d1'), undefined);
+      await notifier.notify([anAlarmEvent({ deviceId: 'd1' })]);
+    });
+
+    await handler();
+
+    expect(seenByNotifier).toEqual([['d1']]);
+  });
+
+  it('commits at the end of the event-loop turn, so no lock is held while the handler waits on I/O', async () => {
+    let seenWhileWaiting: string[] = [];
+    const handler = store.groupWrites(async () => {
+      await store.alarmStates.save(aRecord('d1'), undefined);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seenWhileWaiting = committedDevices();
+    });
+
+    await handler();
+
+    expect(seenWhileWaiting).toEqual(['d1']);
+  });
+
+  it('keeps the writes of an invocation that fails, as separate commits would have', async () => {
+    const handler = store.groupWrites(async () => {
+      await store.alarmStates.save(aRecord('d1'), undefined);
+      throw new Error('function error');
+    });
+
+    await expect(handler()).rejects.toThrow('function error');
+
+    expect(committedDevices()).toEqual(['d1']);
+  });
+
+  it('commits each write on its own outside an invocation', async () => {
+    await store.alarmStates.save(aRecord('d1'), undefined);
+    await store.timeSeries.write([aReading({ deviceId: 'd1', ts: T0 })]);
+
+    expect(committedDevices()).toEqual(['d1']);
+    expect(reader.prepare('SELECT count(*) FROM readings').pluck().get()).toBe(1);
+  });
+
+  it('commits grouped writes still pending when the store is closed', async () => {
+    let release!: () => void;
+    const handler = store.groupWrites(async () => {
+      await store.alarmStates.save(aRecord('d1'), undefined);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    const running = handler();
+    await Promise.resolve();
+
+    store.close();
+    release();
+    await running;
+
+    expect(committedDevices()).toEqual(['d1']);
+  });
+});
+
+describe('WriteGroup', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let db: Database.Database;
+
+  beforeEach(() => {
+    dir = tempDir();
+    db = new Database(join(dir.path, 'group.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+  });
+  afterEach(() => {
+    db.close();
+    dir.remove();
+  });
+
+  it('fails every invocation in flight when SQLite rolled the group back, since writes that had returned are gone', async () => {
+    const group = new WriteGroup(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    let resumeFirst!: () => void;
+    const first = group.scope(async () => {
+      group.run('t insert', () => insert.run('a'));
+      await new Promise<void>((resolve) => (resumeFirst = resolve));
+    });
+    const second = group.scope(async () => {
+      group.run('t insert', () => insert.run('b'));
+      // What SQLite does on its own after SQLITE_FULL or an I/O error inside a transaction.
+      db.exec('ROLLBACK');
+    });
+
+    const firstRun = first();
+    await Promise.resolve();
+    const secondRun = second();
+    resumeFirst();
+
+    await expect(secondRun).rejects.toBeInstanceOf(GroupedWritesLostError);
+    await expect(firstRun).rejects.toBeInstanceOf(RetryableError);
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(0);
+  });
+
+  it('starts a fresh transaction after a lost one, so later invocations succeed', async () => {
+    const group = new WriteGroup(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+    const lost = group.scope(async () => {
+      group.run('t insert', () => insert.run('a'));
+      db.exec('ROLLBACK');
+    });
+    const next = group.scope(async () => {
+      group.run('t insert', () => insert.run('b'));
+    });
+
+    await expect(lost()).rejects.toBeInstanceOf(GroupedWritesLostError);
+    await next();
+
+    expect(db.prepare('SELECT k FROM t').pluck().all()).toEqual(['b']);
+  });
+});
