@@ -27,11 +27,21 @@ export type AclDecision = { readonly allowed: true } | { readonly allowed: false
 const ALLOWED: AclDecision = Object.freeze({ allowed: true });
 const ALARMS_PREFIX = pipeline.topics.alarms.replace('{deviceId}', '');
 
+/**
+ * The one topic this principal may publish on (a device's own telemetry topic), or undefined (an
+ * operator publishes nothing). The broker computes it once per connection and compares strings per
+ * PUBLISH; `canPublish` gives the same answer with the reason.
+ */
+export function publishableTopic(principal: Principal): string | undefined {
+  return principal.role === 'operator' ? undefined : telemetryTopic(principal.deviceId);
+}
+
 /** May this principal publish on `topic`? */
 export function canPublish(principal: Principal, topic: string): AclDecision {
-  if (principal.role === 'operator') return { allowed: false, reason: 'operators may not publish' };
-  if (topic === telemetryTopic(principal.deviceId)) return ALLOWED;
-  return { allowed: false, reason: `a device may publish only on ${telemetryTopic(principal.deviceId)}` };
+  const allowed = publishableTopic(principal);
+  if (allowed === undefined) return { allowed: false, reason: 'operators may not publish' };
+  if (topic === allowed) return ALLOWED;
+  return { allowed: false, reason: `a device may publish only on ${allowed}` };
 }
 
 /** May this principal subscribe to `filter`? */

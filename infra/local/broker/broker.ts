@@ -20,11 +20,12 @@ import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import { systemClock } from '../../../lambdas/ports/index.js';
 import type { DeviceRegistry, DeviceRole } from '../registry/index.js';
-import { canPublish, canSubscribe } from './acl.js';
+import { canPublish, canSubscribe, publishableTopic } from './acl.js';
 import type { AclDecision } from './acl.js';
 import { BrokerError, CONNACK, ConnectRefusedError, PublishRefusedError, TelemetryNotAcceptedError } from './errors.js';
 import type { ConnackRefusal } from './errors.js';
 import { InOrderAcks } from './in-order-acks.js';
+import type { AckTicket } from './in-order-acks.js';
 import { listenTcp, listenWebSocket } from './listeners.js';
 import type { Listener } from './listeners.js';
 
@@ -50,7 +51,10 @@ export interface BrokerOptions {
   readonly log: Log;
   /** Largest payload accepted; a larger PUBLISH closes the connection, as on IoT Core. @default 131072 (128 KiB) */
   readonly maxPayloadBytes?: number;
-  /** Which accepted publishes are telemetry. @default matches pipeline.topics.telemetryFilter */
+  /**
+   * Which accepted publishes are telemetry. Asked once per connection, for the one topic the ACL lets
+   * it publish on (so it must be a pure function of the topic). @default matches pipeline.topics.telemetryFilter
+   */
   readonly isTelemetryTopic?: (topic: string) => boolean;
   /** How often the registry is checked for removed devices and changed passwords. @default 500 (ms) */
   readonly registryPollMs?: number;
@@ -99,6 +103,28 @@ interface Session {
   readonly deviceId: string;
   readonly role: DeviceRole;
   readonly credentialStamp: string;
+  /** `publishableTopic(session)`: the one topic the ACL lets this connection publish on. */
+  readonly publishTopic: string | undefined;
+  /** Whether `publishTopic` is telemetry: `isTelemetryTopic` asked once per connection, not per PUBLISH. */
+  readonly publishesTelemetry: boolean;
+  /** This connection's PUBACKs, released in arrival order. */
+  readonly acks: InOrderAcks;
+  /** The credential is gone: the connection is being closed, and its Will must not be published. */
+  revoked: boolean;
+}
+
+/** A telemetry message whose PUBACK waits for `onTelemetry`'s promise. */
+interface Waiting {
+  readonly session: Session;
+  readonly clientId: string;
+  readonly topic: string;
+  readonly ticket: AckTicket;
+}
+
+/** The messages waiting for one promise: the Kinesis rule action returns one per batch of appends. */
+interface WaitGroup {
+  readonly members: Waiting[];
+  settled: boolean;
 }
 
 type Counters = { -readonly [K in Exclude<keyof BrokerStats, 'connected'>]: number };
@@ -132,9 +158,6 @@ export function createBroker(options: BrokerOptions): Broker {
   const clock = options.clock ?? systemClock;
 
   const sessions = new WeakMap<Client, Session>();
-  const acks = new WeakMap<Client, InOrderAcks>();
-  /** Clients whose credential is gone: they are being closed, and their Will must not be published. */
-  const revoked = new WeakSet<Client>();
   const live = new Set<Client>();
   const counters: Counters = {
     connectsAccepted: 0,
@@ -161,6 +184,52 @@ export function createBroker(options: BrokerOptions): Broker {
     done(Object.assign(error, { returnCode }) as unknown as AuthenticateError, false);
   };
 
+  function refusePublish(clientId: string, topic: string, reason: string, done: (error?: Error | null) => void): void {
+    counters.publishesRefused += 1;
+    log.warn('mqtt publish refused; closing the connection', { clientId, topic, reason });
+    done(new PublishRefusedError(clientId, topic, reason));
+  }
+
+  function acceptGroup(group: WaitGroup): void {
+    group.settled = true;
+    for (const member of group.members) {
+      counters.messagesAccepted += 1;
+      member.session.acks.settle(member.ticket);
+    }
+  }
+
+  function failTelemetry(member: Waiting, cause: unknown): void {
+    counters.telemetryFailures += 1;
+    const error = new TelemetryNotAcceptedError(member.clientId, member.topic, { cause });
+    log.warn(error.message, { clientId: member.clientId, error: String(cause) });
+    member.session.acks.settle(member.ticket, error);
+  }
+
+  function failGroup(group: WaitGroup, cause: unknown): void {
+    group.settled = true;
+    for (const member of group.members) failTelemetry(member, cause);
+  }
+
+  /**
+   * Waits for `result` before releasing `member`'s PUBACK. Consecutive messages handed the same
+   * promise (one batch of appends) share one `then`, instead of two closures and a reaction each.
+   */
+  let lastResult: PromiseLike<void> | undefined;
+  let lastGroup: WaitGroup | undefined;
+  function waitFor(result: PromiseLike<void>, member: Waiting): void {
+    if (result === lastResult && lastGroup !== undefined && !lastGroup.settled) {
+      lastGroup.members.push(member);
+      return;
+    }
+    const group: WaitGroup = { members: [member], settled: false };
+    lastResult = result;
+    lastGroup = group;
+    result.then(
+      () => acceptGroup(group),
+      (cause: unknown) => failGroup(group, cause),
+    );
+  }
+
   const aedes = new Aedes({
     // IoT Core allows client ids up to 128 characters; aedes' default limit of 23 applies to MQTT 3.1 only.
     maxClientsIdLength: 128,
@@ -184,8 +253,16 @@ export function createBroker(options: BrokerOptions): Broker {
             refuseConnect(client, username, CONNACK.badUsernameOrPassword, 'unknown device or wrong password', done);
             return;
           }
-          sessions.set(client, { deviceId: device.deviceId, role: device.role, credentialStamp: device.credentialStamp });
-          acks.set(client, new InOrderAcks());
+          const publishTopic = publishableTopic(device);
+          sessions.set(client, {
+            deviceId: device.deviceId,
+            role: device.role,
+            credentialStamp: device.credentialStamp,
+            publishTopic,
+            publishesTelemetry: publishTopic !== undefined && isTelemetryTopic(publishTopic),
+            acks: new InOrderAcks(),
+            revoked: false,
+          });
           counters.connectsAccepted += 1;
           log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
           done(null, true);
@@ -196,65 +273,55 @@ export function createBroker(options: BrokerOptions): Broker {
       );
     },
 
+    // Runs for every PUBLISH (and a Will) before aedes writes the PUBACK: keep it free of per-message
+    // closures, map lookups beyond the session, and string building (bench/stages.ts `ack`).
     authorizePublish(client, packet, done) {
-      const clientId = client?.id ?? '(none)';
-      const refuse = (reason: string) => {
-        counters.publishesRefused += 1;
-        log.warn('mqtt publish refused; closing the connection', { clientId, topic: packet.topic, reason });
-        done(new PublishRefusedError(clientId, packet.topic, reason));
-      };
+      const { topic } = packet;
       const session = client ? sessions.get(client) : undefined;
-      const queue = client ? acks.get(client) : undefined;
-      if (!client || !session || !queue || revoked.has(client)) return refuse('not an authenticated session');
-      if (queue.failed) {
+      if (!client || session === undefined || session.revoked) return refusePublish(client?.id ?? '(none)', topic, 'not an authenticated session', done);
+      const { acks } = session;
+      if (acks.failed) {
         // An earlier message of this connection was not accepted: take nothing more, so nothing later
         // overtakes it. The client resends all of them after reconnecting.
-        done(queue.failed);
+        done(acks.failed);
         return;
       }
-      const decision = canPublish(session, packet.topic);
-      if (!decision.allowed) return refuse(decision.reason);
+      if (topic !== session.publishTopic) {
+        // Only for the refusal's reason: the ACL allows exactly `publishTopic`.
+        const decision = canPublish(session, topic);
+        if (!decision.allowed) return refusePublish(client.id, topic, decision.reason, done);
+      }
       // IoT Core supports QoS 0 and 1 only ("AWS IoT differences from MQTT specifications").
-      if (packet.qos !== 0 && packet.qos !== 1) return refuse('QoS 2 is not supported');
-      if (packet.payload.length > maxPayloadBytes) {
+      if (packet.qos !== 0 && packet.qos !== 1) return refusePublish(client.id, topic, 'QoS 2 is not supported', done);
+      const payload = packet.payload as Buffer;
+      if (payload.length > maxPayloadBytes) {
         // IoT Core: "rejects publish and connect requests larger than 128 KB" and disconnects.
-        return refuse(`payload of ${packet.payload.length} bytes exceeds ${maxPayloadBytes}`);
+        return refusePublish(client.id, topic, `payload of ${payload.length} bytes exceeds ${maxPayloadBytes}`, done);
       }
       // Retained telemetry is ignored, not stored: no client may subscribe to a telemetry topic, so a
       // retained copy could never be delivered, and the rule sees the message either way.
       packet.retain = false;
-      if (!isTelemetryTopic(packet.topic)) {
+      if (!session.publishesTelemetry) {
         done(null);
         return;
       }
-      const settle = queue.enqueue(done);
-      const message: TelemetryMessage = {
-        topic: packet.topic,
-        payload: packet.payload as Buffer,
-        clientId: client.id,
-        qos: packet.qos,
-        receivedAt: clock.now(),
-      };
-      const fail = (cause: unknown) => {
-        counters.telemetryFailures += 1;
-        const error = new TelemetryNotAcceptedError(client.id, packet.topic, { cause });
-        log.warn(error.message, { clientId: client.id, error: String(cause) });
-        settle(error);
-      };
-      const accept = () => {
-        counters.messagesAccepted += 1;
-        settle();
-      };
-      let result: Promise<void> | void;
+      const ticket = acks.enqueue(done);
+      const clientId = client.id;
+      const message: TelemetryMessage = { topic, payload, clientId, qos: packet.qos, receivedAt: clock.now() };
+      let result: PromiseLike<void> | void;
       try {
         // Called before anything is awaited: arrival order is the order of these calls.
         result = onTelemetry(message);
       } catch (error) {
-        fail(error);
+        failTelemetry({ session, clientId, topic, ticket }, error);
         return;
       }
-      if (result && typeof result.then === 'function') result.then(accept, fail);
-      else accept();
+      if (result && typeof result.then === 'function') {
+        waitFor(result, { session, clientId, topic, ticket });
+      } else {
+        counters.messagesAccepted += 1;
+        acks.settle(ticket);
+      }
     },
 
     authorizeSubscribe(client, subscription, done) {
@@ -293,10 +360,10 @@ export function createBroker(options: BrokerOptions): Broker {
     if (!registry.pollChanges()) return;
     for (const client of live) {
       const session = sessions.get(client);
-      if (!session || revoked.has(client)) continue;
+      if (!session || session.revoked) continue;
       const stamp = registry.credentialStamp(session.deviceId);
       if (stamp === session.credentialStamp) continue;
-      revoked.add(client);
+      session.revoked = true;
       counters.disconnectedByRegistry += 1;
       log.info('mqtt client disconnected: its credential was revoked', {
         clientId: client.id,

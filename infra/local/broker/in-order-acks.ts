@@ -10,17 +10,26 @@
  * After one failure, every later callback fails too: its message may be committed, but acknowledging
  * it while an earlier one is not would tell the client that a later reading is safe and an earlier one
  * is not, and the connection is closing anyway (the client resends everything unacknowledged).
+ *
+ * A queued packet is a ticket object settled through `settle(ticket)`, not a closure per packet: this
+ * runs for every telemetry message before its PUBACK, and creating closures there (which tsx's
+ * keepNames also wraps in a naming call) cost several percent of the broker's CPU per message in a
+ * QoS 1 flood (node --cpu-prof, bench/stages.ts `ack`).
  */
 export type AckCallback = (error?: Error | null) => void;
 
-interface Pending {
-  settled: boolean;
-  error: Error | undefined;
-  readonly callback: AckCallback;
+/** One queued packet. Opaque to callers: pass it back to `settle`. */
+export interface AckTicket {
+  /** @internal */ settled: boolean;
+  /** @internal */ error: Error | undefined;
+  /** @internal */ readonly callback: AckCallback;
 }
 
 export class InOrderAcks {
-  private readonly pending: Pending[] = [];
+  /** Queued tickets; those before `head` are released (the array is compacted as it drains). */
+  private pending: AckTicket[] = [];
+  private head = 0;
+  private releasing = false;
   private failure: Error | undefined;
   /** The first failure released: every callback released after it fails with it. */
   private releasedFailure: Error | undefined;
@@ -30,24 +39,45 @@ export class InOrderAcks {
     return this.failure;
   }
 
-  /** Queues `callback`; call the returned function once the message is handled (with an error if not). */
-  enqueue(callback: AckCallback): (error?: Error) => void {
-    const entry: Pending = { settled: false, error: undefined, callback };
-    this.pending.push(entry);
-    return (error) => {
-      if (entry.settled) return;
-      entry.settled = true;
-      entry.error = error;
-      if (error && !this.failure) this.failure = error;
-      this.release();
-    };
+  /** Queues `callback`; settle the returned ticket once the message is handled (with an error if not). */
+  enqueue(callback: AckCallback): AckTicket {
+    const ticket: AckTicket = { settled: false, error: undefined, callback };
+    this.pending.push(ticket);
+    return ticket;
+  }
+
+  /** Marks the ticket's message handled (`error`: not accepted) and releases every callback now due, in order. Idempotent. */
+  settle(ticket: AckTicket, error?: Error): void {
+    if (ticket.settled) return;
+    ticket.settled = true;
+    ticket.error = error;
+    if (error && !this.failure) this.failure = error;
+    this.release();
   }
 
   private release(): void {
-    while (this.pending.length > 0 && (this.pending[0] as Pending).settled) {
-      const head = this.pending.shift() as Pending;
-      this.releasedFailure ??= head.error;
-      head.callback(this.releasedFailure ?? null);
+    // A callback may re-enter (the PUBACK lets aedes parse the client's next packets, whose tickets
+    // may settle at once): the outer loop releases them, so the queue is never reshaped under it.
+    if (this.releasing) return;
+    this.releasing = true;
+    try {
+      while (this.head < this.pending.length) {
+        const ticket = this.pending[this.head] as AckTicket;
+        if (!ticket.settled) break;
+        this.head += 1;
+        this.releasedFailure ??= ticket.error;
+        ticket.callback(this.releasedFailure ?? null);
+      }
+    } finally {
+      this.releasing = false;
+    }
+    // Once drained, start over instead of shifting: the common case (acks released as they settle).
+    if (this.head === this.pending.length) {
+      this.pending.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
     }
   }
 }
