@@ -28,8 +28,8 @@ import type { FailureCondition, OnFailureRecord, StreamRecord } from '../stream/
 import type { ConsumerStream } from './consumer-stream.js';
 import { FAILURE_CONDITION, formatSequenceNumber } from '../stream/index.js';
 import { executionRoleArn, kinesisStreamArn, lambdaFunctionArn } from './arn.js';
-import type { EventContext } from './event.js';
-import { eventJsonBytes, MAX_EVENT_BYTES, recordJsonBytes, toEvent, toKinesisStreamRecord } from './event.js';
+import type { EventContext, EventRecordSource } from './event.js';
+import { EventSizer, eventJsonBytes, MAX_EVENT_BYTES, toEventRecordSource, toKinesisStreamRecord } from './event.js';
 import type { BatchOutcome } from './response.js';
 import { interpretResponse } from './response.js';
 import { validateSettings } from './settings.js';
@@ -78,7 +78,9 @@ interface Held {
   readonly seq: number;
   readonly sequenceNumber: string;
   readonly arrivalMs: number;
-  readonly record: KinesisStreamRecord;
+  /** Immutable parts of its event entry: each invocation builds fresh objects from them. */
+  readonly source: EventRecordSource;
+  /** Bytes it adds to the event's JSON. */
   readonly bytes: number;
   done: boolean;
 }
@@ -142,6 +144,7 @@ export class EventSourceMapping {
   private readonly pollIntervalMs: number;
   private readonly functionArn: string;
   private readonly context: EventContext;
+  private readonly sizer: EventSizer;
   private readonly reportBatchItemFailures: boolean;
   private readonly maxHeldRecords: number;
 
@@ -165,6 +168,7 @@ export class EventSourceMapping {
     const functionName = options.functionName ?? options.consumer;
     this.functionArn = lambdaFunctionArn(functionName);
     this.context = { streamArn: kinesisStreamArn(options.stream.streamName), invokeIdentityArn: executionRoleArn(functionName) };
+    this.sizer = new EventSizer(this.context);
     this.reportBatchItemFailures = options.settings.functionResponseTypes.includes('ReportBatchItemFailures');
     // Enough for every lane to fill a batch and have the next one ready.
     this.maxHeldRecords = Math.min(options.settings.batchSize * (options.settings.parallelizationFactor + 1), 100_000);
@@ -349,13 +353,18 @@ export class EventSourceMapping {
   }
 
   private hold(row: StreamRecord): Held {
-    const record = toKinesisStreamRecord(row, this.context);
     return {
       seq: Number(row.sequenceNumber),
       sequenceNumber: row.sequenceNumber,
       arrivalMs: row.approximateArrivalTimestamp,
-      record,
-      bytes: recordJsonBytes(record),
+      source: toEventRecordSource(row),
+      bytes: this.sizer.recordBytes({
+        shardId: row.shardId,
+        sequenceNumber: row.sequenceNumber,
+        partitionKey: row.partitionKey,
+        dataBytes: row.data.byteLength,
+        approximateArrivalTimestamp: row.approximateArrivalTimestamp,
+      }),
       done: false,
     };
   }
@@ -455,7 +464,7 @@ export class EventSourceMapping {
     let outcome: BatchOutcome;
     let lastResponse: ResponseContext;
     try {
-      const response: unknown = await this.handler(toEvent(records.map((r) => r.record)));
+      const response: unknown = await this.handler(this.eventOf(records));
       lastResponse = { statusCode: 200, executedVersion: '$LATEST' };
       outcome = interpretResponse(
         response,
@@ -560,7 +569,7 @@ export class EventSourceMapping {
       shardId: shard.shardId,
       condition,
       metadata,
-      payload: toEvent(records.map((r) => r.record)),
+      payload: this.eventOf(records),
     });
     this.log.warn('batch discarded to the on-failure destination', {
       consumer: this.consumer,
@@ -571,6 +580,13 @@ export class EventSourceMapping {
       records: records.length,
     });
     this.complete(shard, records);
+  }
+
+  /** A fresh event of these records: a handler that mutates it cannot change what a retry receives. */
+  private eventOf(records: readonly Held[]): KinesisStreamEvent {
+    const event = new Array<KinesisStreamRecord>(records.length);
+    for (let i = 0; i < records.length; i++) event[i] = toKinesisStreamRecord(records[i]!.source, this.context);
+    return { Records: event };
   }
 
   /** Marks records done and moves the checkpoint past every done record with nothing pending before it. */

@@ -57,6 +57,32 @@ describe('EventSourceMapping event', () => {
     ]);
   });
 
+  it('gives every invocation its own event, so a handler that mutates it cannot change what a retry receives', async () => {
+    t = tempStreams();
+    const received: string[][] = [];
+    const h = harness(t, {
+      handler: (event, call) => {
+        received.push(event.Records.map((r) => `${r.kinesis.sequenceNumber} ${r.kinesis.partitionKey} ${r.kinesis.data} ${r.eventID}`));
+        if (call > 0) return undefined;
+        for (const record of event.Records) {
+          record.kinesis.data = '';
+          record.kinesis.sequenceNumber = 'changed';
+          record.eventID = 'changed';
+        }
+        event.Records.length = 0;
+        throw new Error('function error after mutating its event');
+      },
+    });
+    await h.appendAll(['s1', 's2']);
+
+    h.esm.start();
+    await h.esm.whenIdle();
+    await h.esm.stop();
+
+    expect(received).toHaveLength(2);
+    expect(received[1]).toEqual(received[0]);
+  });
+
   it('puts records of one shard only in a batch', async () => {
     t = tempStreams();
     const events: KinesisStreamEvent[] = [];
