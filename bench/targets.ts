@@ -1,6 +1,6 @@
 /**
  * The pipeline as the benchmarks drive it: the real local stack (`startLocalStack`), in a temp data
- * dir, started fresh for every run, with its ingest store instrumented to say when each reading is
+ * dir, started fresh for every run, told by the stack (`onIngestBatch`) when each ingest write has
  * committed to store.db. (The baseline, raw aedes, is in raw-broker.ts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,9 +11,8 @@ import { startLocalStack } from '../infra/local/stack.js';
 import type { LocalStack } from '../infra/local/stack.js';
 import type { DeviceEntry } from '../infra/local/registry/index.js';
 import { loadThresholdsFile } from '../lambdas/config/load-thresholds.js';
-import type { Reading } from '../lambdas/domain/model.js';
 import { stderrLog } from '../lambdas/adapters/local/observability.js';
-import type { TimeSeriesStore, WriteOutcome } from '../lambdas/ports/time-series-store.js';
+import type { IngestBatchCommitted } from '../infra/local/consumers/compose.js';
 import type { PublisherCredentials } from './publisher.js';
 
 const OPERATOR_ID = 'bench-operator';
@@ -50,13 +49,30 @@ export interface PipelineTarget {
 }
 
 /**
- * Starts the real local stack for a benchmark run. The only instrumentation is a wrapper on the
- * ingest consumer's `TimeSeriesStore.write`: it notes the time each write returns (its transaction
- * has committed) and how many readings it stored. Nothing else in the stack is touched.
+ * Starts the real local stack for a benchmark run. The only instrumentation is the stack's own
+ * `onIngestBatch`: the consumers' worker reports the time each ingest write returned (its
+ * transaction had committed), how many readings it stored and their `ts`.
  */
 export async function startPipeline(options: PipelineTargetOptions): Promise<PipelineTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ft-bench-'));
   const log = stderrLog({ level: 'error', name: 'bench-stack' });
+  let stored = 0;
+  let sampling = options.sampleLatency ?? false;
+  let sampleSince = Number.NEGATIVE_INFINITY;
+  const storedLatencyMs: number[] = [];
+  const waiters: { count: number; resolve: (at: number) => void }[] = [];
+  const onIngestBatch = (batch: IngestBatchCommitted): void => {
+    stored += batch.stored;
+    if (sampling) for (const ts of batch.readingTimes) if (ts >= sampleSince) storedLatencyMs.push(batch.committedAt - ts);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i] as (typeof waiters)[number];
+      if (stored >= waiter.count) {
+        waiters.splice(i, 1);
+        waiter.resolve(batch.committedAt);
+      }
+    }
+  };
+
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
@@ -66,6 +82,7 @@ export async function startPipeline(options: PipelineTargetOptions): Promise<Pip
       thresholds: loadThresholdsFile(THRESHOLDS),
       log,
       durability: options.durability ?? 'full',
+      onIngestBatch,
       ...(options.shards === undefined ? {} : { shardCount: options.shards }),
     });
   } catch (error) {
@@ -78,28 +95,6 @@ export async function startPipeline(options: PipelineTargetOptions): Promise<Pip
   const registered = await stack.registry.upsertMany(entries);
   const credentials = registered.filter((c) => c.deviceId !== OPERATOR_ID).map((c) => ({ clientId: c.deviceId, password: c.password }));
   const operatorEntry = registered.find((c) => c.deviceId === OPERATOR_ID);
-
-  let stored = 0;
-  let sampling = options.sampleLatency ?? false;
-  let sampleSince = Number.NEGATIVE_INFINITY;
-  const storedLatencyMs: number[] = [];
-  const waiters: { count: number; resolve: (at: number) => void }[] = [];
-  const store = stack.store.timeSeries as TimeSeriesStore;
-  const write = store.write.bind(store);
-  store.write = async (readings: readonly Reading[]): Promise<WriteOutcome> => {
-    const outcome = await write(readings);
-    const now = Date.now();
-    stored += readings.length - outcome.rejected.length;
-    if (sampling) for (const r of readings) if (r.ts >= sampleSince) storedLatencyMs.push(now - r.ts);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const waiter = waiters[i] as (typeof waiters)[number];
-      if (stored >= waiter.count) {
-        waiters.splice(i, 1);
-        waiter.resolve(now);
-      }
-    }
-    return outcome;
-  };
 
   return {
     stack,

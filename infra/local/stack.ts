@@ -9,17 +9,13 @@ import { pipeline } from '../pipeline.js';
 import type { ThresholdRules } from '../../lambdas/domain/thresholds.js';
 import type { Clock, Log } from '../../lambdas/ports/index.js';
 import { systemClock } from '../../lambdas/ports/index.js';
-import { makeIngestHandler } from '../../lambdas/ingest/ingest-handler.js';
-import { makeAlarmsHandler } from '../../lambdas/alarms/alarms-handler.js';
-import { makeOfflineHandler } from '../../lambdas/offline/offline-handler.js';
-import { fanOutNotifier } from '../../lambdas/adapters/fan-out-notifier.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
-import { BrokerNotifier } from '../../lambdas/adapters/local/broker-notifier.js';
-import { WebhookNotifier } from '../../lambdas/adapters/local/webhook-notifier.js';
-import { CounterMetrics } from '../../lambdas/adapters/local/observability.js';
 import { makeKinesisRuleAction } from './rule-action.js';
 import { LocalStream } from './stream/index.js';
-import { EventSourceMapping } from './event-source/index.js';
+import { startConsumerHost } from './consumers/host.js';
+import type { ConsumerHost, ConsumersMode } from './consumers/host.js';
+import type { IngestBatchCommitted } from './consumers/compose.js';
+import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
 import { startConsole, type ConsoleServer } from './console/index.js';
@@ -42,7 +38,16 @@ export interface LocalStackOptions {
   /** PRAGMA synchronous of the stream: 'full' makes a PUBACK survive power loss. @default 'full' */
   readonly durability?: 'full' | 'normal' | 'off';
   readonly log: Log;
+  /** The consumers' clock; needs consumers 'in-process'. @default systemClock */
   readonly clock?: Clock;
+  /**
+   * Where the consumers run: 'worker' (a worker thread: the broker's thread only receives, evaluates
+   * the rule and appends) or 'in-process' (one thread; for a custom clock or a debugger).
+   * @default 'worker', or 'in-process' when a clock is given
+   */
+  readonly consumers?: ConsumersMode;
+  /** Called after each ingest write commits (benchmarks time storage with it). */
+  readonly onIngestBatch?: (batch: IngestBatchCommitted) => void;
   /**
    * Port of the console (the fleet dashboard, always on 127.0.0.1); 0 picks a free port; null or
    * absent: no console. `npm start` passes --http-port (8080).
@@ -57,7 +62,8 @@ export interface LocalStack {
   readonly mqttPort: number;
   readonly wsPort: number | undefined;
   readonly dataDir: string;
-  readonly metrics: CounterMetrics;
+  /** The consumers' counters. */
+  readonly metrics: MetricsView;
   readonly stream: LocalStream;
   readonly store: SqliteStore;
   readonly registry: DeviceRegistry;
@@ -67,8 +73,8 @@ export interface LocalStack {
   readonly consoleUrl: string | undefined;
   /** The console's access token, undefined without a console. */
   readonly consoleToken: string | undefined;
-  /** Resolves once both consumers have caught up with everything appended so far. */
-  whenIdle(): Promise<void>;
+  /** Resolves once both consumers have caught up with everything appended so far (default timeout 10 s). */
+  whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Runs the silent-device check now (the timer runs it on its own too). */
   checkSilence(): Promise<{ checked: number; raised: number }>;
   /** Stops accepting messages, drains in-flight batches, saves checkpoints, closes the files. */
@@ -86,10 +92,13 @@ export const DATA_FILES = {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir);
+  const consumersMode = options.consumers ?? (options.clock === undefined ? 'worker' : 'in-process');
+  if (consumersMode === 'worker' && options.clock !== undefined) {
+    throw new Error("startLocalStack: a custom clock needs consumers: 'in-process' (a function cannot cross to the worker thread)");
+  }
   mkdirSync(dataDir, { recursive: true });
   const { log } = options;
   const clock = options.clock ?? systemClock;
-  const metrics = new CounterMetrics();
 
   const registry = DeviceRegistry.open(join(dataDir, DATA_FILES.devices));
   const stream = LocalStream.open({
@@ -108,44 +117,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log }),
   });
 
-  const notifiers = [store.alarmLog, new BrokerNotifier((topic, payload) => broker.publish(topic, payload, { qos: 1 }))];
-  if (options.webhookUrl) notifiers.push(new WebhookNotifier({ url: options.webhookUrl }));
-  const notifier = fanOutNotifier(notifiers);
-
-  const ingest = new EventSourceMapping({
-    consumer: 'ingest',
-    stream,
-    settings: pipeline.consumers.ingest,
-    functionName: `${pipeline.name}-ingest`,
-    handler: makeIngestHandler({ store: store.timeSeries, rejects: store.rejects, clock, metrics, log }),
-    log,
-    clock,
-  });
-  const alarms = new EventSourceMapping({
-    consumer: 'alarms',
-    stream,
-    settings: pipeline.consumers.alarms,
-    functionName: `${pipeline.name}-alarms`,
-    handler: makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log }),
-    log,
-    clock,
-  });
-  const offline = makeOfflineHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log });
-
   const ports = await broker.listen({
     host: options.host ?? '127.0.0.1',
     mqttPort: options.mqttPort ?? 1883,
     ...(options.wsPort === null ? {} : { wsPort: options.wsPort ?? 8083 }),
   });
-  ingest.start();
-  alarms.start();
+  let consumers: ConsumerHost;
+  try {
+    consumers = await startConsumerHost({
+      mode: consumersMode,
+      stream,
+      store,
+      thresholds: options.thresholds,
+      ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
+      publish: (topic, payload) => broker.publish(topic, payload, { qos: 1 }),
+      log,
+      clock,
+      ...(options.onIngestBatch === undefined ? {} : { onIngestBatch: options.onIngestBatch }),
+    });
+  } catch (error) {
+    await broker.close();
+    await stream.close();
+    store.close();
+    registry.close();
+    throw error;
+  }
 
-  let offlineRun: Promise<unknown> = Promise.resolve();
-  const checkSilence = () => {
-    const run = offline({});
-    offlineRun = run.catch(() => undefined);
-    return run;
-  };
+  const checkSilence = () => consumers.checkSilence();
   const offlineTimer = setInterval(() => {
     checkSilence().catch((error: unknown) => log.error('offline check failed', { error: String(error) }));
   }, options.offlineCheckIntervalMs ?? pipeline.offlineCheck.everyMinutes * 60_000);
@@ -160,8 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clearInterval(offlineTimer);
       await broker.close();
       // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
-      await Promise.all([ingest.stop({ drain: true, drainTimeoutMs: DRAIN_TIMEOUT_MS }), alarms.stop({ drain: true, drainTimeoutMs: DRAIN_TIMEOUT_MS })]);
-      await offlineRun;
+      await consumers.stop({ drainTimeoutMs: DRAIN_TIMEOUT_MS });
       await stream.close();
       store.close();
       registry.close();
@@ -173,7 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         store,
         stream,
         registry,
-        metrics,
+        metrics: consumers.metrics,
         thresholds: options.thresholds,
         port: options.httpPort,
         log,
@@ -190,16 +187,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mqttPort: ports.mqttPort,
     wsPort: ports.wsPort,
     dataDir,
-    metrics,
+    metrics: consumers.metrics,
     stream,
     store,
     registry,
     httpPort: consoleServer?.port,
     consoleUrl: consoleServer?.url,
     consoleToken: consoleServer?.token,
-    whenIdle: async () => {
-      await Promise.all([ingest.whenIdle(), alarms.whenIdle()]);
-    },
+    whenIdle: (idleOptions) => consumers.whenIdle(idleOptions),
     checkSilence,
     stop,
   };

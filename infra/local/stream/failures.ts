@@ -59,3 +59,11 @@ export interface FailureEntry {
   /** The discarded records, as the event the function was (or would have been) invoked with. */
   readonly payload: KinesisStreamEvent;
 }
+
+/** One entry to write to the destination: the batch's metadata record and its records. */
+export interface FailureWrite {
+  readonly shardId: string;
+  readonly condition: FailureCondition;
+  readonly metadata: OnFailureRecord;
+  readonly payload: KinesisStreamEvent;
+}

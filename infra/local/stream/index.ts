@@ -12,8 +12,9 @@ export type {
 export { describeStreamFile, listStreamFileFailures } from './describe.js';
 export type { ConsumerDescription, ConsumerShardPosition, ShardDescription, StreamDescription } from './describe.js';
 export { FAILURE_CONDITION } from './failures.js';
-export type { FailureCondition, FailureEntry, OnFailureRecord } from './failures.js';
+export type { FailureCondition, FailureEntry, FailureWrite, OnFailureRecord } from './failures.js';
 export { StreamClosedError, StreamConfigMismatchError, StreamError, StreamRecordInvalidError } from './errors.js';
 export { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, shardIdOf } from './hash.js';
 export type { HashKeyRange } from './hash.js';
 export { formatSequenceNumber, SEQUENCE_NUMBER_DIGITS } from './sequence.js';
+export { StreamReader } from './stream-reader.js';

@@ -23,10 +23,11 @@ import type { HashKeyRange } from './hash.js';
 import { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, rangeIndexOf, shardIdOf } from './hash.js';
 import { createSchema, SCHEMA_VERSION } from './schema.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence.js';
-import type { FailureCondition, FailureEntry, OnFailureRecord } from './failures.js';
+import type { FailureCondition, FailureEntry, FailureWrite, OnFailureRecord } from './failures.js';
 import type { StreamDescription } from './describe.js';
 import { describeDatabase, listFailuresInDatabase } from './describe.js';
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { READ_SQL, readShard } from './read.js';
 
 /** PRAGMA synchronous: 'full' survives power loss; 'normal' survives a process crash only; 'off' neither. */
 export type Durability = 'full' | 'normal' | 'off';
@@ -113,6 +114,10 @@ interface QueuedGroup {
   readonly reject: (error: unknown) => void;
 }
 
+type ConsumerWrite =
+  | { readonly kind: 'checkpoint'; readonly consumer: string; readonly shardIndex: number; readonly seq: number }
+  | { readonly kind: 'failure'; readonly consumer: string; readonly entry: FailureWrite };
+
 /** Partition keys whose shard is remembered; past this the memo starts over (bounded memory). */
 const SHARD_CACHE_KEYS = 100_000;
 
@@ -135,12 +140,17 @@ export class LocalStream {
   private readonly clock: Clock;
   private readonly listeners = new Set<AppendListener>();
   private queue: QueuedGroup[] = [];
+  private consumerWrites: ConsumerWrite[] = [];
+  private committedWaiters: (() => void)[] = [];
   private flushScheduled = false;
   private prepared: HotStatements | undefined;
   private readonly shardOfKey = new Map<string, number>();
   private closed = false;
   private readonly trimTimer: NodeJS.Timeout;
-  private readonly commitGroups: (groups: readonly QueuedGroup[]) => { results: AppendResult[][]; touched: number[] };
+  private readonly commitGroups: (
+    groups: readonly QueuedGroup[],
+    consumerWrites: readonly ConsumerWrite[],
+  ) => { results: AppendResult[][]; touched: number[] };
 
   /**
    * Opens (creating if needed) the stream file. Trims expired records before returning.
@@ -221,45 +231,22 @@ export class LocalStream {
     if (records.length === 0) return Promise.resolve([]);
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate runs after the I/O callbacks of this turn: everything that arrived with them
-        // (one socket read can carry many PUBLISH packets) joins the same commit.
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate runs after the I/O callbacks of this turn: everything that arrived with them
+    // (one socket read can carry many PUBLISH packets) joins the same commit.
+    setImmediate(() => this.flush());
   }
 
   /** Records of one shard in sequence order. */
   read(shardId: string, options: ReadOptions): StreamRecord[] {
     this.assertOpen();
-    const shardIndex = this.shardIndexOf(shardId);
-    const after = options.after === undefined ? 0 : parseSequenceNumber(options.after, 'read after');
-    if (!Number.isInteger(options.limit) || options.limit < 1) {
-      throw new StreamError(`read: limit must be a positive integer, got ${options.limit}`);
-    }
-    const rows = this.statements().read.iterate(shardIndex, after, options.limit) as IterableIterator<{
-      seq: number;
-      partition_key: string;
-      explicit_hash_key: string | null;
-      arrival_ms: number;
-      data: Buffer;
-    }>;
-    const out: StreamRecord[] = [];
-    let bytes = 0;
-    for (const row of rows) {
-      bytes += row.data.byteLength;
-      if (options.maxBytes !== undefined && out.length > 0 && bytes > options.maxBytes) break;
-      out.push({
-        shardId,
-        sequenceNumber: formatSequenceNumber(row.seq),
-        partitionKey: row.partition_key,
-        ...(row.explicit_hash_key === null ? {} : { explicitHashKey: row.explicit_hash_key }),
-        data: row.data,
-        approximateArrivalTimestamp: row.arrival_ms,
-      });
-    }
-    return out;
+    return readShard(this.statements().read, shardId, this.shardIndexOf(shardId), options);
   }
 
   /** The newest sequence number committed on a shard (by any connection), or undefined if none ever was. */
@@ -301,6 +288,43 @@ export class LocalStream {
   }
 
   /**
+   * Saves a checkpoint with the next group commit instead of in a transaction (and an fsync) of its
+   * own: for the consumers' worker thread, whose checkpoint writes go through the thread owning this
+   * file's writes. Written after every `queueFailure` queued before it, in the same or an earlier
+   * transaction. `commitQueued` resolves once it is durable.
+   */
+  queueCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
+    this.assertOpen();
+    const shardIndex = this.shardIndexOf(shardId);
+    const seq = parseSequenceNumber(sequenceNumber, `checkpoint of ${consumer} on ${shardId}`);
+    const last = this.statements().lastSeq.get(shardIndex) as number;
+    if (seq > last) {
+      throw new StreamError(
+        `checkpoint of ${consumer} on ${shardId}: ${sequenceNumber} is beyond the newest record ${formatSequenceNumber(last)}`,
+      );
+    }
+    this.consumerWrites.push({ kind: 'checkpoint', consumer, shardIndex, seq });
+    this.scheduleFlush();
+  }
+
+  /** Writes an on-failure destination entry with the next group commit (see queueCheckpoint). */
+  queueFailure(consumer: string, entry: FailureWrite): void {
+    this.assertOpen();
+    this.shardIndexOf(entry.shardId);
+    this.consumerWrites.push({ kind: 'failure', consumer, entry });
+    this.scheduleFlush();
+  }
+
+  /** Resolves once everything appended or queued so far is committed (at once when nothing is pending). */
+  commitQueued(): Promise<void> {
+    if (this.queue.length === 0 && this.consumerWrites.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.committedWaiters.push(resolve);
+      this.scheduleFlush();
+    });
+  }
+
+  /**
    * Deletes records older than the retention period, as Kinesis expiry does; returns how many.
    * A consumer whose checkpoint points into trimmed data resumes at the trim horizon.
    */
@@ -327,7 +351,7 @@ export class LocalStream {
   /** Writes one entry of the on-failure destination (durably, before the caller moves the checkpoint). */
   recordFailure(
     consumer: string,
-    entry: { readonly shardId: string; readonly condition: FailureCondition; readonly metadata: OnFailureRecord; readonly payload: KinesisStreamEvent },
+    entry: FailureWrite,
   ): number {
     this.assertOpen();
     const result = this.db
@@ -366,9 +390,7 @@ export class LocalStream {
    */
   private statements(): HotStatements {
     this.prepared ??= {
-      read: this.db.prepare(
-        'SELECT seq, partition_key, explicit_hash_key, arrival_ms, data FROM records WHERE shard_index = ? AND seq > ? ORDER BY seq LIMIT ?',
-      ),
+      read: this.db.prepare(READ_SQL),
       lastSeq: this.db.prepare('SELECT last_seq FROM shards WHERE shard_index = ?').pluck(),
       getCheckpoint: this.db.prepare('SELECT seq FROM checkpoints WHERE consumer = ? AND shard_index = ?').pluck(),
       setCheckpoint: this.db.prepare(
@@ -382,19 +404,29 @@ export class LocalStream {
   private flush(): void {
     this.flushScheduled = false;
     const groups = this.queue;
-    if (groups.length === 0 || this.closed) return;
+    const consumerWrites = this.consumerWrites;
+    const waiters = this.committedWaiters;
+    if ((groups.length === 0 && consumerWrites.length === 0) || this.closed) return;
     this.queue = [];
+    this.consumerWrites = [];
+    this.committedWaiters = [];
     let committed: { results: AppendResult[][]; touched: number[] };
     try {
-      committed = this.commitGroups(groups);
+      committed = this.commitGroups(groups, consumerWrites);
     } catch (cause) {
       const error = new StreamError(`append to stream ${this.streamName} failed; none of the ${groups.length} queued appends was written`, {
         cause,
       });
       for (const group of groups) group.reject(error);
+      // The consumers' writes are theirs to keep: in their order, before anything queued since, at the next commit.
+      this.consumerWrites = [...consumerWrites, ...this.consumerWrites];
+      this.committedWaiters = [...waiters, ...this.committedWaiters];
+      if (this.consumerWrites.length > 0) setTimeout(() => this.scheduleFlush(), 100).unref();
       return;
     }
     groups.forEach((group, i) => group.resolve(committed.results[i]!));
+    for (const resolve of waiters) resolve();
+    if (committed.touched.length === 0) return;
     const shardIds = committed.touched.map(shardIdOf);
     for (const listener of this.listeners) {
       try {
@@ -405,13 +437,17 @@ export class LocalStream {
     }
   }
 
-  private prepareCommit(): (groups: readonly QueuedGroup[]) => { results: AppendResult[][]; touched: number[] } {
+  private prepareCommit(): (groups: readonly QueuedGroup[], consumerWrites: readonly ConsumerWrite[]) => { results: AppendResult[][]; touched: number[] } {
     const readShards = this.db.prepare('SELECT shard_index, last_seq, last_arrival_ms FROM shards');
     const insert = this.db.prepare(
       'INSERT INTO records (shard_index, seq, partition_key, explicit_hash_key, arrival_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const updateShard = this.db.prepare('UPDATE shards SET last_seq = ?, last_arrival_ms = ? WHERE shard_index = ?');
-    const tx = this.db.transaction((groups: readonly QueuedGroup[]) => {
+    const setCheckpoint = this.statements().setCheckpoint;
+    const insertFailure = this.db.prepare(
+      'INSERT INTO esm_failures (consumer, shard_id, condition, created_ms, metadata, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const tx = this.db.transaction((groups: readonly QueuedGroup[], consumerWrites: readonly ConsumerWrite[]) => {
       // Counters are read inside the (IMMEDIATE) transaction, so a second writer on the file cannot
       // make two records share a sequence number.
       const state = readShards.all() as { shard_index: number; last_seq: number; last_arrival_ms: number }[];
@@ -429,9 +465,14 @@ export class LocalStream {
         }),
       );
       for (const i of touched) updateShard.run(lastSeq[i], lastArrival[i], i);
+      const now = this.clock.now();
+      for (const w of consumerWrites) {
+        if (w.kind === 'checkpoint') setCheckpoint.run(w.consumer, w.shardIndex, w.seq, now);
+        else insertFailure.run(w.consumer, w.entry.shardId, w.entry.condition, now, JSON.stringify(w.entry.metadata), JSON.stringify(w.entry.payload));
+      }
       return { results, touched: [...touched].sort((a, b) => a - b) };
     });
-    return (groups) => tx.immediate(groups);
+    return (groups, consumerWrites) => tx.immediate(groups, consumerWrites);
   }
 
   private initialiseMeta(): void {

@@ -1,0 +1,122 @@
+/**
+ * The consumers' composition: the two event source mappings with their handlers, the silent-device
+ * check and the alarm notifiers, over a store and a ConsumerStream. One function, so the consumers'
+ * worker thread (worker.ts) and the in-process mode (a custom clock, or debugging) wire the very same
+ * parts, and both wire them as the AWS stack does.
+ */
+import { pipeline } from '../../pipeline.js';
+import type { Reading } from '../../../lambdas/domain/model.js';
+import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import type { Clock, Log, TimeSeriesStore, WriteOutcome } from '../../../lambdas/ports/index.js';
+import { makeIngestHandler } from '../../../lambdas/ingest/ingest-handler.js';
+import { makeAlarmsHandler } from '../../../lambdas/alarms/alarms-handler.js';
+import { makeOfflineHandler } from '../../../lambdas/offline/offline-handler.js';
+import { fanOutNotifier } from '../../../lambdas/adapters/fan-out-notifier.js';
+import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import type { PublishFn } from '../../../lambdas/adapters/local/broker-notifier.js';
+import { BrokerNotifier } from '../../../lambdas/adapters/local/broker-notifier.js';
+import { WebhookNotifier } from '../../../lambdas/adapters/local/webhook-notifier.js';
+import type { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
+import type { ConsumerStream } from '../event-source/index.js';
+import { EventSourceMapping } from '../event-source/index.js';
+
+/** The consumers whose checkpoints the stack keeps (pipeline.consumers). */
+export const CONSUMERS = ['ingest', 'alarms'] as const;
+
+/** One committed write of the ingest consumer: what a benchmark needs to time storage, and nothing else. */
+export interface IngestBatchCommitted {
+  /** Epoch ms when the write returned (its transaction had committed). */
+  readonly committedAt: number;
+  readonly stored: number;
+  /** `ts` of each reading stored by the write. */
+  readonly readingTimes: readonly number[];
+}
+
+export interface ConsumersOptions {
+  readonly stream: ConsumerStream;
+  readonly store: SqliteStore;
+  readonly thresholds: ThresholdRules;
+  /** Alarm events go out on the embedded broker through this. */
+  readonly publish: PublishFn;
+  readonly webhookUrl?: string;
+  readonly metrics: CounterMetrics;
+  readonly log: Log;
+  readonly clock: Clock;
+  /** Called after each ingest write commits (benchmarks time storage with it). */
+  readonly onIngestBatch?: (batch: IngestBatchCommitted) => void;
+}
+
+export interface Consumers {
+  start(): void;
+  /** Runs the silent-device check once. */
+  checkSilence(): Promise<{ checked: number; raised: number }>;
+  /** Drains in-flight batches for at most `drainTimeoutMs`, saves the checkpoints, stops. */
+  stop(options: { readonly drainTimeoutMs: number }): Promise<void>;
+  /** Resolves once both mappings have caught up with the newest records. */
+  whenIdle(options: { readonly timeoutMs: number }): Promise<void>;
+}
+
+export function composeConsumers(options: ConsumersOptions): Consumers {
+  const { stream, store, metrics, log, clock } = options;
+  const notifiers = [store.alarmLog, new BrokerNotifier(options.publish)];
+  if (options.webhookUrl !== undefined) notifiers.push(new WebhookNotifier({ url: options.webhookUrl }));
+  const notifier = fanOutNotifier(notifiers);
+  const timeSeries = options.onIngestBatch === undefined ? store.timeSeries : observeWrites(store.timeSeries, options.onIngestBatch);
+
+  const ingest = new EventSourceMapping({
+    consumer: 'ingest',
+    stream,
+    settings: pipeline.consumers.ingest,
+    functionName: `${pipeline.name}-ingest`,
+    handler: makeIngestHandler({ store: timeSeries, rejects: store.rejects, clock, metrics, log }),
+    log,
+    clock,
+  });
+  const alarms = new EventSourceMapping({
+    consumer: 'alarms',
+    stream,
+    settings: pipeline.consumers.alarms,
+    functionName: `${pipeline.name}-alarms`,
+    handler: makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log }),
+    log,
+    clock,
+  });
+  const offline = makeOfflineHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log });
+  let offlineRun: Promise<unknown> = Promise.resolve();
+
+  return {
+    start() {
+      ingest.start();
+      alarms.start();
+    },
+    checkSilence() {
+      const run = offline({});
+      offlineRun = run.catch(() => undefined);
+      return run;
+    },
+    async stop({ drainTimeoutMs }) {
+      // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
+      await Promise.all([ingest.stop({ drain: true, drainTimeoutMs }), alarms.stop({ drain: true, drainTimeoutMs })]);
+      await offlineRun;
+    },
+    async whenIdle({ timeoutMs }) {
+      await Promise.all([ingest.whenIdle({ timeoutMs }), alarms.whenIdle({ timeoutMs })]);
+    },
+  };
+}
+
+function observeWrites(store: TimeSeriesStore, observer: (batch: IngestBatchCommitted) => void): TimeSeriesStore {
+  return {
+    maxReadingsPerWrite: store.maxReadingsPerWrite,
+    async write(readings: readonly Reading[]): Promise<WriteOutcome> {
+      const outcome = await store.write(readings);
+      const refused = new Set(outcome.rejected.map((r) => r.index));
+      observer({
+        committedAt: Date.now(),
+        stored: readings.length - refused.size,
+        readingTimes: readings.filter((_, i) => !refused.has(i)).map((r) => r.ts),
+      });
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/** What the stack's thread and the consumers' worker say to each other (see channel.ts). */
+import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import type { FailureWrite } from '../stream/index.js';
+
+/** The worker's start-up data (structured-cloned: plain data only). */
+export interface WorkerConfig {
+  readonly streamFile: string;
+  readonly storeFile: string;
+  readonly thresholds: ThresholdRules;
+  readonly webhookUrl?: string;
+  /** Send an `ingestBatch` event after each ingest write (benchmarks). */
+  readonly reportIngestBatches: boolean;
+}
+
+export const EVENTS = {
+  /** worker -> stack: the consumers are running. */
+  ready: 'ready',
+  /** stack -> worker: records were committed on these shards. */
+  appended: 'appended',
+  /** worker -> stack: save this checkpoint (CheckpointEvent). */
+  checkpoint: 'checkpoint',
+  /** worker -> stack: write this on-failure destination entry (FailureEvent). */
+  failure: 'failure',
+  /** worker -> stack: a log line (LogEvent). */
+  log: 'log',
+  /** worker -> stack: every counter, by name. */
+  metrics: 'metrics',
+  /** worker -> stack: an ingest write committed (IngestBatchCommitted). */
+  ingestBatch: 'ingestBatch',
+} as const;
+
+export const CALLS = {
+  /** worker -> stack: publish an alarm event on the broker ({ topic, payload }). */
+  publish: 'publish',
+  /** stack -> worker: run the silent-device check now. */
+  checkSilence: 'checkSilence',
+  /** stack -> worker: drain ({ drainTimeoutMs }), save checkpoints, close the store. */
+  stop: 'stop',
+} as const;
+
+export interface CheckpointEvent {
+  readonly consumer: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
+export interface FailureEvent {
+  readonly consumer: string;
+  readonly entry: FailureWrite;
+}
+
+export interface LogEvent {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface PublishCall {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+}

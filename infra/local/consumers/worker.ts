@@ -1,0 +1,81 @@
+/**
+ * The consumers' worker thread: both event source mappings, their handlers, the alarm notifiers and
+ * the silent-device check, on their own thread and their own connections (store.db for writing,
+ * stream.db for reading), so the broker's thread only receives, evaluates the rule and appends.
+ * Started by host.ts; everything it must not do itself (write stream.db, publish on the broker) it
+ * asks of the stack's thread over the channel.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { systemClock } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/index.js';
+import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
+import { StreamReader } from '../stream/index.js';
+import { Channel } from './channel.js';
+import { composeConsumers } from './compose.js';
+import type { IngestBatchCommitted } from './compose.js';
+import { CALLS, EVENTS } from './protocol.js';
+import type { LogEvent, PublishCall, WorkerConfig } from './protocol.js';
+import { WorkerStream } from './worker-stream.js';
+
+if (parentPort === null) throw new Error('infra/local/consumers/worker.ts runs only as a worker thread');
+const config = workerData as WorkerConfig;
+const channel = new Channel(parentPort);
+
+function send(level: LogEvent['level'], message: string, extra?: Record<string, unknown>): void {
+  try {
+    channel.emit(EVENTS.log, { level, message, ...(extra === undefined ? {} : { extra }) } satisfies LogEvent);
+  } catch {
+    // Something in `extra` cannot be cloned (a function, a socket): send it as text instead.
+    channel.emit(EVENTS.log, { level, message, extra: { detail: String(JSON.stringify(extra, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) } } satisfies LogEvent);
+  }
+}
+const log: Log = {
+  debug: (message, extra) => send('debug', message, extra),
+  info: (message, extra) => send('info', message, extra),
+  warn: (message, extra) => send('warn', message, extra),
+  error: (message, extra) => send('error', message, extra),
+};
+
+const metrics = new CounterMetrics();
+let sentMetrics = '';
+/** Sends the counters if they changed: before each checkpoint, so the stack's figures are never behind its progress. */
+function sendMetrics(): void {
+  const snapshot = metrics.snapshot();
+  const text = JSON.stringify(snapshot);
+  if (text === sentMetrics) return;
+  sentMetrics = text;
+  channel.emit(EVENTS.metrics, snapshot);
+}
+
+const reader = StreamReader.open(config.streamFile);
+const store = SqliteStore.open(config.storeFile);
+const consumers = composeConsumers({
+  stream: new WorkerStream(reader, channel, sendMetrics),
+  store,
+  thresholds: config.thresholds,
+  publish: async (topic, payload) => {
+    await channel.call(CALLS.publish, { topic, payload } satisfies PublishCall);
+  },
+  ...(config.webhookUrl === undefined ? {} : { webhookUrl: config.webhookUrl }),
+  metrics,
+  log,
+  clock: systemClock,
+  ...(config.reportIngestBatches ? { onIngestBatch: (batch: IngestBatchCommitted) => channel.emit(EVENTS.ingestBatch, batch) } : {}),
+});
+
+channel.onCall(CALLS.checkSilence, async () => {
+  const outcome = await consumers.checkSilence();
+  sendMetrics();
+  return outcome;
+});
+channel.onCall(CALLS.stop, async (args) => {
+  const { drainTimeoutMs } = args as { drainTimeoutMs: number };
+  await consumers.stop({ drainTimeoutMs });
+  sendMetrics();
+  store.close();
+  reader.close();
+});
+
+consumers.start();
+channel.emit(EVENTS.ready, null);
