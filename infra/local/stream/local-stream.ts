@@ -23,10 +23,9 @@ import type { HashKeyRange } from './hash.js';
 import { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, rangeIndexOf, shardIdOf } from './hash.js';
 import { createSchema, SCHEMA_VERSION } from './schema.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence.js';
-import type { FailureCondition, FailureEntry, FailureWrite, OnFailureRecord } from './failures.js';
+import type { FailureEntry, FailureWrite } from './failures.js';
 import type { StreamDescription } from './describe.js';
 import { describeDatabase, listFailuresInDatabase } from './describe.js';
-import type { KinesisStreamEvent } from 'aws-lambda';
 import { READ_SQL, readShard } from './read.js';
 
 /** PRAGMA synchronous: 'full' survives power loss; 'normal' survives a process crash only; 'off' neither. */
