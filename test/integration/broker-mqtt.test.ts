@@ -167,6 +167,60 @@ describe('local MQTT broker', () => {
       expect(acked).toEqual(expected);
     });
 
+    it('waits for a promise shared by several messages, then acknowledges all of them in arrival order', async () => {
+      // The Kinesis rule action hands every message of one batch the same promise.
+      let release: () => void = () => undefined;
+      const shared = new Promise<void>((resolve) => (release = resolve));
+      onTelemetry = () => shared;
+      const client = await connectAs('d1');
+      const acked: number[] = [];
+
+      const publishes = Array.from({ length: 5 }, (_, i) =>
+        client.publishAsync(telemetryTopic('d1'), String(i), { qos: 1 }).then(() => {
+          acked.push(i);
+        }),
+      );
+      await waitFor(() => received.length === 5, 'all five messages handed to onTelemetry');
+      await delay(50);
+      const ackedBeforeRelease = [...acked];
+      release();
+      await Promise.all(publishes);
+
+      expect(ackedBeforeRelease).toEqual([]);
+      expect(acked).toEqual([0, 1, 2, 3, 4]);
+      expect(broker.stats().messagesAccepted).toBe(5);
+    });
+
+    it('fails every message that shares a rejected promise, closing the connection without any PUBACK', async () => {
+      let fail: (error: Error) => void = () => undefined;
+      const shared = new Promise<void>((_resolve, reject) => (fail = reject));
+      onTelemetry = () => shared;
+      const client = await connectAs('d1');
+      const gone = closed(client);
+      let acks = 0;
+
+      for (let i = 0; i < 4; i++) client.publish(telemetryTopic('d1'), String(i), { qos: 1 }, (error) => void (error ? undefined : (acks += 1)));
+      await waitFor(() => received.length === 4, 'all four messages handed to onTelemetry');
+      fail(new Error('commit failed'));
+      await gone;
+
+      expect(acks).toBe(0);
+      expect(broker.stats()).toMatchObject({ telemetryFailures: 4, messagesAccepted: 0 });
+    });
+
+    it('acknowledges messages handed a promise that had already settled for earlier ones', async () => {
+      const settled = Promise.resolve();
+      onTelemetry = () => settled;
+      const client = await connectAs('d1');
+
+      await client.publishAsync(telemetryTopic('d1'), 'first', { qos: 1 });
+      await client.publishAsync(telemetryTopic('d1'), 'second', { qos: 1 });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => client.publishAsync(telemetryTopic('d1'), `more-${i}`, { qos: 1 })));
+
+      expect(received).toHaveLength(12);
+      expect(broker.stats().messagesAccepted).toBe(12);
+    });
+
     it('accepts a payload of exactly 128 KiB and closes the connection on one byte more, without calling onTelemetry', async () => {
       const client = await connectAs('d1');
       await client.publishAsync(telemetryTopic('d1'), Buffer.alloc(128 * 1024, 0x61), { qos: 1 });
