@@ -32,7 +32,7 @@ describe('makeKinesisRuleAction (the rule and its Kinesis action on the local st
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const action = (log: Log = silentLog, partitionKey = pipeline.rule.partitionKey) =>
+  const action = (log: Log = silentLog, partitionKey: string = pipeline.rule.partitionKey) =>
     makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey, stream, log });
 
   /** Every record of the device's shard, oldest first. */
