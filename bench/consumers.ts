@@ -17,14 +17,16 @@
  * The median of `--runs` (default 3) is printed as JSON on stdout; each run on stderr.
  *
  * A measurement aid, not part of `npm run bench`:
- *   npx tsx bench/consumers.ts [--consumer ingest|alarms|both] [--records N] [--devices N] [--runs N]
- * Profile one consumer:
- *   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/consumers.ts --consumer alarms --runs 1
+ *   npx tsx bench/consumers.ts [--consumer ingest|alarms|both] [--records N] [--devices N] [--runs N] [--cpu-profile FILE]
+ * Profile one consumer (only while it consumes, not while the backlog is appended), then open the file
+ * in Chrome DevTools or read its self and inclusive times:
+ *   npx tsx bench/consumers.ts --consumer alarms --runs 1 --cpu-profile /tmp/alarms.cpuprofile
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pipeline, telemetryTopic } from '../infra/pipeline.js';
 import { makeKinesisRuleAction } from '../infra/local/rule-action.js';
@@ -45,6 +47,8 @@ export interface ConsumerBenchOptions {
   readonly consumer: ConsumerChoice;
   readonly records: number;
   readonly devices: number;
+  /** Writes a V8 CPU profile of the consuming phase (not the append) to this file. */
+  readonly cpuProfile?: string;
 }
 
 export interface ConsumerRun {
@@ -130,12 +134,23 @@ export async function runConsumers(options: ConsumerBenchOptions): Promise<Consu
         new EventSourceMapping({ consumer: 'alarms', stream, settings: pipeline.consumers.alarms, functionName: `${pipeline.name}-alarms`, handler }),
       );
     }
+    const profiler = options.cpuProfile === undefined ? undefined : new Session();
+    if (profiler !== undefined) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const cpuStart = process.cpuUsage();
     const started = performance.now();
     for (const mapping of mappings) mapping.start();
     await Promise.all(mappings.map((mapping) => mapping.stop({ drain: true })));
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStart);
+    if (profiler !== undefined && options.cpuProfile !== undefined) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(options.cpuProfile, JSON.stringify(profile));
+      profiler.disconnect();
+    }
     const counters = metrics.snapshot();
     if (options.consumer !== 'alarms' && counters['ReadingsStored'] !== options.records) {
       throw new Error(`ingest stored ${counters['ReadingsStored'] ?? 0} of ${options.records} readings`);
@@ -180,6 +195,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     consumer: consumerFlag(args),
     records: flag(args, '--records', 100_000),
     devices: flag(args, '--devices', 1_000),
+    ...(args.includes('--cpu-profile') ? { cpuProfile: args[args.indexOf('--cpu-profile') + 1] ?? 'consumers.cpuprofile' } : {}),
   };
   const runs: ConsumerRun[] = [];
   for (let i = 0, n = flag(args, '--runs', 3); i < n; i++) {

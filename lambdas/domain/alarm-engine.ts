@@ -239,14 +239,26 @@ function transition(
   };
 }
 
+/** Rule sets without any `match.deviceId`: every device gets the whole list (no filtering per call). */
+const forEveryDevice = new WeakMap<ThresholdRules, boolean>();
+
 function rulesFor(rules: ThresholdRules, deviceId: string): readonly ThresholdRule[] {
+  let unscoped = forEveryDevice.get(rules);
+  if (unscoped === undefined) {
+    unscoped = rules.rules.every((rule) => rule.match?.deviceId === undefined);
+    // Only a frozen rule set (parseThresholds freezes it) cannot change after it was looked at.
+    if (Object.isFrozen(rules) && Object.isFrozen(rules.rules)) forEveryDevice.set(rules, unscoped);
+  }
+  if (unscoped) return rules.rules;
   return rules.rules.filter((rule) => rule.match?.deviceId === undefined || rule.match.deviceId === deviceId);
 }
 
 /** The stored rule states of the rules still in force (removed rules are dropped here). */
 function statesOf(state: DeviceAlarmState, rules: readonly ThresholdRule[]): Map<string, RuleState> {
-  const known = new Set(rules.map((rule) => rule.id));
   const map = new Map<string, RuleState>();
+  // Most devices rest (no rule in ALARM or in a run): nothing stored, nothing to look up.
+  if (state.rules.length === 0) return map;
+  const known = new Set(rules.map((rule) => rule.id));
   for (const ruleState of state.rules) if (known.has(ruleState.rule)) map.set(ruleState.rule, ruleState);
   return map;
 }
@@ -272,6 +284,7 @@ function buildState(
 }
 
 function sortByEventTime(readings: readonly Reading[]): readonly Reading[] {
+  if (readings.length < 2) return readings;
   // Array.prototype.sort is stable (ES2019), so equal keys keep stream order.
   return [...readings].sort((a, b) => a.ts - b.ts || (a.seq ?? -1) - (b.seq ?? -1));
 }
