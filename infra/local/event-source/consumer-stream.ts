@@ -4,15 +4,7 @@
  * its own connection and handing its checkpoint and failure-destination writes to the thread that owns
  * the file's writes (infra/local/consumers).
  */
-import type { KinesisStreamEvent } from 'aws-lambda';
-import type { AppendListener, FailureCondition, OnFailureRecord, ReadOptions, StreamRecord } from '../stream/index.js';
-
-export interface FailureWrite {
-  readonly shardId: string;
-  readonly condition: FailureCondition;
-  readonly metadata: OnFailureRecord;
-  readonly payload: KinesisStreamEvent;
-}
+import type { AppendListener, FailureWrite, ReadOptions, StreamRecord } from '../stream/index.js';
 
 export interface ConsumerStream {
   readonly streamName: string;

@@ -6,4 +6,4 @@ export { validateSettings } from './settings.js';
 export { MAX_EVENT_BYTES, toKinesisStreamRecord } from './event.js';
 export { LOCAL_AWS, executionRoleArn, kinesisStreamArn, lambdaFunctionArn } from './arn.js';
 export { EventSourceMappingError, EventSourceMappingNotIdleError, EventSourceMappingSettingsError } from './errors.js';
-export type { ConsumerStream, FailureWrite } from './consumer-stream.js';
+export type { ConsumerStream } from './consumer-stream.js';
