@@ -114,6 +114,12 @@ export class SqliteStore {
         // device; 64 MiB (the default is 2 MiB) keeps every device's newest pages in memory instead of
         // re-reading them through the OS at each commit.
         db.pragma('cache_size = -65536');
+        // A checkpoint copies every page written since the last one into the database file (and, at
+        // synchronous=NORMAL, fsyncs). The ingest consumer dirties about one page per reading (one per
+        // device), rewriting the same few thousand pages over and over: checkpointing every 10,000
+        // pages (40 MiB of WAL) instead of SQLite's 1,000 copies each of them once instead of ten
+        // times. Measured on 100,000 readings from 1,000 devices: 26 -> 21 us of CPU per reading.
+        db.pragma('wal_autocheckpoint = 10000');
         migrate(db, file);
       }
       return new SqliteStore(db, file, options.clock ?? systemClock);
