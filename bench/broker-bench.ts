@@ -12,6 +12,7 @@ import type { BenchFigure } from './stats.js';
 import { figure, latencySummary, median, round } from './stats.js';
 import { startRawBroker } from './raw-broker.js';
 import { startPipeline } from './targets.js';
+import { startThreadCpuMeter } from './thread-cpu.js';
 
 export interface FloodOptions {
   readonly runs: number;
@@ -36,6 +37,8 @@ export interface FloodRun {
   /** CPU of the publishers' process over their publishing, % of one core. */
   readonly publisherCpuPct: number;
   readonly rssMiB: number;
+  /** Pipeline only, on Linux: CPU µs per message of the main thread, the consumers' worker, and the other threads. */
+  readonly threadUsPerMessage?: { readonly main: number; readonly consumers: number; readonly other: number };
 }
 
 const MiB = 1024 * 1024;
@@ -83,9 +86,11 @@ export async function floodPipeline(options: FloodOptions & { readonly durabilit
   try {
     const total = options.clients * options.messagesPerClient;
     const stored = target.whenStored(total, 300_000);
+    const threads = startThreadCpuMeter();
     const { result, cpuStart, perfStart } = await flood(`mqtt://127.0.0.1:${target.port}`, target.credentials, options);
     const storedAt = await stored;
     const targetCpuPct = cpuPct(cpuStart, perfStart);
+    const split = threads.read();
     const rows = target.stack.store.countReadings();
     if (rows !== total) throw new Error(`pipeline: store.db holds ${rows} readings, ${total} were acknowledged`);
     const ackSeconds = (result.lastAckAt - result.firstPublishAt) / 1000;
@@ -95,6 +100,9 @@ export async function floodPipeline(options: FloodOptions & { readonly durabilit
       targetCpuPct,
       publisherCpuPct: (result.cpuMs / (ackSeconds * 1000)) * 100,
       rssMiB: process.memoryUsage.rss() / MiB,
+      ...(threads.available
+        ? { threadUsPerMessage: { main: split.mainUs / total, consumers: split.busiestOtherUs / total, other: split.restUs / total } }
+        : {}),
     };
   } finally {
     await target.stop();
@@ -103,7 +111,9 @@ export async function floodPipeline(options: FloodOptions & { readonly durabilit
 
 function describeRun(what: string, run: FloodRun): string {
   const stored = run.storedPerS === undefined ? '' : `, stored ${Math.round(run.storedPerS).toLocaleString('en-US')}/s`;
-  return `${what}: acked ${Math.round(run.ackedPerS).toLocaleString('en-US')}/s${stored} (target CPU ${Math.round(run.targetCpuPct)}%, publishers CPU ${Math.round(run.publisherCpuPct)}%)`;
+  const t = run.threadUsPerMessage;
+  const threads = t === undefined ? '' : `; CPU per message: main ${t.main.toFixed(1)} us, consumers ${t.consumers.toFixed(1)} us, other threads ${t.other.toFixed(1)} us`;
+  return `${what}: acked ${Math.round(run.ackedPerS).toLocaleString('en-US')}/s${stored} (target CPU ${Math.round(run.targetCpuPct)}%, publishers CPU ${Math.round(run.publisherCpuPct)}%${threads})`;
 }
 
 export interface BrokerComparison {
@@ -146,7 +156,7 @@ export async function runBrokerComparison(options: FloodOptions): Promise<Broker
       rawRates,
       {
         note: 'full local stack (durability full): first publish to last reading committed in store.db (rows counted), against raw aedes acknowledged',
-        detail: { stackCpuPct: cpu(full), publisherCpuPct: pubCpu(full), rssMiB: round(median(full.map((r) => r.rssMiB))) },
+        detail: { stackCpuPct: cpu(full), publisherCpuPct: pubCpu(full), rssMiB: round(median(full.map((r) => r.rssMiB))), ...threadDetail(full) },
       },
     ),
     figure('pipeline-acked-vs-broker', 'msg/s', full.map((r) => r.ackedPerS), rawRates, {
@@ -162,6 +172,14 @@ export async function runBrokerComparison(options: FloodOptions): Promise<Broker
     );
   }
   return { figures, sustainedPerS: median(full.map((r) => r.storedPerS as number)), pipelineRuns: full };
+}
+
+/** Median CPU µs per message by thread, when measured (Linux). */
+function threadDetail(runs: readonly FloodRun[]): Record<string, number> {
+  const measured = runs.flatMap((r) => (r.threadUsPerMessage === undefined ? [] : [r.threadUsPerMessage]));
+  if (measured.length === 0) return {};
+  const med = (pick: (t: NonNullable<FloodRun['threadUsPerMessage']>) => number) => round(median(measured.map(pick)), 1);
+  return { mainThreadUsPerMsg: med((t) => t.main), consumersThreadUsPerMsg: med((t) => t.consumers), otherThreadsUsPerMsg: med((t) => t.other) };
 }
 
 export interface LatencyOptions {

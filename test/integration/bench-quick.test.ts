@@ -13,6 +13,7 @@ interface Figure {
   baseline: number | null;
   ratio: number | null;
   runs: number[];
+  detail?: Record<string, number | string | null>;
 }
 
 function runBench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -57,6 +58,10 @@ describe('npm run bench', () => {
       const comparison = report.results.find((r) => r.name === 'pipeline-vs-broker') as Figure;
       expect(comparison.unit).toBe('msg/s');
       expect(comparison.baseline).toBe(report.results.find((r) => r.name === 'broker-baseline')?.value);
+      // Where the pipeline's CPU went, per thread (Linux): the broker's thread and the consumers' worker both worked.
+      const detail = comparison.detail ?? {};
+      expect(detail.mainThreadUsPerMsg).toBeGreaterThan(0);
+      expect(detail.consumersThreadUsPerMsg).toBeGreaterThan(0);
       expect(stderr).toMatch(/broker vs pipeline/);
     },
     300_000,
