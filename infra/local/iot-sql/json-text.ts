@@ -28,14 +28,28 @@ import { setOwn, type JsonObject } from './values.js';
 // eslint-disable-next-line no-control-regex -- the control characters are exactly what JSON must escape
 const NEEDS_QUOTING_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+let lastNumber = 0;
+let lastNumberText = '0';
+
+/**
+ * SerializeJSONProperty: a finite Number is ToString(value) (which prints -0 as "0"), else "null".
+ * The last one is remembered: `timestamp()` is the same for every message of one millisecond, and
+ * printing a 13-digit number costs more than the rest of its item.
+ */
+function numberText(value: number): string {
+  if (value === lastNumber) return lastNumberText;
+  lastNumber = value;
+  lastNumberText = Number.isFinite(value) ? String(value) : 'null';
+  return lastNumberText;
+}
+
 /** One value as `JSON.stringify` writes it as a property value; undefined: the key is left out. */
 export function jsonPropertyValue(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return NEEDS_QUOTING_CARE.test(value) ? JSON.stringify(value) : `"${value}"`;
     case 'number':
-      // SerializeJSONProperty: a finite Number is ToString(value) (which prints -0 as "0"), else "null".
-      return Number.isFinite(value) ? String(value) : 'null';
+      return numberText(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'undefined':
@@ -79,13 +93,16 @@ export function compileJsonTextWriter(items: readonly SelectItem[], evaluators: 
   exprItems.forEach((item, i) => setOwn(probe, item.key, i));
   const order = Object.keys(probe).map((key) => probe[key] as number);
   const keys = order.map((i) => `${JSON.stringify((exprItems[i] as Extract<SelectItem, { kind: 'expr' }>).key)}:`);
-  const values = order.map((i) => evaluators[i] as Evaluator);
-  const writers = order.map((i) => (neverNeedsEscapes(exprItems[i] as Extract<SelectItem, { kind: 'expr' }>) ? plainStringValue : jsonPropertyValue));
+  const values = order.map((i): ((ctx: EvalContext) => string | undefined) => {
+    const evaluate = evaluators[i] as Evaluator;
+    if (neverNeedsEscapes(exprItems[i] as Extract<SelectItem, { kind: 'expr' }>)) return (ctx) => plainStringValue(evaluate(ctx));
+    return (ctx) => jsonPropertyValue(evaluate(ctx));
+  });
   const count = order.length;
   return (ctx) => {
     let text = '{';
     for (let i = 0; i < count; i++) {
-      const json = (writers[i] as typeof jsonPropertyValue)((values[i] as Evaluator)(ctx));
+      const json = (values[i] as (ctx: EvalContext) => string | undefined)(ctx);
       if (json === undefined) continue;
       text += text.length === 1 ? (keys[i] as string) + json : `,${keys[i] as string}${json}`;
     }
