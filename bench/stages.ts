@@ -11,7 +11,7 @@
  *
  * The stages are wired here from the stack's own modules, as infra/local/stack.ts wires them, so
  * the difference between two stages is what one part costs. A measurement aid, not part of
- * `npm run bench`: `npx tsx bench/stages.ts [--messages-per-client N] [--runs N] [--stages raw,ack]`.
+ * `npm run bench`: `npx tsx bench/stages.ts [--messages-per-client N] [--runs N] [--stages raw,ack] [--durability full|normal|off]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from '../infra/pipeline.js';
 import { makeKinesisRuleAction } from '../infra/local/rule-action.js';
 import { LocalStream } from '../infra/local/stream/index.js';
+import type { Durability } from '../infra/local/stream/index.js';
 import { EventSourceMapping } from '../infra/local/event-source/index.js';
 import { DeviceRegistry } from '../infra/local/registry/index.js';
 import { createBroker } from '../infra/local/broker/index.js';
@@ -54,6 +55,8 @@ export interface StageOptions {
   readonly clients: number;
   readonly messagesPerClient: number;
   readonly inflight: number;
+  /** The stream's PRAGMA synchronous ('normal': no fsync per commit, to see what waiting for the disk costs). @default 'full' */
+  readonly durability?: Durability;
 }
 
 /** Floods `url` from a publisher process; CPU is this process's, from the first publish to `settle()`'s end. */
@@ -97,7 +100,7 @@ export async function runStage(stage: Stage, options: StageOptions): Promise<Sta
     streamName: pipeline.stream.name,
     shardCount: pipeline.stream.shardCount,
     retentionHours: pipeline.stream.retentionHours,
-    durability: 'full',
+    durability: options.durability ?? 'full',
   });
   const store = SqliteStore.open(join(dir, 'store.db'));
   const broker = createBroker({
@@ -143,6 +146,15 @@ function flag(args: readonly string[], name: string, fallback: number): number {
   return value;
 }
 
+/** `--durability full|normal|off`: the stream's PRAGMA synchronous. @default full */
+function durabilityFlag(args: readonly string[]): Durability {
+  const at = args.indexOf('--durability');
+  if (at === -1) return 'full';
+  const value = args[at + 1];
+  if (value !== 'full' && value !== 'normal' && value !== 'off') throw new Error(`--durability takes full, normal or off; got ${JSON.stringify(value ?? '')}`);
+  return value;
+}
+
 /** `--stages raw,ack`: only these stages, in this order. @default every stage */
 function stageList(args: readonly string[]): readonly Stage[] {
   const at = args.indexOf('--stages');
@@ -156,7 +168,7 @@ function stageList(args: readonly string[]): readonly Stage[] {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const runs = flag(args, '--runs', 3);
-  const options = { clients: 100, messagesPerClient: flag(args, '--messages-per-client', 1_000), inflight: 16 };
+  const options = { clients: 100, messagesPerClient: flag(args, '--messages-per-client', 1_000), inflight: 16, durability: durabilityFlag(args) };
   const stages = stageList(args);
   const byStage = new Map<Stage, StageRun[]>(stages.map((s) => [s, []]));
   for (let i = 0; i < runs; i++) {
