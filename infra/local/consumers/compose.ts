@@ -60,15 +60,20 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   const { stream, store, metrics, log, clock } = options;
   const notifiers = [store.alarmLog, new BrokerNotifier(options.publish)];
   if (options.webhookUrl !== undefined) notifiers.push(new WebhookNotifier({ url: options.webhookUrl }));
-  const notifier = fanOutNotifier(notifiers);
-  const timeSeries = options.onIngestBatch === undefined ? store.timeSeries : observeWrites(store.timeSeries, options.onIngestBatch);
+  // The store's writes of one invocation share one transaction (commitBefore: the alarm log and store
+  // are committed before anything leaves the process), instead of one commit per device.
+  const notifier = store.commitBefore(fanOutNotifier(notifiers));
+  const observed = options.onIngestBatch === undefined ? undefined : observeWrites(store.timeSeries, options.onIngestBatch);
 
   const ingest = new EventSourceMapping({
     consumer: 'ingest',
     stream,
     settings: pipeline.consumers.ingest,
     functionName: `${pipeline.name}-ingest`,
-    handler: makeIngestHandler({ store: timeSeries, rejects: store.rejects, clock, metrics, log }),
+    handler: reportAfterCommit(
+      store.groupWrites(makeIngestHandler({ store: observed?.store ?? store.timeSeries, rejects: store.rejects, clock, metrics, log })),
+      observed,
+    ),
     log,
     clock,
   });
@@ -77,7 +82,7 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
     stream,
     settings: pipeline.consumers.alarms,
     functionName: `${pipeline.name}-alarms`,
-    handler: makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log }),
+    handler: store.groupWrites(makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log })),
     log,
     clock,
   });
@@ -105,18 +110,46 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   };
 }
 
-function observeWrites(store: TimeSeriesStore, observer: (batch: IngestBatchCommitted) => void): TimeSeriesStore {
+interface ObservedWrites {
+  readonly store: TimeSeriesStore;
+  /** Reports the writes made since the last call (their transaction has committed), or forgets them. */
+  settle(committed: boolean): void;
+}
+
+/** Notes each write's readings; `settle` reports them once the invocation's grouped transaction has committed. */
+function observeWrites(store: TimeSeriesStore, observer: (batch: IngestBatchCommitted) => void): ObservedWrites {
+  let pending: { stored: number; readingTimes: number[] }[] = [];
   return {
-    maxReadingsPerWrite: store.maxReadingsPerWrite,
-    async write(readings: readonly Reading[]): Promise<WriteOutcome> {
-      const outcome = await store.write(readings);
-      const refused = new Set(outcome.rejected.map((r) => r.index));
-      observer({
-        committedAt: Date.now(),
-        stored: readings.length - refused.size,
-        readingTimes: readings.filter((_, i) => !refused.has(i)).map((r) => r.ts),
-      });
-      return outcome;
+    store: {
+      maxReadingsPerWrite: store.maxReadingsPerWrite,
+      async write(readings: readonly Reading[]): Promise<WriteOutcome> {
+        const outcome = await store.write(readings);
+        const refused = new Set(outcome.rejected.map((r) => r.index));
+        pending.push({ stored: readings.length - refused.size, readingTimes: readings.filter((_, i) => !refused.has(i)).map((r) => r.ts) });
+        return outcome;
+      },
     },
+    settle(committed) {
+      const writes = pending;
+      pending = [];
+      if (!committed || writes.length === 0) return;
+      observer({ committedAt: Date.now(), stored: writes.reduce((n, w) => n + w.stored, 0), readingTimes: writes.flatMap((w) => w.readingTimes) });
+    },
+  };
+}
+
+/** The handler, then the observed writes reported (the grouped transaction commits before the handler settles). */
+function reportAfterCommit<E, R>(handler: (event: E) => Promise<R>, observed: ObservedWrites | undefined): (event: E) => Promise<R> {
+  if (observed === undefined) return handler;
+  return async (event) => {
+    try {
+      const result = await handler(event);
+      observed.settle(true);
+      return result;
+    } catch (error) {
+      // Not reported: a retry stores (and reports) the batch again.
+      observed.settle(false);
+      throw error;
+    }
   };
 }
