@@ -1,0 +1,79 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { formatSequenceNumber, LocalStream, StreamReader } from '../../../infra/local/stream/index.js';
+import { Channel } from '../../../infra/local/consumers/channel.js';
+import { WorkerStream } from '../../../infra/local/consumers/worker-stream.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function streamWith(sizes: readonly number[]): Promise<{ file: string; stream: LocalStream }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ft-worker-stream-'));
+  const file = join(dir, 'stream.db');
+  const stream = LocalStream.open({ file, streamName: 'fleet-telemetry', shardCount: 1, retentionHours: 24, durability: 'off' });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => stream.close());
+  await stream.appendMany(sizes.map((n, i) => ({ partitionKey: `d${i % 3}`, data: Buffer.alloc(n, i % 251) })));
+  return { file, stream };
+}
+
+function workerStream(file: string): { view: WorkerStream; reader: StreamReader } {
+  const { port1, port2 } = new MessageChannel();
+  const reader = StreamReader.open(file);
+  const view = new WorkerStream(reader, new Channel(port1));
+  cleanups.push(() => {
+    reader.close();
+    port1.close();
+    port2.close();
+  });
+  return { view, reader };
+}
+
+describe('WorkerStream reads (the consumers share what one of them read)', () => {
+  it('returns exactly what the stream file holds for any sequence of reads by two consumers, whatever their limits and byte budgets', async () => {
+    const sizes = Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 200));
+    const { file } = await streamWith(sizes);
+    const { view } = workerStream(file);
+    const direct = StreamReader.open(file);
+    cleanups.push(() => direct.close());
+    const shardId = view.shards[0]!.shardId;
+
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ consumer: fc.constantFrom(0, 1), limit: fc.integer({ min: 1, max: 120 }), maxBytes: fc.option(fc.integer({ min: 1, max: 5_000 })), rewind: fc.boolean() }), {
+          maxLength: 40,
+        }),
+        (steps) => {
+          const cursors = [0, 0];
+          for (const step of steps) {
+            if (step.rewind) cursors[step.consumer] = Math.max(0, cursors[step.consumer]! - 50);
+            const at = cursors[step.consumer]!;
+            const options = { ...(at === 0 ? {} : { after: formatSequenceNumber(at) }), limit: step.limit, ...(step.maxBytes === null ? {} : { maxBytes: step.maxBytes }) };
+            const got = view.read(shardId, options);
+            expect(got.map((r) => r.sequenceNumber)).toEqual(direct.read(shardId, options).map((r) => r.sequenceNumber));
+            if (got.length > 0) cursors[step.consumer] = Number(got[got.length - 1]!.sequenceNumber);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sees records appended after it last read', async () => {
+    const { file, stream } = await streamWith([10, 10]);
+    const { view } = workerStream(file);
+    const shardId = view.shards[0]!.shardId;
+    expect(view.read(shardId, { limit: 10 })).toHaveLength(2);
+
+    await stream.append({ partitionKey: 'd0', data: Buffer.from('later') });
+
+    expect(view.read(shardId, { after: formatSequenceNumber(2), limit: 10 }).map((r) => r.data.toString())).toEqual(['later']);
+    expect(view.read(shardId, { limit: 10 })).toHaveLength(3);
+  });
+});
