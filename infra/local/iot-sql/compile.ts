@@ -6,7 +6,7 @@ import type { Expr, SelectItem } from './ast.js';
 import { EvalContext, type Evaluator } from './context.js';
 import { compileCall } from './functions.js';
 import { parseStatement, parseTemplate } from './parser.js';
-import { compileJsonTextWriter } from './json-text.js';
+import { compileJsonBytesWriter } from './json-text.js';
 import { compileTopicFilter } from './topic-filter.js';
 import type { CompiledRule, CompiledTemplate, RuleMessage, RuleResult } from './types.js';
 import {
@@ -127,12 +127,12 @@ function compileSelect(items: readonly SelectItem[], selectValue: boolean, sourc
     }
     return out;
   };
-  const writeText = compileJsonTextWriter(
+  const writeBytes = compileJsonBytesWriter(
     items,
     parts.map((part) => (part.star ? () => undefined : part.evaluate)),
   );
-  if (writeText === undefined) return general(value);
-  return { value, bytes: (ctx) => Buffer.from(writeText(ctx), 'utf8') };
+  if (writeBytes === undefined) return general(value);
+  return { value, bytes: writeBytes };
 }
 
 const NOT_MATCHED: RuleResult = Object.freeze({ matched: false });

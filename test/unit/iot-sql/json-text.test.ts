@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRule, ruleOutputBytes, type RuleMessage } from '../../../infra/local/iot-sql/index.js';
-import { compileJsonTextWriter, jsonPropertyValue } from '../../../infra/local/iot-sql/json-text.js';
+import { compileJsonBytesWriter, jsonPropertyValue } from '../../../infra/local/iot-sql/json-text.js';
 import { EvalContext } from '../../../infra/local/iot-sql/context.js';
 import type { SelectItem } from '../../../infra/local/iot-sql/ast.js';
 import { pipeline } from '../../../infra/pipeline.js';
@@ -76,6 +76,12 @@ describe('evaluateToBytes (the rule output written directly as JSON text)', () =
     );
   });
 
+  it.each([0, 1, 2, 3, 4, 5, 128 * 1024])('writes the base64 of a %i-byte payload as the general path does (padding included)', (size) => {
+    const payload = Uint8Array.from({ length: size }, (_, i) => (i * 131 + 7) & 0xff);
+    const message: RuleMessage = { topic: 'dt/fleet/d1/telemetry', payload, clientId: 'd1', timestamp: 1 };
+    expect(text(compileRule(pipeline.rule.sql).evaluateToBytes(message))).toBe(text(generalBytes(pipeline.rule.sql, message)));
+  });
+
   it('gives the same bytes as the general path for any SELECT of expressions, WHERE or not', () => {
     fc.assert(
       fc.property(anySelect, anyMessage, (sql, message) => {
@@ -116,25 +122,25 @@ describe('evaluateToBytes (the rule output written directly as JSON text)', () =
   });
 });
 
-describe('compileJsonTextWriter', () => {
+describe('compileJsonBytesWriter', () => {
   const message: RuleMessage = { topic: 't', payload: new Uint8Array(), clientId: 'c', timestamp: 0 };
   const item = (key: string): SelectItem => ({ kind: 'expr', key, offset: 0, expr: { kind: 'literal', value: key, offset: 0 } });
 
   it('lists integer-like keys first, ascending, as a JavaScript object (and so JSON.stringify) does', () => {
     const keys = ['b', '10', 'a', '2', '01', '__proto__'];
-    const write = compileJsonTextWriter(
+    const write = compileJsonBytesWriter(
       keys.map(item),
       keys.map((key) => () => key),
     );
     const expected = JSON.stringify(Object.fromEntries(keys.map((key) => [key, key])));
-    expect(write?.(new EvalContext(message))).toBe(expected);
+    expect(text(write?.(new EvalContext(message)))).toBe(expected);
   });
 
   it('leaves out the keys whose value is Undefined, keeping the order of the rest', () => {
-    const write = compileJsonTextWriter([item('a'), item('b'), item('c')], [() => undefined, () => 1, () => undefined]);
-    expect(write?.(new EvalContext(message))).toBe('{"b":1}');
-    const none = compileJsonTextWriter([item('a')], [() => undefined]);
-    expect(none?.(new EvalContext(message))).toBe('{}');
+    const write = compileJsonBytesWriter([item('a'), item('b'), item('c')], [() => undefined, () => 1, () => undefined]);
+    expect(text(write?.(new EvalContext(message)))).toBe('{"b":1}');
+    const none = compileJsonBytesWriter([item('a')], [() => undefined]);
+    expect(text(none?.(new EvalContext(message)))).toBe('{}');
   });
 });
 
