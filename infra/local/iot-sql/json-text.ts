@@ -170,6 +170,12 @@ export function compileJsonBytesWriter(items: readonly SelectItem[], evaluators:
           kind = PLAIN;
           texts[i] = value;
           size = value.length + 2;
+        } else if (typeof value === 'number') {
+          // A number's JSON is ASCII (digits, sign, point, exponent, or null).
+          const json = numberText(value);
+          kind = ASCII;
+          texts[i] = json;
+          size = json.length;
         } else {
           const json = jsonPropertyValue(value);
           if (json !== undefined) {
