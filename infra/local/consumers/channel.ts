@@ -29,9 +29,9 @@ export class Channel {
     endpoint.on('message', (message: unknown) => this.receive(message as Message));
   }
 
-  /** Sends a one-way event. */
-  emit(name: string, data: unknown): void {
-    this.endpoint.postMessage({ kind: 'event', name, data } satisfies Message);
+  /** Sends a one-way event; `transfer` moves those buffers instead of copying them. */
+  emit(name: string, data: unknown, transfer?: readonly ArrayBuffer[]): void {
+    this.endpoint.postMessage({ kind: 'event', name, data } satisfies Message, transfer as ArrayBuffer[] | undefined);
   }
 
   /** Calls `method` on the other side; resolves with its answer, rejects with ChannelCallError. */

@@ -21,6 +21,7 @@ import { MirroredMetrics } from './metrics-view.js';
 import { CALLS, EVENTS } from './protocol.js';
 import type { CheckpointEvent, FailureEvent, LogEvent, PublishCall, WorkerConfig } from './protocol.js';
 import { startModuleWorker } from './ts-worker.js';
+import { packRecords } from './record-batch.js';
 
 export type ConsumersMode = 'worker' | 'in-process';
 
@@ -153,7 +154,12 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
     });
 
   await spawn();
-  const unsubscribe = stream.onAppend((shardIds) => current?.channel.emit(EVENTS.appended, shardIds));
+  // Each commit's records go to the worker as they are committed, so the consumers rarely read them back from the file.
+  const unsubscribe = stream.onCommit((records) => {
+    if (current === undefined) return;
+    const { packed, transfer } = packRecords(records);
+    current.channel.emit(EVENTS.appended, packed, transfer);
+  });
 
   const behind = (): string[] => {
     const late: string[] = [];

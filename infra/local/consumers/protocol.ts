@@ -15,7 +15,7 @@ export interface WorkerConfig {
 export const EVENTS = {
   /** worker -> stack: the consumers are running. */
   ready: 'ready',
-  /** stack -> worker: records were committed on these shards. */
+  /** stack -> worker: the records of one commit (PackedRecords). */
   appended: 'appended',
   /** worker -> stack: save this checkpoint (CheckpointEvent). */
   checkpoint: 'checkpoint',

@@ -2,12 +2,16 @@
  * The stream as the consumers' worker sees it: reads through its own read-only connection
  * (StreamReader), and hands every write (checkpoints, failure entries) to the stack's thread, which
  * owns the file's only write connection and commits them with its next group commit. The stack's
- * thread announces each commit of new records ('appended'), so the mappings wake as they do in-process.
+ * thread sends each commit's records as it makes it ('appended'): they are held in memory for both
+ * consumers, which wake at once as they do in-process, and the file is read only for what is not
+ * held (a restart, a consumer further behind than the held records).
  */
 import type { AppendListener, FailureWrite, ReadOptions, StreamReader, StreamRecord } from '../stream/index.js';
 import type { ConsumerStream } from '../event-source/index.js';
 import type { Channel } from './channel.js';
 import { formatSequenceNumber } from '../stream/index.js';
+import { unpackRecords } from './record-batch.js';
+import type { PackedRecords } from './record-batch.js';
 import { EVENTS } from './protocol.js';
 import type { CheckpointEvent, FailureEvent } from './protocol.js';
 
@@ -33,6 +37,8 @@ export class WorkerStream implements ConsumerStream {
   private readonly listeners = new Set<AppendListener>();
   /** Per shard, the newest records read: a contiguous run, every record after `after` up to `lastSeq`. */
   private readonly recent = new Map<string, { after: number; lastSeq: number; records: StreamRecord[]; seqs: number[] }>();
+  /** Per shard, the newest sequence number committed, as told by the stack's thread. */
+  private readonly newest = new Map<string, number>();
 
   constructor(
     private readonly reader: StreamReader,
@@ -43,8 +49,10 @@ export class WorkerStream implements ConsumerStream {
     this.streamName = reader.streamName;
     this.retentionHours = reader.retentionHours;
     this.shards = reader.shards;
-    channel.onEvent(EVENTS.appended, (shardIds) => {
-      for (const listener of this.listeners) listener(shardIds as string[]);
+    channel.onEvent(EVENTS.appended, (packed) => {
+      const records = unpackRecords(packed as PackedRecords);
+      const shardIds = this.hold(records);
+      for (const listener of this.listeners) listener(shardIds);
     });
   }
 
@@ -70,6 +78,8 @@ export class WorkerStream implements ConsumerStream {
       out.push(record);
     }
     if (out.length === options.limit) return out;
+    // Nothing newer was committed than what is held: no need to ask the file.
+    if (run.lastSeq >= (this.newest.get(shardId) ?? Number.POSITIVE_INFINITY)) return out;
     const newer = this.reader.read(shardId, {
       ...(run.lastSeq === 0 ? {} : { after: formatSequenceNumber(run.lastSeq) }),
       limit: options.limit - out.length,
@@ -79,6 +89,26 @@ export class WorkerStream implements ConsumerStream {
     // The reader returns at least one record even past maxBytes; past the first, that is ours to refuse.
     if (out.length > 0 && options.maxBytes !== undefined && newer.length > 0 && bytes + newer[0]!.data.byteLength > options.maxBytes) return out;
     return out.length === 0 ? newer : out.concat(newer);
+  }
+
+  /** Holds a commit's records (received from the stack's thread); returns the shards they are on. */
+  private hold(records: readonly StreamRecord[]): string[] {
+    const byShard = new Map<string, StreamRecord[]>();
+    for (const record of records) {
+      const list = byShard.get(record.shardId);
+      if (list === undefined) byShard.set(record.shardId, [record]);
+      else list.push(record);
+    }
+    for (const [shardId, list] of byShard) {
+      const first = Number(list[0]!.sequenceNumber);
+      const run = this.recent.get(shardId);
+      // Sequence numbers have no gaps within a shard: a commit's records follow the previous commit's,
+      // so they extend a run that ends just before them, or start a new one (the newest records are
+      // the ones both consumers will want).
+      if (run === undefined || run.lastSeq <= first - 1) this.remember(shardId, first - 1, list);
+      this.newest.set(shardId, Number(list[list.length - 1]!.sequenceNumber));
+    }
+    return [...byShard.keys()];
   }
 
   /** Keeps `rows` (read after `after`) as the shard's recent run, extending it when they follow on. */
@@ -103,7 +133,9 @@ export class WorkerStream implements ConsumerStream {
   }
 
   latestSequenceNumber(shardId: string): string | undefined {
-    return this.reader.latestSequenceNumber(shardId);
+    // Every commit's records arrive here after it: the newest of them is the shard's newest.
+    const known = this.newest.get(shardId);
+    return known === undefined ? this.reader.latestSequenceNumber(shardId) : formatSequenceNumber(known);
   }
 
   getCheckpoint(consumer: string, shardId: string): string | undefined {

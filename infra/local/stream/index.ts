@@ -3,6 +3,8 @@ export type {
   AppendEntry,
   AppendListener,
   AppendResult,
+  CommitListener,
+  CommittedRecord,
   Durability,
   LocalStreamOptions,
   ReadOptions,

@@ -98,6 +98,19 @@ export interface ShardInfo {
 /** Called after a commit with the shards that received records. Runs synchronously: keep it short. */
 export type AppendListener = (shardIds: readonly string[]) => void;
 
+/** One record as committed, for a commit listener (`onCommit`). */
+export interface CommittedRecord {
+  readonly shardIndex: number;
+  readonly seq: number;
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | null;
+  readonly arrivalMs: number;
+  readonly data: Buffer;
+}
+
+/** Called after a commit with its records, in sequence order per shard. Runs synchronously: keep it short. */
+export type CommitListener = (records: readonly CommittedRecord[]) => void;
+
 /** Limits of one record (Kinesis PutRecord/PutRecords API reference). */
 export const RECORD_LIMITS = {
   maxPartitionKeyLength: 256,
@@ -149,6 +162,7 @@ export class LocalStream {
   private readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly listeners = new Set<AppendListener>();
+  private readonly commitListeners = new Set<CommitListener>();
   private queue: QueuedGroup[] = [];
   private consumerWrites: ConsumerWrite[] = [];
   private committedWaiters: (() => void)[] = [];
@@ -166,7 +180,7 @@ export class LocalStream {
   private readonly commitGroups: (
     groups: readonly QueuedGroup[],
     consumerWrites: readonly ConsumerWrite[],
-  ) => { results: AppendResult[][]; touched: number[] };
+  ) => { results: AppendResult[][]; touched: number[]; records: CommittedRecord[] | undefined };
 
   /**
    * Opens (creating if needed) the stream file. Trims expired records before returning.
@@ -280,6 +294,16 @@ export class LocalStream {
   onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * After each commit of records, the records themselves: for a reader in another thread, which can
+   * then hold what was just committed instead of reading it back from the file. Returns the
+   * unsubscribe function.
+   */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   /** The consumer's last processed sequence number on a shard, or undefined before its first checkpoint. */
@@ -397,6 +421,7 @@ export class LocalStream {
     this.closed = true;
     clearInterval(this.trimTimer);
     this.listeners.clear();
+    this.commitListeners.clear();
     if (this.syncing) await new Promise<void>((resolve) => this.syncIdleWaiters.push(resolve));
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
@@ -429,7 +454,7 @@ export class LocalStream {
     this.queue = [];
     this.consumerWrites = [];
     this.committedWaiters = [];
-    let committed: { results: AppendResult[][]; touched: number[] };
+    let committed: { results: AppendResult[][]; touched: number[]; records: CommittedRecord[] | undefined };
     try {
       committed = this.commitGroups(groups, consumerWrites);
     } catch (cause) {
@@ -459,6 +484,15 @@ export class LocalStream {
       settle();
     }
     if (committed.touched.length === 0) return;
+    if (committed.records !== undefined) {
+      for (const listener of this.commitListeners) {
+        try {
+          listener(committed.records);
+        } catch {
+          // As for append listeners: the records are committed either way.
+        }
+      }
+    }
     const shardIds = committed.touched.map(shardIdOf);
     for (const listener of this.listeners) {
       try {
@@ -501,7 +535,10 @@ export class LocalStream {
     });
   }
 
-  private prepareCommit(): (groups: readonly QueuedGroup[], consumerWrites: readonly ConsumerWrite[]) => { results: AppendResult[][]; touched: number[] } {
+  private prepareCommit(): (
+    groups: readonly QueuedGroup[],
+    consumerWrites: readonly ConsumerWrite[],
+  ) => { results: AppendResult[][]; touched: number[]; records: CommittedRecord[] | undefined } {
     const readShards = this.db.prepare('SELECT shard_index, last_seq, last_arrival_ms FROM shards');
     const insert = this.db.prepare(
       'INSERT INTO records (shard_index, seq, partition_key, explicit_hash_key, arrival_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
@@ -518,12 +555,14 @@ export class LocalStream {
       const lastSeq = state.map((s) => s.last_seq);
       const lastArrival = state.map((s) => s.last_arrival_ms);
       const touched = new Set<number>();
+      const records: CommittedRecord[] | undefined = this.commitListeners.size > 0 ? [] : undefined;
       const results = groups.map((group) =>
         group.records.map((r) => {
           const seq = ++lastSeq[r.shardIndex]!;
           const arrival = Math.max(lastArrival[r.shardIndex]!, r.arrivalMs);
           lastArrival[r.shardIndex] = arrival;
           insert.run(r.shardIndex, seq, r.partitionKey, r.explicitHashKey, arrival, r.data);
+          records?.push({ shardIndex: r.shardIndex, seq, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, arrivalMs: arrival, data: r.data });
           touched.add(r.shardIndex);
           return { shardId: shardIdOf(r.shardIndex), sequenceNumber: formatSequenceNumber(seq) };
         }),
@@ -534,7 +573,7 @@ export class LocalStream {
         if (w.kind === 'checkpoint') setCheckpoint.run(w.consumer, w.shardIndex, w.seq, now);
         else insertFailure.run(w.consumer, w.entry.shardId, w.entry.condition, now, JSON.stringify(w.entry.metadata), JSON.stringify(w.entry.payload));
       }
-      return { results, touched: [...touched].sort((a, b) => a - b) };
+      return { results, touched: [...touched].sort((a, b) => a - b), records };
     });
     return (groups, consumerWrites) => tx.immediate(groups, consumerWrites);
   }

@@ -7,6 +7,8 @@ import { MessageChannel } from 'node:worker_threads';
 import { formatSequenceNumber, LocalStream, StreamReader } from '../../../infra/local/stream/index.js';
 import { Channel } from '../../../infra/local/consumers/channel.js';
 import { WorkerStream } from '../../../infra/local/consumers/worker-stream.js';
+import { packRecords } from '../../../infra/local/consumers/record-batch.js';
+import { EVENTS } from '../../../infra/local/consumers/protocol.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -23,7 +25,7 @@ async function streamWith(sizes: readonly number[]): Promise<{ file: string; str
   return { file, stream };
 }
 
-function workerStream(file: string): { view: WorkerStream; reader: StreamReader } {
+function workerStream(file: string): { view: WorkerStream; reader: StreamReader; stack: Channel } {
   const { port1, port2 } = new MessageChannel();
   const reader = StreamReader.open(file);
   const view = new WorkerStream(reader, new Channel(port1));
@@ -32,7 +34,7 @@ function workerStream(file: string): { view: WorkerStream; reader: StreamReader 
     port1.close();
     port2.close();
   });
-  return { view, reader };
+  return { view, reader, stack: new Channel(port2) };
 }
 
 describe('WorkerStream reads (the consumers share what one of them read)', () => {
@@ -63,6 +65,26 @@ describe('WorkerStream reads (the consumers share what one of them read)', () =>
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('holds the records of each commit the stack sends, wakes its listeners, and serves them as the file would', async () => {
+    const { file, stream } = await streamWith([5, 6]);
+    const { view, stack } = workerStream(file);
+    const shardId = view.shards[0]!.shardId;
+    const unsubscribe = stream.onCommit((records) => {
+      const { packed, transfer } = packRecords(records);
+      stack.emit(EVENTS.appended, packed, transfer);
+    });
+    cleanups.push(unsubscribe);
+    const woken = new Promise<readonly string[]>((resolve) => view.onAppend(resolve));
+
+    await stream.appendMany([1, 2, 3].map((i) => ({ partitionKey: 'd1', data: Buffer.from(`pushed-${i}`) })));
+
+    expect(await woken).toEqual([shardId]);
+    expect(view.latestSequenceNumber(shardId)).toBe(formatSequenceNumber(5));
+    const direct = stream.read(shardId, { limit: 10 });
+    expect(view.read(shardId, { limit: 10 })).toEqual(direct);
+    expect(view.read(shardId, { after: formatSequenceNumber(2), limit: 2 })).toEqual(direct.slice(2, 4));
   });
 
   it('sees records appended after it last read', async () => {
