@@ -15,9 +15,22 @@ import type { PackedRecords } from './record-batch.js';
 import { EVENTS } from './protocol.js';
 import type { CheckpointEvent, FailureEvent } from './protocol.js';
 
-/** Index of the first of the ascending `seqs` greater than `after` (seqs.length if none). */
-function firstAfter(seqs: readonly number[], after: number): number {
-  let low = 0;
+/**
+ * A shard's held records: every record after `after` up to `lastSeq`, contiguous, from `records[head]`
+ * on (the arrays are compacted now and then). `bytes` counts what is held, for the memory bound.
+ */
+interface HeldRun {
+  after: number;
+  lastSeq: number;
+  records: StreamRecord[];
+  seqs: number[];
+  head: number;
+  bytes: number;
+}
+
+/** Index of the first of the ascending `seqs` (from `low`) greater than `after` (seqs.length if none). */
+function firstAfter(seqs: readonly number[], from: number, after: number): number {
+  let low = from;
   let high = seqs.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
@@ -27,25 +40,37 @@ function firstAfter(seqs: readonly number[], after: number): number {
   return low;
 }
 
-/** Records kept per shard for the second consumer to read from memory: a few batches of each mapping. */
-const RECENT_RECORDS_PER_SHARD = 4_000;
+/**
+ * What is held per shard, data plus an estimate of each record object's own size. Consumers that fall
+ * further behind than this (a flood faster than they store) read the rest from the file.
+ */
+const HELD_BYTES_PER_SHARD = 48 * 1024 * 1024;
+const RECORD_OVERHEAD_BYTES = 200;
 
 export class WorkerStream implements ConsumerStream {
   readonly streamName: string;
   readonly retentionHours: number;
   readonly shards: readonly { readonly shardId: string }[];
   private readonly listeners = new Set<AppendListener>();
+  private readonly beforeCheckpoint: () => void;
+  private readonly heldBytesPerShard: number;
   /** Per shard, the newest records read: a contiguous run, every record after `after` up to `lastSeq`. */
-  private readonly recent = new Map<string, { after: number; lastSeq: number; records: StreamRecord[]; seqs: number[] }>();
+  private readonly recent = new Map<string, HeldRun>();
   /** Per shard, the newest sequence number committed, as told by the stack's thread. */
   private readonly newest = new Map<string, number>();
 
   constructor(
     private readonly reader: StreamReader,
     private readonly channel: Channel,
-    /** Runs before each checkpoint is handed over (the worker sends its counters with it). */
-    private readonly beforeCheckpoint: () => void = () => undefined,
+    options: {
+      /** Runs before each checkpoint is handed over (the worker sends its counters with it). */
+      readonly beforeCheckpoint?: () => void;
+      /** Held records per shard, bytes. @default 48 MiB */
+      readonly heldBytesPerShard?: number;
+    } = {},
   ) {
+    this.beforeCheckpoint = options.beforeCheckpoint ?? (() => undefined);
+    this.heldBytesPerShard = options.heldBytesPerShard ?? HELD_BYTES_PER_SHARD;
     this.streamName = reader.streamName;
     this.retentionHours = reader.retentionHours;
     this.shards = reader.shards;
@@ -71,7 +96,7 @@ export class WorkerStream implements ConsumerStream {
     }
     const out: StreamRecord[] = [];
     let bytes = 0;
-    for (let i = firstAfter(run.seqs, after); i < run.records.length && out.length < options.limit; i++) {
+    for (let i = firstAfter(run.seqs, run.head, after); i < run.records.length && out.length < options.limit; i++) {
       const record = run.records[i]!;
       if (options.maxBytes !== undefined && out.length > 0 && bytes + record.data.byteLength > options.maxBytes) return out;
       bytes += record.data.byteLength;
@@ -115,20 +140,31 @@ export class WorkerStream implements ConsumerStream {
   private remember(shardId: string, after: number, rows: readonly StreamRecord[]): void {
     if (rows.length === 0) return;
     let run = this.recent.get(shardId);
-    if (run === undefined || after !== run.lastSeq) {
-      run = { after, lastSeq: after, records: [], seqs: [] };
+    if (run !== undefined && after !== run.lastSeq) {
+      // Not contiguous. Rows older than the run (a consumer reading far behind) are not kept: the run
+      // holds what both consumers are heading for. Rows newer than the run replace it.
+      if (after < run.lastSeq) return;
+      run = undefined;
+    }
+    if (run === undefined) {
+      run = { after, lastSeq: after, records: [], seqs: [], head: 0, bytes: 0 };
       this.recent.set(shardId, run);
     }
     for (const row of rows) {
       run.records.push(row);
       run.seqs.push(Number(row.sequenceNumber));
+      run.bytes += row.data.byteLength + RECORD_OVERHEAD_BYTES;
     }
     run.lastSeq = run.seqs[run.seqs.length - 1]!;
-    const excess = run.records.length - RECENT_RECORDS_PER_SHARD;
-    if (excess > 0) {
-      run.after = run.seqs[excess - 1]!;
-      run.records.splice(0, excess);
-      run.seqs.splice(0, excess);
+    while (run.bytes > this.heldBytesPerShard && run.head < run.records.length - 1) {
+      run.bytes -= run.records[run.head]!.data.byteLength + RECORD_OVERHEAD_BYTES;
+      run.after = run.seqs[run.head]!;
+      run.head++;
+    }
+    if (run.head > 4096 && run.head * 2 > run.records.length) {
+      run.records = run.records.slice(run.head);
+      run.seqs = run.seqs.slice(run.head);
+      run.head = 0;
     }
   }
 

@@ -51,7 +51,7 @@ function sendMetrics(): void {
 const reader = StreamReader.open(config.streamFile);
 const store = SqliteStore.open(config.storeFile);
 const consumers = composeConsumers({
-  stream: new WorkerStream(reader, channel, sendMetrics),
+  stream: new WorkerStream(reader, channel, { beforeCheckpoint: sendMetrics }),
   store,
   thresholds: config.thresholds,
   publish: async (topic, payload) => {

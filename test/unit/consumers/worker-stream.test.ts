@@ -25,10 +25,10 @@ async function streamWith(sizes: readonly number[]): Promise<{ file: string; str
   return { file, stream };
 }
 
-function workerStream(file: string): { view: WorkerStream; reader: StreamReader; stack: Channel } {
+function workerStream(file: string, heldBytesPerShard?: number): { view: WorkerStream; reader: StreamReader; stack: Channel } {
   const { port1, port2 } = new MessageChannel();
   const reader = StreamReader.open(file);
-  const view = new WorkerStream(reader, new Channel(port1));
+  const view = new WorkerStream(reader, new Channel(port1), heldBytesPerShard === undefined ? {} : { heldBytesPerShard });
   cleanups.push(() => {
     reader.close();
     port1.close();
@@ -38,10 +38,13 @@ function workerStream(file: string): { view: WorkerStream; reader: StreamReader;
 }
 
 describe('WorkerStream reads (the consumers share what one of them read)', () => {
-  it('returns exactly what the stream file holds for any sequence of reads by two consumers, whatever their limits and byte budgets', async () => {
+  it.each([
+    ['everything read', undefined],
+    ['a few records', 2_000],
+  ])('returns exactly what the stream file holds for any sequence of reads by two consumers, whatever their limits and byte budgets (holding %s)', async (_what, held) => {
     const sizes = Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 200));
     const { file } = await streamWith(sizes);
-    const { view } = workerStream(file);
+    const { view } = workerStream(file, held);
     const direct = StreamReader.open(file);
     cleanups.push(() => direct.close());
     const shardId = view.shards[0]!.shardId;
