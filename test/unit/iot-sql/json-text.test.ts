@@ -82,6 +82,15 @@ describe('evaluateToBytes (the rule output written directly as JSON text)', () =
     expect(text(compileRule(pipeline.rule.sql).evaluateToBytes(message))).toBe(text(generalBytes(pipeline.rule.sql, message)));
   });
 
+  it('writes long strings, plain or needing escapes, and long JSON values as the general path does', () => {
+    const sql = "SELECT topic() AS topic, clientid() AS clientId, x AS x FROM '#'";
+    const payload = new TextEncoder().encode(JSON.stringify({ x: { list: Array.from({ length: 50 }, (_, i) => `item-${i}`), text: 'é"\\'.repeat(30) } }));
+    for (const clientId of ['c'.repeat(5_000), 'quote"'.repeat(20), 'é'.repeat(100)]) {
+      const message: RuleMessage = { topic: `dt/fleet/${'a'.repeat(300)}/telemetry`, payload, clientId, timestamp: 1 };
+      expect(text(compileRule(sql).evaluateToBytes(message))).toBe(text(generalBytes(sql, message)));
+    }
+  });
+
   it('gives the same bytes as the general path for any SELECT of expressions, WHERE or not', () => {
     fc.assert(
       fc.property(anySelect, anyMessage, (sql, message) => {
