@@ -110,6 +110,8 @@ function writeBase64(bytes: Uint8Array, out: Uint8Array, at: number): number {
   return o;
 }
 
+const utf8 = new TextEncoder();
+
 /** Writes ASCII `text` one byte per character: a loop for short text (cheaper than a call into native code), encodeInto for long. */
 function writeAscii(text: string, out: Uint8Array, at: number): number {
   if (text.length > 64) return at + utf8.encodeInto(text, out.subarray(at)).written;
