@@ -94,31 +94,40 @@ async function runRaw(options: StageOptions): Promise<StageRun> {
 export async function runStage(stage: Stage, options: StageOptions): Promise<StageRun> {
   if (stage === 'raw') return runRaw(options);
   const dir = mkdtempSync(join(tmpdir(), 'ft-bench-stage-'));
-  const registry = DeviceRegistry.open(join(dir, 'devices.db'));
-  const stream = LocalStream.open({
-    file: join(dir, 'stream.db'),
-    streamName: pipeline.stream.name,
-    shardCount: pipeline.stream.shardCount,
-    retentionHours: pipeline.stream.retentionHours,
-    durability: options.durability ?? 'full',
-  });
-  const store = SqliteStore.open(join(dir, 'store.db'));
-  const broker = createBroker({
-    registry,
-    log: silentLog,
-    onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log: silentLog }),
-  });
-  const metrics = new CounterMetrics();
-  const mappings: EventSourceMapping[] = [];
-  if (stage === 'ingest' || stage === 'both') {
-    const handler = makeIngestHandler({ store: store.timeSeries, rejects: store.rejects, clock: systemClock, metrics, log: silentLog });
-    mappings.push(new EventSourceMapping({ consumer: 'ingest', stream, settings: pipeline.consumers.ingest, handler }));
-  }
-  if (stage === 'alarms' || stage === 'both') {
-    const handler = makeAlarmsHandler({ rules: loadThresholdsFile(THRESHOLDS), states: store.alarmStates, notifier: store.alarmLog, clock: systemClock, metrics, log: silentLog });
-    mappings.push(new EventSourceMapping({ consumer: 'alarms', stream, settings: pipeline.consumers.alarms, handler }));
-  }
+  // Closed in reverse order, whatever step failed: a stage that cannot start must not leave its files.
+  const cleanups: (() => unknown)[] = [];
   try {
+    const registry = DeviceRegistry.open(join(dir, 'devices.db'));
+    cleanups.push(() => registry.close());
+    const stream = LocalStream.open({
+      file: join(dir, 'stream.db'),
+      streamName: pipeline.stream.name,
+      shardCount: pipeline.stream.shardCount,
+      retentionHours: pipeline.stream.retentionHours,
+      durability: options.durability ?? 'full',
+    });
+    cleanups.push(() => stream.close());
+    const store = SqliteStore.open(join(dir, 'store.db'));
+    cleanups.push(() => store.close());
+    const broker = createBroker({
+      registry,
+      log: silentLog,
+      onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log: silentLog }),
+    });
+    const metrics = new CounterMetrics();
+    const mappings: EventSourceMapping[] = [];
+    if (stage === 'ingest' || stage === 'both') {
+      const handler = makeIngestHandler({ store: store.timeSeries, rejects: store.rejects, clock: systemClock, metrics, log: silentLog });
+      mappings.push(new EventSourceMapping({ consumer: 'ingest', stream, settings: pipeline.consumers.ingest, handler }));
+    }
+    if (stage === 'alarms' || stage === 'both') {
+      const handler = makeAlarmsHandler({ rules: loadThresholdsFile(THRESHOLDS), states: store.alarmStates, notifier: store.alarmLog, clock: systemClock, metrics, log: silentLog });
+      mappings.push(new EventSourceMapping({ consumer: 'alarms', stream, settings: pipeline.consumers.alarms, handler }));
+    }
+    cleanups.push(async () => {
+      for (const mapping of mappings) await mapping.stop();
+    });
+    cleanups.push(() => broker.close());
     const { mqttPort } = await broker.listen({ host: '127.0.0.1', mqttPort: 0 });
     for (const mapping of mappings) mapping.start();
     const entries = deviceIds(options.clients).map((deviceId) => ({ deviceId, type: 'env-sensor' }));
@@ -129,11 +138,7 @@ export async function runStage(stage: Stage, options: StageOptions): Promise<Sta
     });
     return { stage, ...run };
   } finally {
-    await broker.close();
-    for (const mapping of mappings) await mapping.stop();
-    await stream.close();
-    store.close();
-    registry.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
 }
