@@ -51,8 +51,9 @@ function toStreamRecord(record: unknown, where: string): StreamRecord {
       partitionKey,
       approximateArrivalTimestamp: Math.round(approximateArrivalTimestamp * 1000),
     },
-    // A copy: Buffer.from may hand out a slice of a shared pool.
-    data: Uint8Array.from(Buffer.from(data, 'base64')),
+    // Possibly a view into Node's shared pool (small decodes): only its own bytes are ever read, and
+    // copying them out with Uint8Array.from cost 1.2 us per record, per consumer (bench/consumers.ts).
+    data: Buffer.from(data, 'base64'),
   };
 }
 
