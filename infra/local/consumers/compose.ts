@@ -13,8 +13,7 @@ import { makeAlarmsHandler } from '../../../lambdas/alarms/alarms-handler.js';
 import { makeOfflineHandler } from '../../../lambdas/offline/offline-handler.js';
 import { fanOutNotifier } from '../../../lambdas/adapters/fan-out-notifier.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
-import type { PublishFn } from '../../../lambdas/adapters/local/broker-notifier.js';
-import { BrokerNotifier } from '../../../lambdas/adapters/local/broker-notifier.js';
+import type { AlarmNotifier } from '../../../lambdas/ports/index.js';
 import { WebhookNotifier } from '../../../lambdas/adapters/local/webhook-notifier.js';
 import type { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import type { ConsumerStream } from '../event-source/index.js';
@@ -36,8 +35,8 @@ export interface ConsumersOptions {
   readonly stream: ConsumerStream;
   readonly store: SqliteStore;
   readonly thresholds: ThresholdRules;
-  /** Alarm events go out on the embedded broker through this. */
-  readonly publish: PublishFn;
+  /** Alarm events go out on the embedded broker through this (a BrokerNotifier, or the worker's proxy of one). */
+  readonly brokerNotifier: AlarmNotifier;
   readonly webhookUrl?: string;
   readonly metrics: CounterMetrics;
   readonly log: Log;
@@ -58,7 +57,7 @@ export interface Consumers {
 
 export function composeConsumers(options: ConsumersOptions): Consumers {
   const { stream, store, metrics, log, clock } = options;
-  const notifiers = [store.alarmLog, new BrokerNotifier(options.publish)];
+  const notifiers = [store.alarmLog, options.brokerNotifier];
   if (options.webhookUrl !== undefined) notifiers.push(new WebhookNotifier({ url: options.webhookUrl }));
   // The store's writes of one invocation share one transaction (commitBefore: the alarm log and store
   // are committed before anything leaves the process), instead of one commit per device.

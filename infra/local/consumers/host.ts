@@ -10,6 +10,8 @@ import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { PublishFn } from '../../../lambdas/adapters/local/broker-notifier.js';
+import { BrokerNotifier } from '../../../lambdas/adapters/local/broker-notifier.js';
+import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import { EventSourceMappingNotIdleError } from '../event-source/index.js';
 import type { LocalStream } from '../stream/index.js';
@@ -19,7 +21,7 @@ import type { IngestBatchCommitted } from './compose.js';
 import type { MetricsView } from './metrics-view.js';
 import { MirroredMetrics } from './metrics-view.js';
 import { CALLS, EVENTS } from './protocol.js';
-import type { CheckpointEvent, FailureEvent, LogEvent, PublishCall, WorkerConfig } from './protocol.js';
+import type { CheckpointEvent, FailureEvent, LogEvent, WorkerConfig } from './protocol.js';
 import { startModuleWorker } from './ts-worker.js';
 import { packRecords } from './record-batch.js';
 
@@ -64,7 +66,7 @@ function startInProcess(options: ConsumerHostOptions): ConsumerHost {
     stream: options.stream,
     store: options.store,
     thresholds: options.thresholds,
-    publish: options.publish,
+    brokerNotifier: new BrokerNotifier(options.publish),
     ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
     metrics,
     log: options.log,
@@ -83,6 +85,7 @@ function startInProcess(options: ConsumerHostOptions): ConsumerHost {
 async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost> {
   const { stream, log } = options;
   const metrics = new MirroredMetrics();
+  const brokerNotifier = new BrokerNotifier(options.publish);
   // What the worker has handed over, per consumer and shard: the stack's view of its progress.
   const progress = new Map<string, number>();
   for (const consumer of CONSUMERS) {
@@ -129,10 +132,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
         const observer = options.onIngestBatch;
         channel.onEvent(EVENTS.ingestBatch, (data) => observer(data as IngestBatchCommitted));
       }
-      channel.onCall(CALLS.publish, async (args) => {
-        const { topic, payload } = args as PublishCall;
-        await options.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
-      });
+      channel.onCall(CALLS.notify, (events) => brokerNotifier.notify(events as AlarmEvent[]));
       worker.on('error', (error) => {
         failure = error instanceof Error ? error.message : String(error);
         log.error('consumers worker failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });

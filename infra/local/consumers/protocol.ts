@@ -30,8 +30,8 @@ export const EVENTS = {
 } as const;
 
 export const CALLS = {
-  /** worker -> stack: publish an alarm event on the broker ({ topic, payload }). */
-  publish: 'publish',
+  /** worker -> stack: publish these alarm events on the broker, in order (AlarmEvent[]). */
+  notify: 'notify',
   /** stack -> worker: run the silent-device check now. */
   checkSilence: 'checkSilence',
   /** stack -> worker: drain ({ drainTimeoutMs }), save checkpoints, close the store. */
@@ -53,9 +53,4 @@ export interface LogEvent {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
   readonly message: string;
   readonly extra?: Record<string, unknown>;
-}
-
-export interface PublishCall {
-  readonly topic: string;
-  readonly payload: Uint8Array;
 }

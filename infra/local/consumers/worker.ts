@@ -15,7 +15,8 @@ import { Channel } from './channel.js';
 import { composeConsumers } from './compose.js';
 import type { IngestBatchCommitted } from './compose.js';
 import { CALLS, EVENTS } from './protocol.js';
-import type { LogEvent, PublishCall, WorkerConfig } from './protocol.js';
+import type { LogEvent, WorkerConfig } from './protocol.js';
+import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { WorkerStream } from './worker-stream.js';
 
 if (parentPort === null) throw new Error('infra/local/consumers/worker.ts runs only as a worker thread');
@@ -54,8 +55,11 @@ const consumers = composeConsumers({
   stream: new WorkerStream(reader, channel, { beforeCheckpoint: sendMetrics }),
   store,
   thresholds: config.thresholds,
-  publish: async (topic, payload) => {
-    await channel.call(CALLS.publish, { topic, payload } satisfies PublishCall);
+  // The broker is on the stack's thread: one call per notify (a batch's events, in order), not per event.
+  brokerNotifier: {
+    notify: async (events: readonly AlarmEvent[]) => {
+      if (events.length > 0) await channel.call(CALLS.notify, events);
+    },
   },
   ...(config.webhookUrl === undefined ? {} : { webhookUrl: config.webhookUrl }),
   metrics,
