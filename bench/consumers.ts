@@ -22,6 +22,7 @@
  * in Chrome DevTools or read its self and inclusive times:
  *   npx tsx bench/consumers.ts --consumer alarms --runs 1 --cpu-profile /tmp/alarms.cpuprofile
  */
+import { positiveIntegerFlag } from './flags.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -173,14 +174,6 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function flag(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
 function consumerFlag(args: readonly string[]): ConsumerChoice {
   const at = args.indexOf('--consumer');
   if (at === -1) return 'both';
@@ -193,12 +186,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const options: ConsumerBenchOptions = {
     consumer: consumerFlag(args),
-    records: flag(args, '--records', 100_000),
-    devices: flag(args, '--devices', 1_000),
+    records: positiveIntegerFlag(args, '--records', 100_000),
+    devices: positiveIntegerFlag(args, '--devices', 1_000),
     ...(args.includes('--cpu-profile') ? { cpuProfile: args[args.indexOf('--cpu-profile') + 1] ?? 'consumers.cpuprofile' } : {}),
   };
   const runs: ConsumerRun[] = [];
-  for (let i = 0, n = flag(args, '--runs', 3); i < n; i++) {
+  for (let i = 0, n = positiveIntegerFlag(args, '--runs', 3); i < n; i++) {
     const run = await runConsumers(options);
     runs.push(run);
     process.stderr.write(

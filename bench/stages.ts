@@ -13,6 +13,7 @@
  * the difference between two stages is what one part costs. A measurement aid, not part of
  * `npm run bench`: `npx tsx bench/stages.ts [--messages-per-client N] [--runs N] [--stages raw,ack] [--durability full|normal|off]`.
  */
+import { positiveIntegerFlag } from './flags.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,14 +144,6 @@ export async function runStage(stage: Stage, options: StageOptions): Promise<Sta
   }
 }
 
-function flag(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
 /** `--durability full|normal|off`: the stream's PRAGMA synchronous. @default full */
 function durabilityFlag(args: readonly string[]): Durability {
   const at = args.indexOf('--durability');
@@ -172,8 +165,8 @@ function stageList(args: readonly string[]): readonly Stage[] {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  const runs = flag(args, '--runs', 3);
-  const options = { clients: 100, messagesPerClient: flag(args, '--messages-per-client', 1_000), inflight: 16, durability: durabilityFlag(args) };
+  const runs = positiveIntegerFlag(args, '--runs', 3);
+  const options = { clients: 100, messagesPerClient: positiveIntegerFlag(args, '--messages-per-client', 1_000), inflight: 16, durability: durabilityFlag(args) };
   const stages = stageList(args);
   const byStage = new Map<Stage, StageRun[]>(stages.map((s) => [s, []]));
   for (let i = 0; i < runs; i++) {

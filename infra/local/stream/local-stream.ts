@@ -267,6 +267,20 @@ export class LocalStream {
     });
   }
 
+  /** Where a checkpoint points; throws for an unknown shard or a position beyond the newest record. */
+  private checkpointPosition(consumer: string, shardId: string, sequenceNumber: string): { shardIndex: number; seq: number } {
+    this.assertOpen();
+    const shardIndex = this.shardIndexOf(shardId);
+    const seq = parseSequenceNumber(sequenceNumber, `checkpoint of ${consumer} on ${shardId}`);
+    const last = this.statements().lastSeq.get(shardIndex) as number;
+    if (seq > last) {
+      throw new StreamError(
+        `checkpoint of ${consumer} on ${shardId}: ${sequenceNumber} is beyond the newest record ${formatSequenceNumber(last)}`,
+      );
+    }
+    return { shardIndex, seq };
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -317,15 +331,7 @@ export class LocalStream {
 
   /** Durably records that the consumer is done with every record of the shard up to `sequenceNumber`. */
   setCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
-    this.assertOpen();
-    const shardIndex = this.shardIndexOf(shardId);
-    const seq = parseSequenceNumber(sequenceNumber, `checkpoint of ${consumer} on ${shardId}`);
-    const last = this.statements().lastSeq.get(shardIndex) as number;
-    if (seq > last) {
-      throw new StreamError(
-        `checkpoint of ${consumer} on ${shardId}: ${sequenceNumber} is beyond the newest record ${formatSequenceNumber(last)}`,
-      );
-    }
+    const { shardIndex, seq } = this.checkpointPosition(consumer, shardId, sequenceNumber);
     this.statements().setCheckpoint.run(consumer, shardIndex, seq, this.clock.now());
   }
 
@@ -336,15 +342,7 @@ export class LocalStream {
    * transaction. `commitQueued` resolves once it is durable.
    */
   queueCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
-    this.assertOpen();
-    const shardIndex = this.shardIndexOf(shardId);
-    const seq = parseSequenceNumber(sequenceNumber, `checkpoint of ${consumer} on ${shardId}`);
-    const last = this.statements().lastSeq.get(shardIndex) as number;
-    if (seq > last) {
-      throw new StreamError(
-        `checkpoint of ${consumer} on ${shardId}: ${sequenceNumber} is beyond the newest record ${formatSequenceNumber(last)}`,
-      );
-    }
+    const { shardIndex, seq } = this.checkpointPosition(consumer, shardId, sequenceNumber);
     this.consumerWrites.push({ kind: 'checkpoint', consumer, shardIndex, seq });
     this.scheduleFlush();
   }
