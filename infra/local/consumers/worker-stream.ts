@@ -28,6 +28,15 @@ interface HeldRun {
   bytes: number;
 }
 
+/** Drops the records before `head` from the arrays once they are most of them. */
+function compact(run: HeldRun): void {
+  if (run.head > 4096 && run.head * 2 > run.records.length) {
+    run.records = run.records.slice(run.head);
+    run.seqs = run.seqs.slice(run.head);
+    run.head = 0;
+  }
+}
+
 /** Index of the first of the ascending `seqs` (from `low`) greater than `after` (seqs.length if none). */
 function firstAfter(seqs: readonly number[], from: number, after: number): number {
   let low = from;
@@ -56,6 +65,8 @@ export class WorkerStream implements ConsumerStream {
   private readonly heldBytesPerShard: number;
   /** Per shard, the newest records read: a contiguous run, every record after `after` up to `lastSeq`. */
   private readonly recent = new Map<string, HeldRun>();
+  /** Per shard, each consumer's last checkpoint (read at its start, then saved after each batch). */
+  private readonly progress = new Map<string, Map<string, number>>();
   /** Per shard, the newest sequence number committed, as told by the stack's thread. */
   private readonly newest = new Map<string, number>();
 
@@ -161,11 +172,7 @@ export class WorkerStream implements ConsumerStream {
       run.after = run.seqs[run.head]!;
       run.head++;
     }
-    if (run.head > 4096 && run.head * 2 > run.records.length) {
-      run.records = run.records.slice(run.head);
-      run.seqs = run.seqs.slice(run.head);
-      run.head = 0;
-    }
+    compact(run);
   }
 
   latestSequenceNumber(shardId: string): string | undefined {
@@ -175,12 +182,40 @@ export class WorkerStream implements ConsumerStream {
   }
 
   getCheckpoint(consumer: string, shardId: string): string | undefined {
-    return this.reader.getCheckpoint(consumer, shardId);
+    const saved = this.reader.getCheckpoint(consumer, shardId);
+    this.noteProgress(consumer, shardId, saved === undefined ? 0 : Number(saved));
+    return saved;
   }
 
   setCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
     this.beforeCheckpoint();
     this.channel.emit(EVENTS.checkpoint, { consumer, shardId, sequenceNumber } satisfies CheckpointEvent);
+    this.noteProgress(consumer, shardId, Number(sequenceNumber));
+  }
+
+  /** How many records of the shard are held in memory now. */
+  heldRecords(shardId: string): number {
+    const run = this.recent.get(shardId);
+    return run === undefined ? 0 : run.records.length - run.head;
+  }
+
+  /**
+   * Every consumer reads its checkpoint at start and saves it after each batch: held records that
+   * every consumer of the shard is done with are let go, so what is held follows the consumers' lag.
+   */
+  private noteProgress(consumer: string, shardId: string, seq: number): void {
+    let byConsumer = this.progress.get(shardId);
+    if (byConsumer === undefined) this.progress.set(shardId, (byConsumer = new Map()));
+    byConsumer.set(consumer, seq);
+    const run = this.recent.get(shardId);
+    if (run === undefined) return;
+    const done = Math.min(...byConsumer.values());
+    while (run.head < run.records.length && run.seqs[run.head]! <= done) {
+      run.bytes -= run.records[run.head]!.data.byteLength + RECORD_OVERHEAD_BYTES;
+      run.after = run.seqs[run.head]!;
+      run.head++;
+    }
+    compact(run);
   }
 
   recordFailure(consumer: string, entry: FailureWrite): void {

@@ -90,6 +90,32 @@ describe('WorkerStream reads (the consumers share what one of them read)', () =>
     expect(view.read(shardId, { after: formatSequenceNumber(2), limit: 2 })).toEqual(direct.slice(2, 4));
   });
 
+  it('lets go of held records once every consumer of the shard has saved a checkpoint past them', async () => {
+    const { file, stream } = await streamWith([]);
+    const { view, stack } = workerStream(file);
+    const shardId = view.shards[0]!.shardId;
+    cleanups.push(
+      stream.onCommit((records) => {
+        const { packed, transfer } = packRecords(records);
+        stack.emit(EVENTS.appended, packed, transfer);
+      }),
+    );
+    view.getCheckpoint('ingest', shardId);
+    view.getCheckpoint('alarms', shardId);
+    const woken = new Promise((resolve) => view.onAppend(resolve));
+    await stream.appendMany([1, 2, 3].map((i) => ({ partitionKey: 'd', data: Buffer.from(`m${i}`) })));
+    await woken;
+    expect(view.heldRecords(shardId)).toBe(3);
+
+    view.setCheckpoint('ingest', shardId, formatSequenceNumber(3));
+    expect(view.heldRecords(shardId)).toBe(3);
+    view.setCheckpoint('alarms', shardId, formatSequenceNumber(2));
+
+    expect(view.heldRecords(shardId)).toBe(1);
+    expect(view.read(shardId, { after: formatSequenceNumber(2), limit: 5 }).map((r) => r.data.toString())).toEqual(['m3']);
+    expect(view.read(shardId, { limit: 5 }).map((r) => r.data.toString())).toEqual(['m1', 'm2', 'm3']);
+  });
+
   it('sees records appended after it last read', async () => {
     const { file, stream } = await streamWith([10, 10]);
     const { view } = workerStream(file);
