@@ -41,6 +41,8 @@ export interface ConsumerHostOptions {
   /** In-process mode only. */
   readonly clock: Clock;
   readonly onIngestBatch?: (batch: IngestBatchCommitted) => void;
+  /** The worker's entry module. @default ./worker.ts (a test passes one that starts it and then fails) */
+  readonly workerEntry?: URL;
 }
 
 export interface ConsumerHost {
@@ -104,7 +106,8 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
 
   const spawn = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const worker = startModuleWorker(new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), { workerData: config });
+      const entry = options.workerEntry ?? new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+      const worker = startModuleWorker(entry, { workerData: config });
       const channel = new Channel(worker);
       let started = false;
       let failure = '';
