@@ -103,6 +103,15 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
 
   let stopping = false;
   let current: { worker: Worker; channel: Channel } | undefined;
+  // A write the stream refuses (it closed while a late message was on its way) must not throw out of
+  // the message handler and end the process: the consumer's records come again after a restart.
+  const keep = (what: string, write: () => void): void => {
+    try {
+      write();
+    } catch (error) {
+      log.warn(`consumers worker's ${what} was not saved; its records will be delivered again`, { error: String(error) });
+    }
+  };
 
   const spawn = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -120,11 +129,11 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
         const { consumer, shardId, sequenceNumber } = data as CheckpointEvent;
         const key = `${consumer} ${shardId}`;
         progress.set(key, Math.max(progress.get(key) ?? 0, Number(sequenceNumber)));
-        stream.queueCheckpoint(consumer, shardId, sequenceNumber);
+        keep('checkpoint', () => stream.queueCheckpoint(consumer, shardId, sequenceNumber));
       });
       channel.onEvent(EVENTS.failure, (data) => {
         const { consumer, entry } = data as FailureEvent;
-        stream.queueFailure(consumer, entry);
+        keep('failure entry', () => stream.queueFailure(consumer, entry));
       });
       channel.onEvent(EVENTS.log, (data) => {
         const { level, message, extra } = data as LogEvent;
