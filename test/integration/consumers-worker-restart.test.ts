@@ -56,5 +56,7 @@ describe('the consumers worker thread', () => {
     await host.whenIdle({ timeoutMs: 10_000 });
 
     expect(store.queryReadings({ deviceId: 'boiler-1', order: 'asc' }).map((r) => r.seq)).toEqual([1, 2]);
+    // The counters go on from what the first worker counted.
+    expect(host.metrics.get('ReadingsStored')).toBe(2);
   });
 });

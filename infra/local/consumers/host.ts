@@ -157,6 +157,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
         }
         if (current?.worker === worker) current = undefined;
         if (stopping) return;
+        metrics.carryOver();
         log.error('consumers worker exited unexpectedly; restarting it at its checkpoints', { code, restartInMs: RESTART_DELAY_MS });
         setTimeout(() => {
           if (stopping) return;
