@@ -56,7 +56,7 @@ export interface StageOptions {
   readonly clients: number;
   readonly messagesPerClient: number;
   readonly inflight: number;
-  /** The stream's PRAGMA synchronous ('normal': no fsync per commit, to see what waiting for the disk costs). @default 'full' */
+  /** The stream's durability ('normal': no fsync before an append resolves, to see what waiting for the disk costs). @default 'full' */
   readonly durability?: Durability;
 }
 
@@ -144,7 +144,7 @@ export async function runStage(stage: Stage, options: StageOptions): Promise<Sta
   }
 }
 
-/** `--durability full|normal|off`: the stream's PRAGMA synchronous. @default full */
+/** `--durability full|normal|off`: the stream's durability (LocalStreamOptions.durability). @default full */
 function durabilityFlag(args: readonly string[]): Durability {
   const at = args.indexOf('--durability');
   if (at === -1) return 'full';

@@ -35,7 +35,7 @@ export interface LocalStackOptions {
   readonly offlineCheckIntervalMs?: number;
   /** Shards of the local stream (a new data directory only: no resharding). @default pipeline.stream.shardCount */
   readonly shardCount?: number;
-  /** PRAGMA synchronous of the stream: 'full' makes a PUBACK survive power loss. @default 'full' */
+  /** How durable a stream append (and so a PUBACK) is: 'full' survives power loss (the WAL is fsynced first), 'normal' a process crash only, 'off' neither. @default 'full' */
   readonly durability?: 'full' | 'normal' | 'off';
   readonly log: Log;
   /** The consumers' clock; needs consumers 'in-process'. @default systemClock */

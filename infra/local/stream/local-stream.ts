@@ -38,7 +38,7 @@ import type { StreamDescription } from './describe.js';
 import { describeDatabase, listFailuresInDatabase } from './describe.js';
 import { READ_SQL, readShard } from './read.js';
 
-/** PRAGMA synchronous: 'full' survives power loss; 'normal' survives a process crash only; 'off' neither. */
+/** What a resolved append survives: 'full' power loss (the stream fsyncs the WAL first); 'normal' a process crash only; 'off' neither. */
 export type Durability = 'full' | 'normal' | 'off';
 
 export interface LocalStreamOptions {
@@ -329,7 +329,11 @@ export class LocalStream {
     return seq === undefined ? undefined : formatSequenceNumber(seq);
   }
 
-  /** Durably records that the consumer is done with every record of the shard up to `sequenceNumber`. */
+  /**
+   * Records that the consumer is done with every record of the shard up to `sequenceNumber`, in a
+   * commit of its own: it survives a crash at once, and power loss once the next WAL fsync covers it
+   * (a lost checkpoint only re-delivers).
+   */
   setCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
     const { shardIndex, seq } = this.checkpointPosition(consumer, shardId, sequenceNumber);
     this.statements().setCheckpoint.run(consumer, shardIndex, seq, this.clock.now());

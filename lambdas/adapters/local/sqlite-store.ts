@@ -55,7 +55,7 @@ export interface SqliteStoreOptions {
  * application crashes regardless of the synchronous setting or journal mode",
  * https://www.sqlite.org/pragma.html#pragma_synchronous); an OS crash or power loss can roll back the
  * newest commits. That is acceptable because the store is not the durable record: the stream is
- * (`stream.db`, synchronous FULL, committed before the broker acknowledges, kept for the retention
+ * (`stream.db`, committed and fsynced before the broker acknowledges, kept for the retention
  * period), and every write here is an idempotent upsert, so the store is rebuilt by replaying the
  * stream from an earlier checkpoint. Note the consumers' checkpoints live in stream.db and may be
  * ahead of what store.db kept after a power loss: recovering those last readings means moving the
