@@ -16,7 +16,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MqttClient } from 'mqtt';
-import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
+import { ALARM_STATES, TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import { awsTlsOptions, DEFAULT_LOCAL_ENDPOINT, endpointUrl, openClient, parseEndpoint } from '../../../simulator/connection.js';
 import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
@@ -171,7 +171,7 @@ const program = new Command('alarms')
 program
   .command('list')
   .description('every alarm not at rest, with its lifecycle state')
-  .option('--state <state>', 'only alarms in this state (OK, ALARM, ACKNOWLEDGED, LATCHED, SNOOZED, DISABLED)')
+  .addOption(new Option('--state <state>', 'only alarms in this state').choices(Object.values(ALARM_STATES)))
   .option('--device <id>', 'only this device')
   .addOption(targetOption())
   .addOption(dataOption())
