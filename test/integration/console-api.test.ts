@@ -234,8 +234,8 @@ describe('the console API', () => {
       expect(body.active.find((a) => a.alarmId === 'ack-1/battery-low')).toMatchObject({ state: 'ALARM', by: null });
       const detail = await getJson<{ active: AlarmRow[]; commands: CommandRow[]; device: { activeAlarms: number } }>('/api/devices/ack-1');
       expect(detail.commands).toHaveLength(1);
-      // The fleet's counts are of alarms raised and not acknowledged: battery-low only, now.
-      expect(detail.device.activeAlarms).toBe(1);
+      // An acknowledged alarm is still active (in breach): the fleet counts it.
+      expect(detail.device.activeAlarms).toBe(2);
     });
 
     it('answers a command that does not apply with 409 and the handler\'s reason, and records it', async () => {

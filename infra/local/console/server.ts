@@ -30,7 +30,7 @@ import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
+import { ACTIVE_ALARM_STATES, FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
 import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRange } from './params.js';
@@ -204,8 +204,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       deviceId,
       info,
       last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
-      // As the fleet list counts them: raised and not acknowledged.
-      active: active.filter((a) => a.state === 'ALARM'),
+      // As the fleet list counts them.
+      active: active.filter((a) => ACTIVE_ALARM_STATES.has(a.state)),
       silence,
       now: clock.now(),
     });
