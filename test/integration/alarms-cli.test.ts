@@ -73,7 +73,12 @@ describe('npm run alarms', { timeout: 90_000 }, () => {
 
     const listed = await alarms('list', '--state', 'ACKNOWLEDGED', '--json');
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ alarmId: 'cli-oven/overheat', state: 'ACKNOWLEDGED' })]);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ alarmId: 'cli-oven/overheat', state: 'ACKNOWLEDGED', by: 'night-shift', note: 'on my way' })]);
+    const table = await alarms('list');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ALARM +STATE +SEVERITY +SINCE +BY\ncli-oven\/overheat +ACKNOWLEDGED +critical +\S+ +night-shift: "on my way"\n$/);
+    const none = await alarms('list', '--state', 'DISABLED');
+    expect(none).toMatchObject({ code: 0, stdout: '', stderr: 'No alarms in state DISABLED.\n' });
   });
 
   it('exits 1 with the reason when the command is refused, and prints it as JSON with --json', async () => {

@@ -17,6 +17,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MqttClient } from 'mqtt';
 import { ALARM_STATES, TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
+import type { AlarmStatus } from '../../../lambdas/domain/model.js';
+import type { RecordedAlarmEvent } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import { awsTlsOptions, DEFAULT_LOCAL_ENDPOINT, endpointUrl, openClient, parseEndpoint } from '../../../simulator/connection.js';
 import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
@@ -128,26 +130,34 @@ async function runCommand(name: string, alarmId: string, opts: CommandOptions): 
   }
 }
 
-function list(opts: { data: string; state?: string; device?: string; json: boolean; target: Target }): void {
-  if (opts.target === 'aws') throw new UsageError('list --target aws is not available yet: use the DynamoDB console or npm run query');
+function list(opts: { data: string; state?: AlarmStatus; device?: string; json: boolean; target: Target }): void {
+  if (opts.target === 'aws') throw new UsageError('list --target aws is not available: on AWS read the alarm state table (npm run query reads the local store)');
   const file = join(resolve(opts.data), 'store.db');
   if (!existsSync(file)) throw new Error(`no store.db in ${resolve(opts.data)} (has the stack run with --data ${opts.data}?)`);
   const store = SqliteStore.open(file, { readonly: true });
+  let alarms: RecordedAlarmEvent[];
   try {
-    const states = store.queryAlarmStates({
-      ...(opts.device === undefined ? {} : { deviceId: opts.device }),
-      ...(opts.state === undefined ? {} : { state: opts.state as never }),
-    });
-    if (opts.json) {
-      writeJson(states);
-      return;
-    }
-    const rows = [['ALARM', 'STATE', 'SEVERITY', 'SINCE'], ...states.map((s) => [s.alarmId, s.state, s.severity, new Date(s.ts).toISOString()])];
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    writeText(rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n'));
+    alarms = store
+      .queryAlarmStates({ ...(opts.device === undefined ? {} : { deviceId: opts.device }), ...(opts.state === undefined ? {} : { state: opts.state }) })
+      // Without --state: the alarms not at rest.
+      .filter((a) => opts.state !== undefined || a.state !== ALARM_STATES.OK);
   } finally {
     store.close();
   }
+  if (opts.json) {
+    writeJson(alarms);
+    return;
+  }
+  if (alarms.length === 0) {
+    process.stderr.write(opts.state === undefined ? 'No alarms: every rule is at rest.\n' : `No alarms in state ${opts.state}.\n`);
+    return;
+  }
+  const rows = [
+    ['ALARM', 'STATE', 'SEVERITY', 'SINCE', 'BY'],
+    ...alarms.map((a) => [a.alarmId, a.state, a.severity, new Date(a.ts).toISOString(), a.by === null ? '-' : a.note === null ? a.by : `${a.by}: ${JSON.stringify(a.note)}`]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  writeText(rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n'));
 }
 
 function seconds(value: string): number {
@@ -170,7 +180,7 @@ const program = new Command('alarms')
 
 program
   .command('list')
-  .description('every alarm not at rest, with its lifecycle state')
+  .description('the alarms not at rest (or those in --state), with their lifecycle state and who acted last')
   .addOption(new Option('--state <state>', 'only alarms in this state').choices(Object.values(ALARM_STATES)))
   .option('--device <id>', 'only this device')
   .addOption(targetOption())
