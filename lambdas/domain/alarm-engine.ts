@@ -266,6 +266,9 @@ export function applySilence(input: ApplySilenceInput): ApplySilenceResult {
           const value = Math.floor((now - lastSeen) / 1000);
           ruleEvents.push(transition(deviceId, rule, { from: current?.status ?? OK, to: ALARM, value, threshold: rule.when.silentFor.seconds, ts }));
           current = raised(current, rule.id, ts, value);
+          // A late raise stands for the reminders already due: only boundaries after now remind.
+          const covered = rule.remindEvery === undefined ? 0 : Math.floor((now - ts) / secondsToMs(rule.remindEvery.seconds));
+          if (covered > 0) current = { ...current, reminded: covered };
         }
       }
     }

@@ -65,6 +65,11 @@ export class InMemoryAlarmStateStore implements AlarmStateStore {
     this.hooks.push(hook);
   }
 
+  /** Every stored record (the in-memory reader lists them all). */
+  listAll(): DeviceAlarmRecord[] {
+    return [...this.items.keys()].map((deviceId) => this.get(deviceId) as DeviceAlarmRecord);
+  }
+
   /** Writes a record unconditionally (seeding a test). */
   put(record: DeviceAlarmRecord): void {
     this.items.set(record.deviceId, JSON.stringify(record));
