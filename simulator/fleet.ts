@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { telemetryTopic } from '../infra/pipeline.js';
+import { basicIngestTelemetryTopic, telemetryTopic } from '../infra/pipeline.js';
 import type { ConnectionSpec, Endpoint } from './connection.js';
 import {
   awsTlsOptions,
@@ -116,7 +116,7 @@ class Fleet {
         index: i,
         deviceId,
         kind,
-        topic: telemetryTopic(deviceId),
+        topic: o.topic === 'basic-ingest' ? basicIngestTelemetryTopic(deviceId) : telemetryTopic(deviceId),
         model: new DeviceModel({
           seed: o.seed,
           index: i,

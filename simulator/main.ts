@@ -51,6 +51,12 @@ export function buildCommand(): Command {
     .option('--endpoint <URL>', `broker; local default ${DEFAULT_LOCAL_ENDPOINT}; aws: your IoT data endpoint (port 8883, or 443 with ALPN)`)
     .option('--data <DIR>', "the local stack's data folder: registers the devices in devices.db (default ./data if it has one)")
     .option('--no-register', 'do not register devices (a broker without authentication)')
+    .addOption(
+      new Option('--topic <T>', 'telemetry topic: basic-ingest ($aws/rules/<rule>/dt/fleet/<id>/telemetry, no messaging charge) or plain (default: basic-ingest on aws, plain locally)').choices([
+        'plain',
+        'basic-ingest',
+      ]),
+    )
     .option('--certs <DIR>', 'aws: <deviceId>.cert.pem, <deviceId>.private.key, AmazonRootCA1.pem')
     .addOption(new Option('--profile <KIND>', 'device kind, or mixed (the kinds in turn)').choices([...PROFILE_CHOICES]).default('mixed'))
     .option('--scenario <FILE>', 'JSON scenario of anomalies: {"anomalies":[{"kind":"overheat","share":0.05,"at":60}]}')
@@ -97,6 +103,7 @@ interface Flags {
   data?: string;
   register: boolean;
   certs?: string;
+  topic?: 'plain' | 'basic-ingest';
   profile: FleetOptions['profile'];
   scenario?: string;
   overheat?: string[];
@@ -202,6 +209,7 @@ function requestFrom(f: Flags, cwd: string): CliRequest {
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(f.target === 'aws' && f.data !== undefined ? { dataDir: f.data } : {}),
     ...(f.certs === undefined ? {} : { certsDir: f.certs }),
+    ...(f.topic === undefined ? {} : { topic: f.topic }),
     ...(f.seed === undefined ? {} : { seed: f.seed }),
     ...(f.sourceAddresses === undefined ? {} : { sourceAddresses: f.sourceAddresses }),
     ...(f.startHour === undefined ? {} : { startHour: f.startHour }),

@@ -38,6 +38,12 @@ const schema = z.strictObject({
   register: z.boolean().default(true),
   /** aws: folder with `<deviceId>.cert.pem`, `<deviceId>.private.key`, `AmazonRootCA1.pem`. */
   certsDir: z.string().min(1).optional(),
+  /**
+   * Telemetry topic: `plain` (`dt/fleet/<id>/telemetry`) or `basic-ingest` (the same behind
+   * `$aws/rules/fleet_telemetry_to_stream/`: straight to the rule, no IoT messaging charge).
+   * @default 'basic-ingest' with target aws, 'plain' locally
+   */
+  topic: z.enum(['plain', 'basic-ingest']).optional(),
   /** Device kind(s). @default 'mixed' */
   profile: z.enum(PROFILE_CHOICES).default('mixed'),
   /** Scripted anomalies. @default none */
@@ -91,7 +97,8 @@ const schema = z.strictObject({
 export type FleetOptions = z.input<typeof schema> & { readonly scenario?: Scenario };
 
 /** Options after defaults and validation. */
-export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 'seed' | 'endpoint'> & {
+export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 'seed' | 'endpoint' | 'topic'> & {
+  readonly topic: 'plain' | 'basic-ingest';
   readonly seed: string;
   readonly endpoint: string;
   readonly scenario: Scenario;
@@ -143,9 +150,10 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
   if (o.backoffMaxMs < o.backoffInitialMs) {
     throw new SimulatorUsageError('--backoff-max', `must be at least --backoff-initial (${o.backoffInitialMs} ms), got ${o.backoffMaxMs}`);
   }
-  const { scenario, seed, endpoint, ...rest } = o;
+  const { scenario, seed, endpoint, topic, ...rest } = o;
   return {
     ...rest,
+    topic: topic ?? (o.target === 'aws' ? 'basic-ingest' : 'plain'),
     seed: seed ?? randomBytes(4).toString('hex'),
     endpoint: endpoint ?? 'mqtt://127.0.0.1:1883',
     scenario: scenario === undefined ? { anomalies: [] } : parseScenario(scenario),
