@@ -25,6 +25,8 @@ import {
   sourceAddressFor,
 } from './connection.js';
 import { backoffDelayMs, deviceIdOf } from './backoff.js';
+import { AWS_IOT_LIMITS, ConnectionLimits } from './aws-limits.js';
+import type { PacedDevice } from './aws-limits.js';
 import { DeviceModel, Outbox } from './device.js';
 import { AlarmOperator } from './operator.js';
 import type { Pending } from './device.js';
@@ -65,9 +67,14 @@ interface SimDevice {
   highestSent: number;
   timer: TimerHandle | undefined;
   acked: number[] | undefined;
+  /** Connect and publish pacing (AWS IoT's limits), when the run paces. */
+  readonly pacing: PacedDevice | undefined;
+  /** A paced pump waiting for the device's next publish slot. */
+  pumpTimer: TimerHandle | undefined;
 }
 
 const MiB = 1024 * 1024;
+const WHEEL_TICK_MS = 10;
 
 export { backoffDelayMs, deviceIdOf } from './backoff.js';
 export type { FleetSummary } from './summary.js';
@@ -82,11 +89,12 @@ class Fleet {
   private readonly o: ResolvedFleetOptions;
   private readonly endpoint: Endpoint;
   private readonly stats = new FleetStats();
-  private readonly wheel = new TimerWheel({ tickMs: 10 });
+  private readonly wheel = new TimerWheel({ tickMs: WHEEL_TICK_MS });
   private readonly devices: SimDevice[] = [];
   private readonly ids = new Set<string>();
   private readonly operatorId: string;
   private readonly operator: AlarmOperator;
+  private readonly limits: ConnectionLimits | undefined;
   private operatorPassword: string | undefined;
   private t0Perf = 0;
   private t0Wall = 0;
@@ -138,8 +146,11 @@ class Fleet {
         highestSent: -1,
         timer: undefined,
         acked: o.verify ? [] : undefined,
+        pacing: o.connectRate === undefined ? undefined : ConnectionLimits.fresh(),
+        pumpTimer: undefined,
       });
     }
+    this.limits = limitsFor(o);
     this.operator = new AlarmOperator({
       stats: this.stats,
       wheel: this.wheel,
@@ -290,7 +301,21 @@ class Fleet {
     this.scheduleReading(d);
   }
 
+  /** Connects now, or in the device's next connect slot when connects are paced. */
   private connect(d: SimDevice): void {
+    if (this.ending || d.client !== undefined) return;
+    if (this.limits !== undefined && d.pacing !== undefined) {
+      const now = performance.now();
+      const at = this.limits.reserveConnect(d.pacing, now);
+      if (at > now) {
+        this.wheel.schedule(at, () => this.open(d));
+        return;
+      }
+    }
+    this.open(d);
+  }
+
+  private open(d: SimDevice): void {
     if (this.ending || d.client !== undefined) return;
     d.generation += 1;
     const generation = d.generation;
@@ -347,7 +372,26 @@ class Fleet {
     const client = d.client;
     if (!d.connected || client === undefined) return;
     const track = this.o.qos === 1;
-    for (let p = d.outbox.take({ track }); p !== undefined; p = d.outbox.take({ track })) this.publish(d, client, p);
+    const limits = this.limits;
+    const pacing = d.pacing;
+    if (limits === undefined || pacing === undefined || !limits.pacesPublishes) {
+      for (let p = d.outbox.take({ track }); p !== undefined; p = d.outbox.take({ track })) this.publish(d, client, p);
+      return;
+    }
+    if (d.pumpTimer !== undefined) return;
+    const now = performance.now();
+    while (d.outbox.canTake({ track })) {
+      const at = limits.publishAt(pacing, now);
+      if (at > now) {
+        d.pumpTimer = this.wheel.schedule(at, () => {
+          d.pumpTimer = undefined;
+          this.pump(d);
+        });
+        return;
+      }
+      limits.published(pacing, now);
+      this.publish(d, client, d.outbox.take({ track }) as Pending);
+    }
   }
 
   private publish(d: SimDevice, client: MqttClient, p: Pending): void {
@@ -469,4 +513,21 @@ class Fleet {
     this.o.onProgress?.(snapshot);
   }
 
+}
+
+/**
+ * The pacing a run keeps, or none: with a connect rate (always on AWS), CONNECTs at that rate; on
+ * AWS also one CONNECT per client id per second and 100 publishes per second per connection. The
+ * timer wheel fires up to one tick late, which could bunch a late slot with the next ones inside one
+ * second, so the rates are lowered by one tick's share and the per-id interval raised by one tick.
+ */
+function limitsFor(o: ResolvedFleetOptions): ConnectionLimits | undefined {
+  if (o.connectRate === undefined) return undefined;
+  const tickShare = 1000 / (1000 + WHEEL_TICK_MS);
+  const aws = o.target === 'aws';
+  return new ConnectionLimits({
+    connectsPerSecond: o.connectRate * tickShare,
+    minConnectIntervalMs: aws ? AWS_IOT_LIMITS.connectIntervalPerClientIdMs + WHEEL_TICK_MS : 0,
+    ...(aws ? { publishesPerSecond: AWS_IOT_LIMITS.publishesPerSecondPerConnection * tickShare } : {}),
+  });
 }

@@ -65,6 +65,9 @@ export function buildCommand(): Command {
     .option('--silent <SPEC>', 'devices stop sending, same SPEC (e.g. sim-00003@30+400); repeatable', collect)
     .addOption(new Option('--qos <Q>', 'telemetry QoS').choices(['0', '1']).default('1'))
     .addOption(new Option('--ramp <N>', 'new connections per second (0: all at once)').argParser(nonNegative).default(500))
+    .addOption(
+      new Option('--connect-rate <N>', "CONNECTs per second at most, reconnects included (aws default 500: the account's quota; raise it only if AWS raised yours)").argParser(positive),
+    )
     .option('--seed <S>', 'seed: the same seed gives the same readings (default random, printed)')
     .option('--prefix <P>', 'device ids are <P>-00001...; the operator is <P>-operator', 'sim')
     .addOption(new Option('--inflight <N>', 'QoS 1 publishes awaiting PUBACK per device').argParser(count).default(16))
@@ -111,6 +114,7 @@ interface Flags {
   silent?: string[];
   qos: '0' | '1';
   ramp: number;
+  connectRate?: number;
   seed?: string;
   prefix: string;
   inflight: number;
@@ -210,6 +214,7 @@ function requestFrom(f: Flags, cwd: string): CliRequest {
     ...(f.target === 'aws' && f.data !== undefined ? { dataDir: f.data } : {}),
     ...(f.certs === undefined ? {} : { certsDir: f.certs }),
     ...(f.topic === undefined ? {} : { topic: f.topic }),
+    ...(f.connectRate === undefined ? {} : { connectRate: f.connectRate }),
     ...(f.seed === undefined ? {} : { seed: f.seed }),
     ...(f.sourceAddresses === undefined ? {} : { sourceAddresses: f.sourceAddresses }),
     ...(f.startHour === undefined ? {} : { startHour: f.startHour }),

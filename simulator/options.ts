@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { AWS_IOT_LIMITS, awsLimitViolations } from './aws-limits.js';
 import { SimulatorUsageError } from './errors.js';
 import { PROFILE_CHOICES } from './profiles/index.js';
 import type { Scenario } from './scenario.js';
@@ -52,6 +53,12 @@ const schema = z.strictObject({
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** New connections per second during start-up; 0: all at once. @default 500 */
   rampPerS: z.number().min(0).default(500),
+  /**
+   * CONNECTs per second, reconnects included, across the whole run (workers share it). With target
+   * aws also one CONNECT per client id per second and at most 100 publishes per second per
+   * connection. @default 500 (AWS IoT's account quota) with target aws; unlimited locally
+   */
+  connectRate: z.number().gt(0).optional(),
   /** Seed of every reading. @default random, reported in the summary */
   seed: z.string().min(1).optional(),
   /** Device ids are `<prefix>-00001`...; the operator is `<prefix>-operator`. @default 'sim' */
@@ -97,7 +104,9 @@ const schema = z.strictObject({
 export type FleetOptions = z.input<typeof schema> & { readonly scenario?: Scenario };
 
 /** Options after defaults and validation. */
-export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 'seed' | 'endpoint' | 'topic'> & {
+export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 'seed' | 'endpoint' | 'topic' | 'connectRate'> & {
+  /** Undefined: connects are not paced (locally, unless asked). */
+  readonly connectRate: number | undefined;
   readonly topic: 'plain' | 'basic-ingest';
   readonly seed: string;
   readonly endpoint: string;
@@ -120,6 +129,7 @@ const FLAG_NAMES: Record<string, string> = {
   lingerS: '--linger',
   verifyTimeoutS: '--verify-timeout',
   sourceAddresses: '--source-addresses',
+  connectRate: '--connect-rate',
   startHour: '--start-hour',
 };
 
@@ -143,6 +153,8 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
     if (o.certsDir === undefined) throw new SimulatorUsageError('--certs', 'required with --target aws (a folder of <deviceId>.cert.pem, <deviceId>.private.key and AmazonRootCA1.pem)');
     if (o.dataDir !== undefined) throw new SimulatorUsageError('--data', 'only with --target local: on AWS, devices are things registered with their certificates');
     if (o.verify) throw new SimulatorUsageError('--verify', 'only with --target local (it reads the local store)');
+    const [violation] = awsLimitViolations({ ...o, connectRate: o.connectRate ?? AWS_IOT_LIMITS.connectsPerSecondPerAccount });
+    if (violation !== undefined) throw new SimulatorUsageError(violation.flag, violation.reason);
   } else if (o.certsDir !== undefined) {
     throw new SimulatorUsageError('--certs', 'only with --target aws');
   }
@@ -150,9 +162,10 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
   if (o.backoffMaxMs < o.backoffInitialMs) {
     throw new SimulatorUsageError('--backoff-max', `must be at least --backoff-initial (${o.backoffInitialMs} ms), got ${o.backoffMaxMs}`);
   }
-  const { scenario, seed, endpoint, topic, ...rest } = o;
+  const { scenario, seed, endpoint, topic, connectRate, ...rest } = o;
   return {
     ...rest,
+    connectRate: connectRate ?? (o.target === 'aws' ? AWS_IOT_LIMITS.connectsPerSecondPerAccount : undefined),
     topic: topic ?? (o.target === 'aws' ? 'basic-ingest' : 'plain'),
     seed: seed ?? randomBytes(4).toString('hex'),
     endpoint: endpoint ?? 'mqtt://127.0.0.1:1883',
