@@ -1,20 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { AlarmEvent, RecordRef } from '../../domain/model.js';
+import type { ReadingRow, SortOrder } from '../../ports/readings-reader.js';
 import { NO_SEQ } from './sqlite-time-series.js';
 
-/** One stored reading as the read side returns it (the `npm run query -- readings --json` shape). */
-export interface ReadingRow {
-  readonly deviceId: string;
-  /** Event time, epoch ms. */
-  readonly ts: number;
-  /** null: the reading had none. */
-  readonly seq: number | null;
-  readonly type: string | null;
-  readonly metrics: Readonly<Record<string, number>>;
-}
-
-/** Which order rows come in, by time. Every query defaults to 'desc': the newest first. */
-export type SortOrder = 'asc' | 'desc';
+export type { ReadingRow, SortOrder } from '../../ports/readings-reader.js';
 
 /** Filters over readings. `since` is inclusive, `until` exclusive, both epoch ms of event time. */
 export interface ReadingQuery {
