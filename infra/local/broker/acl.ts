@@ -2,8 +2,9 @@
  * The topic policy of the local broker, mirroring the IoT policy the AWS stack attaches to things
  * (SEMANTICS.md section 6; AWS IoT "Thing policy variables" and "Publish/Subscribe policy examples"):
  *
- * - a device publishes only on `dt/fleet/${iot:Connection.Thing.ThingName}/telemetry` and subscribes
- *   only to `alarms/fleet/${iot:Connection.Thing.ThingName}`;
+ * - a device publishes only on `dt/fleet/${iot:Connection.Thing.ThingName}/telemetry`, directly or
+ *   through Basic Ingest (`$aws/rules/fleet_telemetry_to_stream/dt/fleet/<its id>/telemetry`), and
+ *   subscribes only to `alarms/fleet/${iot:Connection.Thing.ThingName}`;
  * - an operator subscribes to `alarms/fleet/+` or to one device's `alarms/fleet/<deviceId>`, publishes
  *   alarm commands on `cmd/fleet/alarms/<deviceId>` and subscribes to their replies
  *   (`cmd/fleet/alarms/+/accepted|rejected`, or one device's); a device may do none of that: its
@@ -14,7 +15,7 @@
  * asked for is not the one it is allowed. A device id cannot contain `/`, `+` or `#`
  * (`[A-Za-z0-9_:-]`), so an exact string match cannot be widened by a crafted id.
  */
-import { alarmTopic, commandReplyTopic, pipeline, telemetryTopic } from '../../pipeline.js';
+import { alarmTopic, basicIngestTelemetryTopic, commandReplyTopic, pipeline, ruleTopicOf, telemetryTopic } from '../../pipeline.js';
 import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { DeviceRole } from '../registry/index.js';
 
@@ -49,15 +50,19 @@ export function publishableTopic(principal: Principal): string | undefined {
   return principal.role === 'operator' ? undefined : telemetryTopic(principal.deviceId);
 }
 
-/** May this principal publish on `topic`? */
+/**
+ * May this principal publish on `topic`? A Basic Ingest topic is judged by the topic the rule sees
+ * (`ruleTopicOf`), so a device may use Basic Ingest for its own telemetry only, as the device
+ * policy allows on AWS. An operator publishes alarm commands only, and not through Basic Ingest.
+ */
 export function canPublish(principal: Principal, topic: string): AclDecision {
   if (principal.role === 'operator') {
     if (deviceIdAfter(COMMANDS_PREFIX, topic) !== undefined) return ALLOWED;
     return { allowed: false, reason: `an operator may publish only alarm commands on ${pipeline.topics.commands}` };
   }
   const allowed = publishableTopic(principal);
-  if (topic === allowed) return ALLOWED;
-  return { allowed: false, reason: `a device may publish only on ${allowed}` };
+  if (ruleTopicOf(topic) === allowed) return ALLOWED;
+  return { allowed: false, reason: `a device may publish only on ${allowed} or ${basicIngestTelemetryTopic(principal.deviceId)}` };
 }
 
 /** May this principal subscribe to `filter`? */
