@@ -258,7 +258,13 @@ describe('the console API', () => {
 
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ outcome: 'accepted', state: 'SNOOZED' });
-      expect((await getJson<AlarmsBody>('/api/alarms?device=snooze-1')).commands[0]).toMatchObject({ action: 'snooze', seconds: 900, note: 'maintenance window' });
+      const body = await getJson<AlarmsBody & { active: (AlarmRow & { snoozedUntil: number | null })[] }>('/api/alarms?device=snooze-1');
+      expect(body.commands[0]).toMatchObject({ action: 'snooze', seconds: 900, note: 'maintenance window' });
+      // The snooze runs 900 s from the command's time (when the rules engine received it).
+      const snoozed = body.active.find((a) => a.alarmId === 'snooze-1/overheat');
+      expect(snoozed).toMatchObject({ state: 'SNOOZED', by: 'console', note: 'maintenance window' });
+      expect(snoozed?.snoozedUntil).toBe((body.commands[0] as unknown as { at: number }).at + 900_000);
+      expect(body.active.find((a) => a.alarmId === 'snooze-1/battery-low')?.snoozedUntil).toBeNull();
     });
 
     it.each([
