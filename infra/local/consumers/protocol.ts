@@ -6,6 +6,8 @@ import type { FailureWrite } from '../stream/index.js';
 export interface WorkerConfig {
   readonly streamFile: string;
   readonly storeFile: string;
+  /** The worker's store connection fsyncs before alarm events leave (SqliteStoreOptions.durableNotifications). */
+  readonly durableNotifications: boolean;
   readonly thresholds: ThresholdRules;
   readonly webhookUrl?: string;
   /** Send an `ingestBatch` event after each ingest write (benchmarks). */
