@@ -94,6 +94,20 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX alarm_current_by_device ON alarm_current (device_id);
   `,
+  // 2: each consumer's position, stored with the writes it covers.
+  `
+  -- The last stream record each consumer has applied, per shard: written after (in the same or a later
+  -- transaction than) the writes of the records it passes, so whatever state of this file survives a
+  -- power cut, its positions never claim more than it holds. At start the stack resumes each consumer
+  -- from the lower of this and the stream's own checkpoint (stream.db), replaying what a rollback of
+  -- this file took away (offsets stored with the data, as Kafka Connect and Flink do).
+  CREATE TABLE consumer_positions (
+    consumer        TEXT NOT NULL,
+    shard_id        TEXT NOT NULL,
+    sequence_number TEXT NOT NULL,  -- the stream's 20-digit form: compares as text
+    PRIMARY KEY (consumer, shard_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes and reads. */
