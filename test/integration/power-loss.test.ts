@@ -140,6 +140,23 @@ describe('power loss: store.db rolled back while stream.db keeps later checkpoin
   }, 60_000);
 });
 
+describe('a reading with seq and without ts', () => {
+  it('is stored once when the device sends it again after a lost PUBACK (a new receive time)', async () => {
+    const test = await startTestStack(THRESHOLDS);
+    cleanups.push(() => test.close());
+    const device = await test.connect('meter-untimed', { type: 'env-sensor' });
+    const payload = JSON.stringify({ seq: 41, type: 'env-sensor', metrics: { temperature: 20.5 } });
+
+    await device.publishAsync(telemetryTopic('meter-untimed'), payload, { qos: 1 });
+    await eventually(() => (test.stack.store.countReadings({ deviceId: 'meter-untimed' }) === 1 ? true : undefined), 10_000, 'the first copy stored');
+    // The resend a client makes when it did not see the PUBACK: the same bytes, received later.
+    await device.publishAsync(telemetryTopic('meter-untimed'), payload, { qos: 1 });
+    await test.stack.whenIdle({ timeoutMs: 10_000 });
+
+    expect(test.stack.store.queryReadings({ deviceId: 'meter-untimed' }).map((r) => r.seq)).toEqual([41]);
+  });
+});
+
 function outboxesEmpty(storeFile: string): boolean {
   const db = new Database(storeFile, { readonly: true });
   try {

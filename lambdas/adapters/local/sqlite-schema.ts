@@ -108,6 +108,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (consumer, shard_id)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: finding a resend of a reading that has no ts.
+  `
+  -- A reading without ts takes its receive time as its time (ts = received_at), so a resend (a lost
+  -- PUBACK) would be a second row. The time-series adapter looks for an earlier copy through this
+  -- index, which holds only such rows: readings that carry ts cost nothing more.
+  CREATE INDEX readings_timed_by_receipt ON readings (device_id, seq, ts) WHERE ts = received_at;
+  `,
 ];
 
 /** The schema version this code writes and reads. */
