@@ -70,7 +70,7 @@ export interface ConsumerPosition {
  * application crashes regardless of the synchronous setting or journal mode",
  * https://www.sqlite.org/pragma.html#pragma_synchronous); an OS crash or power loss can roll back the
  * newest commits (the WAL keeps a prefix of them: each frame's checksum covers every frame before it,
- * https://www.sqlite.org/fileformat.html#wal_file_format). Two things make that safe:
+ * https://www.sqlite.org/fileformat.html, "The Write-Ahead Log"). Two things make that safe:
  * - Each consumer's position (`consumer_positions`) is written in the same or a later transaction than
  *   the writes it covers, so a rolled-back file also has rolled-back positions; the stack resumes each
  *   consumer from the lower of its position here and its checkpoint in stream.db (which is fsynced
@@ -80,8 +80,8 @@ export interface ConsumerPosition {
  * - A transition must not be decided twice once someone has heard of it: `commitBefore` fsyncs the WAL
  *   before telling any notifier of an event (durableNotifications), so the rollback never reaches
  *   past a published transition's state and outbox.
- * A per-commit fsync (`synchronous = FULL`) would do the same for every reading and cost more than
- * the inserts themselves (measured in docs/architecture.md).
+ * A per-commit fsync (`synchronous = FULL`) would also do it, for a disk flush per invocation on the
+ * consumers' thread (measured against this in docs/architecture.md, Decisions).
  *
  * @example
  * const store = SqliteStore.open(join(dataDir, 'store.db'));
