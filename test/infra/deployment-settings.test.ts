@@ -36,6 +36,7 @@ describe('readDeploymentSettings', () => {
       from({
         streamMode: 'on-demand',
         timeSeriesStore: 'none',
+        readingsRetentionDays: '90',
         timestreamMemoryRetentionHours: 12,
         timestreamMagneticRetentionDays: 730,
         alarmEmail: 'a@example.com',
@@ -48,6 +49,7 @@ describe('readDeploymentSettings', () => {
     ).toEqual({
       streamMode: 'on-demand',
       timeSeriesStore: 'none',
+      readingsRetentionDays: 90,
       timestreamMemoryRetentionHours: 12,
       timestreamMagneticRetentionDays: 730,
       alarmEmail: 'a@example.com',
@@ -61,7 +63,8 @@ describe('readDeploymentSettings', () => {
 
   it.each([
     ['streamMode', 'ondemand', /streamMode="ondemand": expected one of provisioned, on-demand/],
-    ['timeSeriesStore', 'influx', /timeSeriesStore="influx": expected one of timestream, none/],
+    ['timeSeriesStore', 'influx', /timeSeriesStore="influx": expected one of dynamodb, timestream, none/],
+    ['readingsRetentionDays', '0', /readingsRetentionDays="0": expected an integer from 1 to 36500/],
     ['timestreamMemoryRetentionHours', '0', /expected an integer from 1 to 8766/],
     ['timestreamMemoryRetentionHours', 1.5, /expected an integer from 1 to 8766/],
     ['timestreamMagneticRetentionDays', 'a year', /expected an integer from 1 to 73000/],
