@@ -51,7 +51,12 @@ export const pipeline = {
     name: 'fleet-telemetry',
     /** Provisioned shards (1 MB/s or 1,000 records/s of writes each). */
     shardCount: 2,
-    retentionHours: 24,
+    /**
+     * Seven days: a consumer that cannot write (a store outage, a bug fixed on Monday) still finds its
+     * records, and what a mapping gave up on can be read back for days after. On AWS the context
+     * value `streamRetentionHours` overrides it (Kinesis bills extended retention past 24 h).
+     */
+    retentionHours: 168,
   },
 
   consumers: {
@@ -62,8 +67,11 @@ export const pipeline = {
       parallelizationFactor: 1,
       startingPosition: 'TRIM_HORIZON',
       bisectBatchOnFunctionError: true,
-      maximumRetryAttempts: 10,
-      maximumRecordAgeInSeconds: 86_400,
+      // Retry until the record is too old, not a fixed number of times: ten retries of a failing
+      // store call are over in minutes, so an outage of a few minutes would discard readings.
+      maximumRetryAttempts: -1,
+      /** Three days: covers a weekend-long store outage, well inside the 7-day retention. */
+      maximumRecordAgeInSeconds: 259_200,
       functionResponseTypes: ['ReportBatchItemFailures'],
     },
     /** Raises alarms. No batching window: an alarm should not wait for a batch to fill. */
@@ -73,18 +81,24 @@ export const pipeline = {
       parallelizationFactor: 1,
       startingPosition: 'TRIM_HORIZON',
       bisectBatchOnFunctionError: true,
-      maximumRetryAttempts: 10,
-      maximumRecordAgeInSeconds: 3_600,
+      maximumRetryAttempts: -1,
+      /**
+       * One day: past that, an alarm raised now is news nobody can act on, and skipping ahead lets
+       * today's readings be evaluated; what is skipped lands whole in the failure destination.
+       */
+      maximumRecordAgeInSeconds: 86_400,
       functionResponseTypes: ['ReportBatchItemFailures'],
     },
   } satisfies Record<string, EventSourceMappingSettings>,
 
+  /**
+   * The AWS tables have no fixed names: they are retained when the stack is deleted, and a fixed
+   * name would make the next deploy fail on the table still there. CloudFormation names them; the
+   * functions get the names in their environment and people from the stack outputs.
+   */
   tables: {
-    timestreamDatabase: 'fleet_telemetry',
-    timestreamTable: 'readings',
     /** Timestream measure name of the multi-measure record holding one reading's metrics. */
     timestreamMeasureName: 'reading',
-    alarmState: 'fleet-telemetry-alarm-state',
   },
 
   offlineCheck: {

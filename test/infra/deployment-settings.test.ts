@@ -35,6 +35,7 @@ describe('readDeploymentSettings', () => {
     expect(
       from({
         streamMode: 'on-demand',
+        streamRetentionHours: '72',
         timeSeriesStore: 'none',
         readingsRetentionDays: '90',
         timestreamMemoryRetentionHours: 12,
@@ -48,6 +49,7 @@ describe('readDeploymentSettings', () => {
       }),
     ).toEqual({
       streamMode: 'on-demand',
+      streamRetentionHours: 72,
       timeSeriesStore: 'none',
       readingsRetentionDays: 90,
       timestreamMemoryRetentionHours: 12,
@@ -63,6 +65,7 @@ describe('readDeploymentSettings', () => {
 
   it.each([
     ['streamMode', 'ondemand', /streamMode="ondemand": expected one of provisioned, on-demand/],
+    ['streamRetentionHours', '23', /streamRetentionHours="23": expected an integer from 24 to 8760/],
     ['timeSeriesStore', 'influx', /timeSeriesStore="influx": expected one of dynamodb, timestream, none/],
     ['readingsRetentionDays', '0', /readingsRetentionDays="0": expected an integer from 1 to 36500/],
     ['timestreamMemoryRetentionHours', '0', /expected an integer from 1 to 8766/],

@@ -4,7 +4,7 @@ import { POWERTOOLS_ENV } from '../../infra/aws/constructs/fleet-function.js';
 import { DEFAULT_DEPLOYMENT_SETTINGS } from '../../infra/aws/deployment-settings.js';
 import { STACK_OUTPUT } from '../../infra/aws/stack-outputs.js';
 import { pipeline } from '../../infra/pipeline.js';
-import { READINGS_TABLE_KEYS, READINGS_TTL_ATTRIBUTE } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS, READINGS_TTL_ATTRIBUTE } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
 import { ingestEnv } from '../../lambdas/ingest/env.js';
 import { SYNTH_TIMEOUT_MS, onlyResource, synthesize } from './synth.js';
 import type { Synthesized } from './synth.js';
@@ -56,6 +56,15 @@ describe('the default stack stores readings in DynamoDB', () => {
     expect(table.properties).not.toHaveProperty('LocalSecondaryIndexes');
     expect(table.resource['DeletionPolicy']).toBe('Retain');
     expect(table.resource['UpdateReplacePolicy']).toBe('Retain');
+  });
+
+  it('keys the alarm-state table as the dynalite tests of DynamoDbAlarmStateStore do', () => {
+    const alarmState = onlyResource(synth.template, 'AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: ALARM_STATE_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' }],
+    });
+    expect(alarmState.properties['AttributeDefinitions']).toEqual([
+      { AttributeName: ALARM_STATE_TABLE_KEYS.partitionKey.name, AttributeType: ALARM_STATE_TABLE_KEYS.partitionKey.type },
+    ]);
   });
 
   it('holds no Timestream resource and no Timestream permission', () => {

@@ -347,8 +347,9 @@ export function estimateMonthlyCost(
 export function operationalAlarmCount(store: DeploymentSettings['timeSeriesStore']): number {
   const consumers = store === 'timestream' ? 2 : 1;
   const functions = consumers + 1;
-  const queues = store === 'timestream' ? 3 : 2;
-  return consumers + functions + queues + 1;
+  const queues = store === 'timestream' ? 2 : 1;
+  // The offline check's duration, writes to the failure bucket, stream write throttles.
+  return consumers + functions + queues + 3;
 }
 
 function completeInput(input: CostInput, prices: PriceTable): Required<CostInput> {
