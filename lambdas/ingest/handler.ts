@@ -9,6 +9,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { DynamoDbTimeSeriesStore } from '../adapters/aws/dynamodb-time-series.js';
 import { powertoolsLog, powertoolsMetrics, withPowertools } from '../adapters/aws/powertools.js';
 import { SqsRejectSink } from '../adapters/aws/sqs-reject-sink.js';
@@ -34,14 +35,14 @@ function timeSeriesStore(kind: IngestStore): TimeSeriesStore {
   if (kind === 'dynamodb') {
     const store = readEnv(INGEST_STORE_ENV.dynamodb);
     return new DynamoDbTimeSeriesStore({
-      client: new DynamoDBClient({}),
+      client: new DynamoDBClient({ ...awsClientConfig() }),
       tableName: store.READINGS_TABLE,
       retentionDays: retentionDaysOf(store.READINGS_RETENTION_DAYS),
     });
   }
   const store = readEnv(INGEST_STORE_ENV.timestream);
   return new TimestreamStore({
-    client: new TimestreamWriteClient({}),
+    client: new TimestreamWriteClient({ ...awsClientConfig() }),
     databaseName: store.TIMESTREAM_DATABASE,
     tableName: store.TIMESTREAM_TABLE,
   });
@@ -51,7 +52,7 @@ function timeSeriesStore(kind: IngestStore): TimeSeriesStore {
 export const handler = withPowertools(
   makeIngestHandler({
     store: timeSeriesStore(storeKind),
-    rejects: new SqsRejectSink({ client: new SQSClient({}), queueUrl: env.REJECT_QUEUE_URL }),
+    rejects: new SqsRejectSink({ client: new SQSClient({ ...awsClientConfig() }), queueUrl: env.REJECT_QUEUE_URL }),
     clock: systemClock,
     metrics: powertoolsMetrics(metrics),
     log: powertoolsLog(logger),

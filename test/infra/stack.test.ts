@@ -544,7 +544,14 @@ describe('IoT access', () => {
           Resource: arn('client/${iot:Connection.Thing.ThingName}'),
           Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
         },
-        { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry') },
+        {
+          Effect: 'Allow',
+          Action: 'iot:Publish',
+          Resource: [
+            arn('topic/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+            arn('topic/$aws/rules/fleet_telemetry_to_stream/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+          ],
+        },
         { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/alarms/fleet/${iot:Connection.Thing.ThingName}') },
         { Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic/alarms/fleet/${iot:Connection.Thing.ThingName}') },
       ],
