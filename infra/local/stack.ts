@@ -129,7 +129,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     durability: options.durability ?? 'full',
     clock,
   });
-  const store = SqliteStore.open(join(dataDir, DATA_FILES.store));
+  // With durability 'full' a published alarm transition survives power loss too (its state is fsynced first).
+  const store = SqliteStore.open(join(dataDir, DATA_FILES.store), { durableNotifications: (options.durability ?? 'full') === 'full' });
 
   const broker = createBroker({
     registry,

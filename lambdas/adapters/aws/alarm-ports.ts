@@ -11,6 +11,7 @@ import type { AlarmHistory } from '../../ports/alarm-history.js';
 import type { AlarmStateStore } from '../../ports/alarm-state-store.js';
 import { DynamoDbAlarmHistory, historyNotifier } from './dynamodb-alarm-history.js';
 import { fanOutNotifier } from '../fan-out-notifier.js';
+import { awsClientConfig } from './client-config.js';
 import { DynamoDbAlarmStateStore, alarmStateDocumentClient } from './dynamodb-alarm-state.js';
 import { IotDataNotifier, iotDataEndpointUrl } from './iot-data-notifier.js';
 import { SnsNotifier } from './sns-notifier.js';
@@ -31,16 +32,16 @@ export interface AwsAlarmPorts {
   readonly iotData: IoTDataPlaneClient;
 }
 
-/** Builds the SDK clients and the alarm ports once, at cold start. */
+/** Builds the SDK clients (with the timeouts and retries of client-config.ts) and the alarm ports once, at cold start. */
 export function awsAlarmPorts(env: AlarmPortsEnv): AwsAlarmPorts {
-  const documents = alarmStateDocumentClient(new DynamoDBClient({}));
-  const iotData = new IoTDataPlaneClient({ endpoint: iotDataEndpointUrl(env.IOT_DATA_ENDPOINT) });
+  const documents = alarmStateDocumentClient(new DynamoDBClient({ ...awsClientConfig() }));
+  const iotData = new IoTDataPlaneClient({ ...awsClientConfig(), endpoint: iotDataEndpointUrl(env.IOT_DATA_ENDPOINT) });
   const history = new DynamoDbAlarmHistory({ client: documents, tableName: env.ALARM_HISTORY_TABLE, ttlDays: pipeline.alarmHistory.ttlDays });
   return {
     states: new DynamoDbAlarmStateStore({ client: documents, tableName: env.ALARM_STATE_TABLE }),
     notifier: fanOutNotifier([
       new IotDataNotifier({ client: iotData }),
-      new SnsNotifier({ client: new SNSClient({}), topicArn: env.ALARM_TOPIC_ARN }),
+      new SnsNotifier({ client: new SNSClient({ ...awsClientConfig() }), topicArn: env.ALARM_TOPIC_ARN }),
       historyNotifier(history),
     ]),
     history,
