@@ -181,7 +181,9 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
   });
 
   it('has no DynamoDB readings table and no ReadingsTableName output with Timestream', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    // Alarm state and alarm history only.
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    expect(Object.keys(template.findOutputs('AlarmHistoryTableName'))).toHaveLength(1);
     expect(template.findOutputs('ReadingsTableName')).toEqual({});
   });
 
