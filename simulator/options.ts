@@ -92,6 +92,15 @@ const schema = z.strictObject({
   sourceAddresses: z.number().int().min(1).max(254).optional(),
   /** Hour of day (0-24) the daily cycles start at. @default drawn from the seed */
   startHour: z.number().min(0).lt(24).optional(),
+  /**
+   * Run only devices `first` to `first + count - 1` of the fleet of `devices` (a worker of
+   * `--workers`): ids, readings, anomalies and ramp slots are those of the whole fleet.
+   */
+  shard: z.strictObject({ first: z.number().int().min(0), count: z.number().int().min(1) }).optional(),
+  /** Passwords by device id (and the operator's), registered already by the workers' coordinator. */
+  credentials: z.record(z.string(), z.string()).optional(),
+  /** Progress snapshots carry the interval's latency histogram (workers send it to the coordinator). */
+  progressHistograms: z.boolean().default(false),
   /** Live progress; absent: none. */
   progress: z.custom<ProgressOptions>((v) => typeof v === 'object' && v !== null).optional(),
   /** Called with a snapshot at each progress interval (also without `progress`). */
@@ -159,6 +168,9 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
     throw new SimulatorUsageError('--certs', 'only with --target aws');
   }
   if (o.verify && o.dataDir === undefined) throw new SimulatorUsageError('--verify', 'needs --data DIR (the local stack\'s data folder, where store.db is)');
+  if (o.shard !== undefined && o.shard.first + o.shard.count > o.devices) {
+    throw new SimulatorUsageError('shard', `devices ${o.shard.first} to ${o.shard.first + o.shard.count - 1} are beyond a fleet of ${o.devices}`);
+  }
   if (o.backoffMaxMs < o.backoffInitialMs) {
     throw new SimulatorUsageError('--backoff-max', `must be at least --backoff-initial (${o.backoffInitialMs} ms), got ${o.backoffMaxMs}`);
   }
