@@ -46,6 +46,12 @@ export const pipeline = {
     /** Cloud to subscribers: one alarm event per transition. */
     alarms: 'alarms/fleet/{deviceId}',
     alarmsFilter: 'alarms/fleet/+',
+    /** Operator to cloud: one alarm command (acknowledge, snooze, ...) about one device's alarms. */
+    commands: 'cmd/fleet/alarms/{deviceId}',
+    commandsFilter: 'cmd/fleet/alarms/+',
+    /** Cloud to operator: each command's outcome (AWS IoT's device-shadow convention). Two levels below the filter: no loop. */
+    commandAccepted: 'cmd/fleet/alarms/{deviceId}/accepted',
+    commandRejected: 'cmd/fleet/alarms/{deviceId}/rejected',
   },
 
   /**
@@ -59,6 +65,17 @@ export const pipeline = {
     sql: "SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS receivedAt FROM 'dt/fleet/+/telemetry'",
     /** Kinesis action partition key: the deviceId, so one device's readings stay in order on one shard. */
     partitionKey: '${topic(3)}',
+  },
+
+  /**
+   * The alarm command rule: the same envelope idea as the telemetry rule, so a command that is not
+   * JSON still reaches the alarm-commands handler and is answered on `rejected` with a reason. Its
+   * action invokes that handler (a Lambda action on AWS, in-process locally) with this object.
+   */
+  commandRule: {
+    name: 'fleet_alarm_commands',
+    sqlVersion: '2016-03-23',
+    sql: "SELECT encode(*, 'base64') AS payload, topic(4) AS deviceId, clientid() AS clientId, timestamp() AS receivedAt FROM 'cmd/fleet/alarms/+'",
   },
 
   stream: {
@@ -152,4 +169,14 @@ export function ruleTopicOf(topic: string): string | undefined {
 /** The alarm topic of one device. */
 export function alarmTopic(deviceId: string): string {
   return pipeline.topics.alarms.replace('{deviceId}', deviceId);
+}
+
+/** The topic an operator publishes alarm commands about one device on. */
+export function commandTopic(deviceId: string): string {
+  return pipeline.topics.commands.replace('{deviceId}', deviceId);
+}
+
+/** Where the outcome of a command about one device is published. */
+export function commandReplyTopic(deviceId: string, outcome: 'accepted' | 'rejected'): string {
+  return (outcome === 'accepted' ? pipeline.topics.commandAccepted : pipeline.topics.commandRejected).replace('{deviceId}', deviceId);
 }

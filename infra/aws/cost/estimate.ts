@@ -360,7 +360,9 @@ function completeInput(input: CostInput, prices: PriceTable): Required<CostInput
     payloadBytes: input.payloadBytes ?? 200,
     region: input.region ?? 'us-east-1',
     streamMode: input.streamMode ?? d.streamMode,
-    timeSeriesStore: input.timeSeriesStore ?? d.timeSeriesStore,
+    // Timestream until this estimator prices the DynamoDB readings store (the aws-ops work), even
+    // though the deployment default is now dynamodb.
+    timeSeriesStore: input.timeSeriesStore ?? 'timestream',
     timestreamMemoryRetentionHours: input.timestreamMemoryRetentionHours ?? d.timestreamMemoryRetentionHours,
     timestreamMagneticRetentionDays: input.timestreamMagneticRetentionDays ?? d.timestreamMagneticRetentionDays,
     logRetentionDays: input.logRetentionDays ?? d.logRetentionDays,
