@@ -39,7 +39,8 @@ import { buildSummary } from './summary.js';
 import { FleetStats, snapshotOf } from './stats.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { VerifyResult } from './verify.js';
-import { verifyStored } from './verify.js';
+import { sqliteSource, verifyStored } from './verify.js';
+import { awsReadingsSource } from './verify-aws.js';
 
 const MiB = 1024 * 1024;
 const WHEEL_TICK_MS = 10;
@@ -421,12 +422,21 @@ class Fleet {
   private async verify(): Promise<VerifyResult> {
     const acked = new Map<string, number[]>();
     for (const d of this.devices) acked.set(d.deviceId, d.acked ?? []);
-    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${this.o.dataDir}/store.db...`);
+    const store =
+      this.o.target === 'aws'
+        ? awsReadingsSource({
+            ...(this.o.stack === undefined ? {} : { stackName: this.o.stack }),
+            ...(this.o.region === undefined ? {} : { region: this.o.region }),
+          })
+        : sqliteSource(this.o.dataDir as string);
+    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${store.storeName}...`);
     return verifyStored({
-      dataDir: this.o.dataDir as string,
+      ...store,
       acked,
       since: this.t0Wall,
       timeoutMs: this.o.verifyTimeoutS * 1000,
+      seed: this.o.seed,
+      ...(this.o.verifySample === undefined ? {} : { sampleDevices: this.o.verifySample }),
     });
   }
 

@@ -82,7 +82,10 @@ export function buildCommand(): Command {
     .addOption(new Option('--drain-timeout <S>', 'seconds to wait for buffered/in-flight readings at the end').argParser(nonNegative).default(10))
     .addOption(new Option('--linger <S>', 'seconds to keep counting alarms after the last PUBACK').argParser(nonNegative).default(2))
     .option('--no-alarms', 'do not subscribe as an operator to count alarm events')
-    .option('--verify', 'check through the local store that every acknowledged reading was stored')
+    .option('--verify', "check through the stack's store that every acknowledged reading was stored once (locally store.db; on aws the stack's readings table)")
+    .addOption(new Option('--verify-sample <N>', 'check only N devices of the fleet (every reading of each; aws default 1000)').argParser(count))
+    .option('--stack <NAME>', 'aws, --verify: the deployed stack (default FleetTelemetry)')
+    .option('--region <R>', "aws, --verify: its region (default: the AWS SDK's chain)")
     .addOption(new Option('--verify-timeout <S>', 'seconds --verify waits for the pipeline').argParser(positive).default(30))
     .addOption(new Option('--source-addresses <N>', 'spread connections over 127.0.0.1..N (default: one per 20,000)').argParser(count))
     .addOption(new Option('--start-hour <H>', 'hour of day the daily cycles start at (default from the seed)').argParser(nonNegative))
@@ -136,6 +139,9 @@ interface Flags {
   linger: number;
   alarms: boolean;
   verify?: boolean;
+  verifySample?: number;
+  stack?: string;
+  region?: string;
   verifyTimeout: number;
   sourceAddresses?: number;
   startHour?: number;
@@ -225,6 +231,9 @@ function requestFrom(f: Flags, cwd: string): CliRequest {
     ...(f.certs === undefined ? {} : { certsDir: f.certs }),
     ...(f.topic === undefined ? {} : { topic: f.topic }),
     ...(f.connectRate === undefined ? {} : { connectRate: f.connectRate }),
+    ...(f.verifySample === undefined ? {} : { verifySample: f.verifySample }),
+    ...(f.stack === undefined ? {} : { stack: f.stack }),
+    ...(f.region === undefined ? {} : { region: f.region }),
     ...(f.seed === undefined ? {} : { seed: f.seed }),
     ...(f.sourceAddresses === undefined ? {} : { sourceAddresses: f.sourceAddresses }),
     ...(f.startHour === undefined ? {} : { startHour: f.startHour }),
@@ -255,7 +264,7 @@ export function formatSummary(s: FleetSummary): string {
   if (s.verify !== undefined) {
     const v = s.verify;
     lines.push(
-      `verify: ${fmt(v.stored)}/${fmt(v.checked)} acknowledged readings stored, ${fmt(v.missing)} missing, ${fmt(v.duplicates)} stored twice` +
+      `verify: ${fmt(v.stored)}/${fmt(v.checked)} acknowledged readings stored${v.sampledDevices === undefined ? '' : ` (of ${fmt(v.sampledDevices)} sampled devices)`}, ${fmt(v.missing)} missing, ${fmt(v.duplicates)} stored twice` +
         (v.missingExamples.length === 0 ? '' : ` (e.g. ${v.missingExamples.map((m) => `${m.deviceId}#${m.seq}`).join(', ')})`),
     );
   }
