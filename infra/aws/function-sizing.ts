@@ -21,3 +21,17 @@ export const FUNCTION_SIZING = {
    */
   offline: { memoryMb: 256, timeoutSeconds: 50 },
 } as const satisfies Record<'ingest' | 'alarms' | 'offline', FunctionSizing>;
+
+/**
+ * How the offline check reads the alarm-state table (lambdas/adapters/aws/dynamodb-alarm-state.ts,
+ * lambdas/app/check-silence.ts): a parallel Scan in `totalSegments` segments, then the silent devices
+ * `concurrentDevices` at a time, and it stops starting new devices once `budgetMs` has passed, leaving
+ * the rest to the next run (they are still silent then). The offline function's environment carries
+ * these (docs/capacity.md).
+ */
+export const OFFLINE_CHECK_SCAN = {
+  totalSegments: 8,
+  concurrentDevices: 32,
+  /** Well inside the schedule's minute and the function's timeout. */
+  budgetMs: 30_000,
+} as const;
