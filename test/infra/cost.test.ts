@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { DEFAULT_SCAN_SEGMENTS } from '../../lambdas/adapters/aws/dynamodb-alarm-state.js';
+import { DEFAULT_CONCURRENT_DEVICES, DEFAULT_RUN_BUDGET_MS } from '../../lambdas/app/check-silence.js';
+import { FUNCTION_SIZING, OFFLINE_CHECK_SCAN } from '../../infra/aws/function-sizing.js';
 import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 import { shortestSilenceMs } from '../../lambdas/domain/alarm-engine.js';
 import { REPO_ROOT } from '../../infra/aws/paths.js';
@@ -310,5 +313,14 @@ describe('the price table', () => {
     const e = estimateMonthlyCost({ devices: 100, intervalSeconds: 60 });
     expect(e.unverifiedPrices.length).toBeGreaterThan(0);
     expect(e.unverifiedPrices.every((p) => / USD per /.test(p))).toBe(true);
+  });
+});
+
+describe('the offline check the estimate prices', () => {
+  it('scans and works with the same segments, concurrency and budget as the code that runs', () => {
+    expect(OFFLINE_CHECK_SCAN.totalSegments).toBe(DEFAULT_SCAN_SEGMENTS);
+    expect(OFFLINE_CHECK_SCAN.concurrentDevices).toBe(DEFAULT_CONCURRENT_DEVICES);
+    expect(OFFLINE_CHECK_SCAN.budgetMs).toBe(DEFAULT_RUN_BUDGET_MS);
+    expect(OFFLINE_CHECK_SCAN.budgetMs).toBeLessThan(FUNCTION_SIZING.offline.timeoutSeconds * 1000);
   });
 });
