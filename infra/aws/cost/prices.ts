@@ -6,6 +6,15 @@
  * How much to trust each figure is recorded beside it (`PriceCheck`): AWS's pricing pages render their
  * tables with JavaScript, so the text that could be consulted while compiling this table (2026-11-25)
  * did not always show the number itself. Re-check the `unverified` ones before relying on a total.
+ *
+ * Re-checked 2026-12-06 with the documentation search: the DynamoDB on-demand prices ($0.625 per
+ * million write units, $0.125 per million read units) are quoted again by third parties after the
+ * November 2024 reduction; Kinesis' pricing page text confirms the billing dimensions (extended
+ * retention past 24 hours up to 7 days, long-term retention past 7 days, on-demand records rounded
+ * up to 1 KB) but not the figures; IoT Core's pages confirm 5 KB metering and Basic Ingest's free
+ * messaging (docs iot-basic-ingest) but only show figures for other regions; Timestream's docs
+ * (metering-and-pricing.writes) fix the unit the estimate now uses: 1 KiB of each write request.
+ * The new prices (extended and long-term retention, S3, the dashboard) are marked as checked.
  */
 
 /** How a price was checked when the table was compiled. */
@@ -126,7 +135,7 @@ const p = (usd: number, per: string, check: PriceCheck, source: keyof typeof SOU
 /** The whole table. */
 export const PRICE_TABLE = {
   /** When the table was compiled. */
-  asOf: '2026-11-25',
+  asOf: '2026-12-06',
   currency: 'USD',
   regions: {
     'us-east-1': {
