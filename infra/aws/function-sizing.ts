@@ -32,6 +32,6 @@ export const FUNCTION_SIZING = {
 export const OFFLINE_CHECK_SCAN = {
   totalSegments: 8,
   concurrentDevices: 32,
-  /** Well inside the schedule's minute and the function's timeout. */
-  budgetMs: 30_000,
+  /** Under the stack's offline-duration alarm (half the schedule), the schedule and the timeout. */
+  budgetMs: 25_000,
 } as const;

@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { powertoolsLog, powertoolsMetrics, withPowertools } from '../adapters/aws/powertools.js';
 import { SqsRejectSink } from '../adapters/aws/sqs-reject-sink.js';
 import { TimestreamStore } from '../adapters/aws/timestream-store.js';
@@ -24,11 +25,11 @@ const metrics = new Metrics();
 export const handler = withPowertools(
   makeIngestHandler({
     store: new TimestreamStore({
-      client: new TimestreamWriteClient({}),
+      client: new TimestreamWriteClient({ ...awsClientConfig() }),
       databaseName: env.TIMESTREAM_DATABASE,
       tableName: env.TIMESTREAM_TABLE,
     }),
-    rejects: new SqsRejectSink({ client: new SQSClient({}), queueUrl: env.REJECT_QUEUE_URL }),
+    rejects: new SqsRejectSink({ client: new SQSClient({ ...awsClientConfig() }), queueUrl: env.REJECT_QUEUE_URL }),
     clock: systemClock,
     metrics: powertoolsMetrics(metrics),
     log: powertoolsLog(logger),

@@ -1,26 +1,45 @@
 /**
- * dynalite (a DynamoDB implementation on LevelDB, in memory here) started in-process on a loopback
- * port, for tests that must show DynamoDB accepts our requests and does what we meant: expressions,
- * reserved words, conditional writes, Scan segments. Each call gets its own server and data.
+ * A real DynamoDB implementation for tests: dynalite (npm), started in this process on 127.0.0.1
+ * on a free port, in memory. It enforces key schemas, expression syntax, reserved words, item size
+ * and conditional writes, so an adapter test over it shows what DynamoDB would accept and do, not
+ * only what we meant to send.
+ *
+ * Tables are created from the same key schemas the CDK stack deploys (lambdas/adapters/aws/
+ * dynamodb-readings-schema.ts), so a passing test also proves the template's keys work.
+ *
+ * @example
+ * const db = await startDynalite();
+ * const table = await db.createTable(READINGS_TABLE_KEYS);
+ * const store = new DynamoDbTimeSeriesStore({ client: db.client, tableName: table });
+ * ...
+ * await db.stop();
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import type { TableKeySchema } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
 
-type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
-const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
+const require = createRequire(import.meta.url);
+// dynalite ships CommonJS without types: a factory returning a node:http server.
+const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 
-export interface RunningDynalite {
+export interface Dynalite {
+  /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
-  /** A client for it (fixed test credentials, us-east-1, no retries so that a refusal shows at once). */
+  /** A client for the endpoint (fake credentials, region us-east-1, no SDK retries: tests see every error). */
   readonly client: DynamoDBClient;
-  createTable(name: string, key: { readonly partitionKey: string; readonly sortKey?: string }): Promise<void>;
-  close(): Promise<void>;
+  /** Creates an on-demand table with `keys` under a fresh name (or `name`) and waits until ACTIVE; returns the name. */
+  createTable(keys: TableKeySchema, name?: string): Promise<string>;
+  /** A new client for the endpoint, e.g. with other SDK options. */
+  newClient(options?: ConstructorParameters<typeof DynamoDBClient>[0]): DynamoDBClient;
+  stop(): Promise<void>;
 }
 
-export async function startDynalite(): Promise<RunningDynalite> {
+let tableCounter = 0;
+
+/** Starts dynalite on 127.0.0.1 (a free port). Call stop() in afterAll/afterEach. */
+export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -28,30 +47,48 @@ export async function startDynalite(): Promise<RunningDynalite> {
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  const newClient = (options: ConstructorParameters<typeof DynamoDBClient>[0] = {}): DynamoDBClient =>
+    new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+      ...options,
+    });
+  const client = newClient();
+
   return {
     endpoint,
     client,
-    async createTable(name, key) {
-      const keySchema: KeySchemaElement[] = [{ AttributeName: key.partitionKey, KeyType: 'HASH' }];
-      const attributes: AttributeDefinition[] = [{ AttributeName: key.partitionKey, AttributeType: 'S' }];
-      if (key.sortKey !== undefined) {
-        keySchema.push({ AttributeName: key.sortKey, KeyType: 'RANGE' });
-        attributes.push({ AttributeName: key.sortKey, AttributeType: 'S' });
+    newClient,
+    async createTable(keys, name) {
+      tableCounter += 1;
+      const tableName = name ?? `test-table-${process.pid}-${tableCounter}`;
+      const attributes: AttributeDefinition[] = [{ AttributeName: keys.partitionKey.name, AttributeType: keys.partitionKey.type }];
+      const schema: KeySchemaElement[] = [{ AttributeName: keys.partitionKey.name, KeyType: 'HASH' }];
+      if (keys.sortKey !== undefined) {
+        attributes.push({ AttributeName: keys.sortKey.name, AttributeType: keys.sortKey.type });
+        schema.push({ AttributeName: keys.sortKey.name, KeyType: 'RANGE' });
       }
       await client.send(
-        new CreateTableCommand({ TableName: name, KeySchema: keySchema, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }),
+        new CreateTableCommand({ TableName: tableName, AttributeDefinitions: attributes, KeySchema: schema, BillingMode: 'PAY_PER_REQUEST' }),
       );
-      await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: name });
+      await waitUntilActive(client, tableName);
+      return tableName;
     },
-    async close() {
+    async stop() {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`dynalite table ${tableName} not ACTIVE within 5 s (status ${Table?.TableStatus})`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

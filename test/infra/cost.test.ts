@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { DEFAULT_SCAN_SEGMENTS } from '../../lambdas/adapters/aws/dynamodb-alarm-state.js';
 import { DEFAULT_CONCURRENT_DEVICES, DEFAULT_RUN_BUDGET_MS } from '../../lambdas/app/check-silence.js';
 import { FUNCTION_SIZING, OFFLINE_CHECK_SCAN } from '../../infra/aws/function-sizing.js';
+import { FAILURE_RETENTION_DAYS } from '../../infra/aws/constructs/failure-bucket.js';
+import { OFFLINE_CHECK_MAX_DURATION } from '../../infra/aws/fleet-telemetry-stack.js';
 import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 import { shortestSilenceMs } from '../../lambdas/domain/alarm-engine.js';
 import { REPO_ROOT } from '../../infra/aws/paths.js';
 import {
   COST_TIME_SERIES_STORES,
   CostInputError,
+  DEFAULT_ASSUMPTIONS,
   DEFAULT_SILENT_FOR_SECONDS,
   SERVICES,
   alarmStateWriteEverySeconds,
@@ -42,7 +45,7 @@ describe('estimateMonthlyCost', () => {
     expect(line(e, 'rule actions').monthlyUsd).toBeCloseTo(65.7, 2);
     expect(line(e, 'shard-hours').monthlyUsd).toBeCloseTo(2 * 730 * 0.015, 6); // the pipeline's 2 shards
     expect(line(e, 'PUT payload units').monthlyUsd).toBeCloseTo(438 * 0.014, 6); // one 25 KB unit per record
-    expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(9);
+    expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(operationalAlarmCount('timestream'));
     expect(e.totalUsd).toBeCloseTo(
       e.lines.reduce((sum, l) => sum + l.monthlyUsd, 0),
       9,
@@ -52,13 +55,13 @@ describe('estimateMonthlyCost', () => {
 
   it('meters Timestream per 1 KB of each request, not per record', () => {
     const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, timeSeriesStore: 'timestream' });
-    // 167 readings/s over 2 shards: one invocation a second per shard with 83.3 readings of 120 bytes,
-    // sent as one WriteRecords: 9.77 KB, rounded up by half a KB on average.
-    const records = 10_000 / 60 / 2;
+    // 167 readings/s over 2 shards of ParallelizationFactor lanes: one invocation a second per lane,
+    // its readings of 120 bytes sent as one WriteRecords, rounded up by half a KB on average.
+    const records = 10_000 / 60 / (2 * pipeline.consumers.ingest.parallelizationFactor);
     const perInvocation = (records * 120) / 1024 + 0.5;
     const invocations = 438e6 / records;
     expect(line(e, 'writes', 'Timestream').quantity).toBeCloseTo(invocations * perInvocation, 0);
-    expect(line(e, 'writes', 'Timestream').quantity).toBeLessThan(438e6 / 8); // the old model billed one write per reading
+    expect(line(e, 'writes', 'Timestream').quantity).toBeLessThan(438e6 / 7); // the old model billed one write per reading
   });
 
   it('charges no IoT messaging for telemetry sent by Basic Ingest, and every message on the plain topic', () => {
@@ -322,5 +325,10 @@ describe('the offline check the estimate prices', () => {
     expect(OFFLINE_CHECK_SCAN.concurrentDevices).toBe(DEFAULT_CONCURRENT_DEVICES);
     expect(OFFLINE_CHECK_SCAN.budgetMs).toBe(DEFAULT_RUN_BUDGET_MS);
     expect(OFFLINE_CHECK_SCAN.budgetMs).toBeLessThan(FUNCTION_SIZING.offline.timeoutSeconds * 1000);
+    expect(OFFLINE_CHECK_SCAN.budgetMs).toBeLessThan(OFFLINE_CHECK_MAX_DURATION.toMilliseconds());
+  });
+
+  it('keeps failed batches as long as the failure bucket does', () => {
+    expect(DEFAULT_ASSUMPTIONS.failureObjectDays).toBe(FAILURE_RETENTION_DAYS);
   });
 });

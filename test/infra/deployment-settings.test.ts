@@ -35,6 +35,7 @@ describe('readDeploymentSettings', () => {
     expect(
       from({
         streamMode: 'on-demand',
+        streamRetentionHours: '72',
         timeSeriesStore: 'none',
         timestreamMemoryRetentionHours: 12,
         timestreamMagneticRetentionDays: 730,
@@ -47,6 +48,7 @@ describe('readDeploymentSettings', () => {
       }),
     ).toEqual({
       streamMode: 'on-demand',
+      streamRetentionHours: 72,
       timeSeriesStore: 'none',
       timestreamMemoryRetentionHours: 12,
       timestreamMagneticRetentionDays: 730,
@@ -61,6 +63,7 @@ describe('readDeploymentSettings', () => {
 
   it.each([
     ['streamMode', 'ondemand', /streamMode="ondemand": expected one of provisioned, on-demand/],
+    ['streamRetentionHours', '23', /streamRetentionHours="23": expected an integer from 24 to 8760/],
     ['timeSeriesStore', 'influx', /timeSeriesStore="influx": expected one of timestream, none/],
     ['timestreamMemoryRetentionHours', '0', /expected an integer from 1 to 8766/],
     ['timestreamMemoryRetentionHours', 1.5, /expected an integer from 1 to 8766/],

@@ -3,26 +3,50 @@ import { checkSilence } from '../../lambdas/app/check-silence.js';
 import { evaluateAlarms } from '../../lambdas/app/evaluate-alarms.js';
 import { makeRecord } from '../fixtures/domain/records.js';
 import { CapturingLog, CountingMetrics, FakeClock, RecordingNotifier } from '../../lambdas/adapters/memory/index.js';
-import { DynamoDbAlarmStateStore, alarmStateDocumentClient } from '../../lambdas/adapters/aws/dynamodb-alarm-state.js';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDbAlarmStateStore, WAKE_INDEX, alarmStateDocumentClient } from '../../lambdas/adapters/aws/dynamodb-alarm-state.js';
 import { parseThresholds } from '../../lambdas/domain/thresholds.js';
-import { startDynalite, type RunningDynalite } from '../helpers/dynalite.js';
+import { ALARM_STATE_TABLE_KEYS } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { startDynalite, type Dynalite } from '../helpers/dynalite.js';
 
-const TABLE = 'fleet-telemetry-alarm-state';
 const NOW = Date.UTC(2026, 11, 6, 6, 0, 0);
 const rules = parseThresholds({ rules: [{ id: 'silent', when: { silentFor: { seconds: 300 } }, severity: 'major' }] });
 
 describe('the offline check over DynamoDB (dynalite)', () => {
-  let db: RunningDynalite;
+  let db: Dynalite;
+  let table: string;
 
   beforeAll(async () => {
     db = await startDynalite();
-    // The alarm-state table's key schema in infra/aws/fleet-telemetry-stack.ts: deviceId (string), no sort key.
-    await db.createTable(TABLE, { partitionKey: 'deviceId' });
+    // The alarm-state table as the stack deploys it: deviceId, and the sparse wake index.
+    table = 'alarm-state';
+    await db.client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: ALARM_STATE_TABLE_KEYS.partitionKey.name, AttributeType: ALARM_STATE_TABLE_KEYS.partitionKey.type },
+          { AttributeName: WAKE_INDEX.partitionKey, AttributeType: 'S' },
+          { AttributeName: WAKE_INDEX.sortKey, AttributeType: 'N' },
+        ],
+        KeySchema: [{ AttributeName: ALARM_STATE_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: WAKE_INDEX.name,
+            KeySchema: [
+              { AttributeName: WAKE_INDEX.partitionKey, KeyType: 'HASH' },
+              { AttributeName: WAKE_INDEX.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
   });
-  afterAll(async () => db.close());
+  afterAll(async () => db.stop());
 
   it('finds every silent device across 8 parallel segments and raises each once', async () => {
-    const states = new DynamoDbAlarmStateStore({ client: alarmStateDocumentClient(db.client), tableName: TABLE, scanSegments: 8 });
+    const states = new DynamoDbAlarmStateStore({ client: alarmStateDocumentClient(db.client), tableName: table, scanSegments: 8 });
     const notifier = new RecordingNotifier();
     const deps = { rules, states, notifier, clock: new FakeClock(NOW), metrics: new CountingMetrics(), log: new CapturingLog() };
     // 300 devices through the alarms use case: every third last seen 10 minutes ago, the others a

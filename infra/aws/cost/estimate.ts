@@ -32,8 +32,8 @@ export type IngestTopic = (typeof INGEST_TOPICS)[number];
 export const COST_TIME_SERIES_STORES = ['dynamodb', 'timestream', 'none'] as const;
 export type CostTimeSeriesStore = (typeof COST_TIME_SERIES_STORES)[number];
 
-/** Context streamRetentionHours' default: 7 days, so a failed batch can still be read back (issue 11). */
-export const DEFAULT_STREAM_RETENTION_HOURS = 168;
+/** Context streamRetentionHours' default (pipeline.stream.retentionHours, 7 days): a failed batch can still be read back. */
+export const DEFAULT_STREAM_RETENTION_HOURS = DEFAULT_DEPLOYMENT_SETTINGS.streamRetentionHours;
 /** Context readingsRetentionDays' default: the DynamoDB readings table's TTL. */
 export const DEFAULT_READINGS_RETENTION_DAYS = 30;
 /** The smallest silentFor window of config/thresholds.json (a test keeps the two equal). */
@@ -103,8 +103,8 @@ export const DEFAULT_ASSUMPTIONS = {
   alarmEmailSubscribers: 1,
   /** Share of consumer batches that end in the S3 failure destination (a brownout longer than the maximum record age). */
   failedBatchShare: 0.0001,
-  /** Days the failure bucket keeps an object (its lifecycle rule). */
-  failureObjectDays: 30,
+  /** Days the failure bucket keeps an object (its lifecycle rule, infra/aws/constructs/failure-bucket.ts). */
+  failureObjectDays: 90,
   /** CloudWatch Logs bytes per invocation: Lambda's START/END/REPORT lines, Powertools metrics (EMF) and logs. */
   logBytesPerInvocation: 1200,
   /** Distinct custom metrics the functions emit (metric names x dimension sets, all three functions). */
@@ -582,8 +582,9 @@ function dynamodbStoreLines(fleet: Fleet, region: RegionPrices, priced: Priced):
 export function operationalAlarmCount(store: DeploymentSettings['timeSeriesStore']): number {
   const consumers = store === 'timestream' ? 2 : 1;
   const functions = consumers + 1;
-  const queues = store === 'timestream' ? 3 : 2;
-  return consumers + functions + queues + 1;
+  const queues = store === 'timestream' ? 2 : 1;
+  // The offline check's duration, writes to the failure bucket, stream write throttles.
+  return consumers + functions + queues + 3;
 }
 
 /**

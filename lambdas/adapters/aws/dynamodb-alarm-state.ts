@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, FleetTelemetryError } from '../../domain/errors.js';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmStateStore, DeviceAlarmRecord } from '../../ports/alarm-state-store.js';
@@ -16,6 +16,12 @@ export class CorruptAlarmStateError extends FleetTelemetryError {}
 export function alarmStateDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
+
+/**
+ * The sparse index of devices the scheduled check must visit without a reading (a snooze ends, a
+ * reminder is due): only items with `wakeAt` carry its partition key, so it holds just those.
+ */
+export const WAKE_INDEX = { name: 'byWakeAt', partitionKey: 'wakePartition', sortKey: 'wakeAt', partition: 'due' } as const;
 
 export interface DynamoDbAlarmStateStoreOptions {
   /** Build it with alarmStateDocumentClient(): it must remove undefined values. */
@@ -39,6 +45,9 @@ export const DEFAULT_SCAN_SEGMENTS = 8;
  * - save: PutItem conditioned on `attribute_not_exists(deviceId)` for a first save, else on
  *   `#version = :expected`; a ConditionalCheckFailedException means another writer won: false.
  * - load: strongly consistent GetItem, so a retry after a lost race reads the winner's write.
+ * - listDueBy: a Query of the sparse index {@link WAKE_INDEX} (`wakeAt <= :now`): items get its
+ *   partition key only while something is pending, so it never reads the resting fleet. Eventually
+ *   consistent like every index read: a stale item only makes the conditional save fail and reload.
  * - listSeenBefore: a parallel Scan (Segment / TotalSegments, every segment at once, each paginated)
  *   filtered on `lastSeen < :before` and projected on the record's attributes (eventually consistent:
  *   a stale item only makes the checker's conditional save fail and reload). It reads the whole
@@ -91,6 +100,7 @@ export class DynamoDbAlarmStateStore implements AlarmStateStore {
             lastSeen: next.lastSeen,
             state: next.state,
             outbox: next.outbox,
+            ...(next.wakeAt === undefined ? {} : { [WAKE_INDEX.partitionKey]: WAKE_INDEX.partition, [WAKE_INDEX.sortKey]: next.wakeAt }),
           },
           ...condition,
         }),
@@ -100,6 +110,32 @@ export class DynamoDbAlarmStateStore implements AlarmStateStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw retryableOr(error, `DynamoDB PutItem ${this.#tableName} device ${next.deviceId}`);
     }
+  }
+
+  async listDueBy(now: number): Promise<readonly DeviceAlarmRecord[]> {
+    const found: DeviceAlarmRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      try {
+        const page = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            IndexName: WAKE_INDEX.name,
+            KeyConditionExpression: '#partition = :due AND #wakeAt <= :now',
+            ExpressionAttributeNames: { '#partition': WAKE_INDEX.partitionKey, '#wakeAt': WAKE_INDEX.sortKey },
+            ExpressionAttributeValues: { ':due': WAKE_INDEX.partition, ':now': now },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          found.push(toDeviceAlarmRecord(item, `${this.#tableName}[${String(item['deviceId'])}]`));
+        }
+        startKey = page.LastEvaluatedKey;
+      } catch (error) {
+        throw retryableOr(error, `DynamoDB Query ${this.#tableName} ${WAKE_INDEX.name}`);
+      }
+    } while (startKey !== undefined);
+    return found;
   }
 
   async listSeenBefore(before: number): Promise<readonly DeviceAlarmRecord[]> {
@@ -121,7 +157,7 @@ export class DynamoDbAlarmStateStore implements AlarmStateStore {
           new ScanCommand({
             TableName: this.#tableName,
             FilterExpression: '#lastSeen < :before',
-            ProjectionExpression: '#deviceId, #version, #lastSeen, #state, #outbox',
+            ProjectionExpression: '#deviceId, #version, #lastSeen, #state, #outbox, #wakeAt',
             ExpressionAttributeNames: RECORD_ATTRIBUTE_NAMES,
             ExpressionAttributeValues: { ':before': before },
             ...(this.#scanSegments > 1 ? { Segment: segment, TotalSegments: this.#scanSegments } : {}),
@@ -147,9 +183,15 @@ const RECORD_ATTRIBUTE_NAMES = {
   '#lastSeen': 'lastSeen',
   '#state': 'state',
   '#outbox': 'outbox',
+  '#wakeAt': WAKE_INDEX.sortKey,
 } as const;
 
 /** Reads one item back into the port's record, checking the fields we rely on. */
+function withWakeAt(record: DeviceAlarmRecord, item: Record<string, unknown>): DeviceAlarmRecord {
+  const wakeAt = item[WAKE_INDEX.sortKey];
+  return typeof wakeAt === 'number' ? { ...record, wakeAt } : record;
+}
+
 function toDeviceAlarmRecord(item: Record<string, unknown>, where: string): DeviceAlarmRecord {
   const { deviceId, version, lastSeen, state, outbox } = item;
   if (typeof deviceId !== 'string') throw new CorruptAlarmStateError(`${where}.deviceId: not a string`);
@@ -158,5 +200,5 @@ function toDeviceAlarmRecord(item: Record<string, unknown>, where: string): Devi
   if (outbox !== undefined && !Array.isArray(outbox)) {
     throw new CorruptAlarmStateError(`${where}.outbox: not a list`);
   }
-  return { deviceId, version, lastSeen, state, outbox: (outbox ?? []) as AlarmEvent[] };
+  return withWakeAt({ deviceId, version, lastSeen, state, outbox: (outbox ?? []) as AlarmEvent[] }, item);
 }

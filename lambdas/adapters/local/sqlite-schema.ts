@@ -94,6 +94,40 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX alarm_current_by_device ON alarm_current (device_id);
   `,
+  // 2: the alarm lifecycle (issue 13): commands and who gave them, reminders, snooze ends.
+  `
+  -- When the scheduled check must visit a device without a reading (a snooze ends, a reminder is
+  -- due); NULL when nothing is pending. Partial index: only the few devices waiting are in it.
+  ALTER TABLE alarm_state ADD COLUMN wake_at INTEGER;
+  CREATE INDEX alarm_state_by_wake_at ON alarm_state (wake_at) WHERE wake_at IS NOT NULL;
+
+  -- A transition's cause: the command (and its operator and note), 'reminder', or NULL (automatic).
+  ALTER TABLE alarm_transitions ADD COLUMN action TEXT;
+  ALTER TABLE alarm_transitions ADD COLUMN by_client TEXT;
+  ALTER TABLE alarm_transitions ADD COLUMN note TEXT;
+  ALTER TABLE alarm_transitions ADD COLUMN reminder INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE alarm_current ADD COLUMN action TEXT;
+  ALTER TABLE alarm_current ADD COLUMN by_client TEXT;
+  ALTER TABLE alarm_current ADD COLUMN note TEXT;
+
+  -- Every operator command with its outcome, once (a retried command records the same row again).
+  -- rule_id and action are '' when the command was too malformed to name them.
+  CREATE TABLE alarm_commands (
+    device_id    TEXT    NOT NULL,
+    at           INTEGER NOT NULL,  -- epoch ms, when the rule received it
+    by_client    TEXT    NOT NULL,
+    rule_id      TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    note         TEXT,
+    seconds      INTEGER,
+    client_token TEXT,
+    outcome      TEXT    NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
+    reason       TEXT,
+    state        TEXT,
+    recorded_at  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, at, by_client, rule_id, action)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -8,6 +8,10 @@ import { systemClock } from '../../ports/clock.js';
 import type { RejectSink } from '../../ports/reject-sink.js';
 import type { TimeSeriesStore } from '../../ports/time-series-store.js';
 import { LocalAdapterError } from './errors.js';
+import type { ThresholdRules } from '../../domain/thresholds.js';
+import type { AlarmHistory } from '../../ports/alarm-history.js';
+import type { AlarmReader } from '../../ports/alarm-reader.js';
+import { SqliteAlarmHistory, SqliteAlarmReader, queryCommands, type CommandQuery, type RecordedAlarmCommand } from './sqlite-alarm-history.js';
 import { SqliteAlarmLog } from './sqlite-alarm-log.js';
 import { SqliteAlarmStateStore } from './sqlite-alarm-state.js';
 import type {
@@ -75,6 +79,8 @@ export class SqliteStore {
   readonly alarmStates: AlarmStateStore;
   /** Records every alarm transition once: wire it as one of the notifiers (the console and CLI read it). */
   readonly alarmLog: AlarmNotifier;
+  /** The alarm history: records commands (and transitions, through the alarm log). */
+  readonly alarmHistory: AlarmHistory;
 
   private readonly queries: StoreQueries;
   private readonly writes: WriteGroup;
@@ -89,7 +95,9 @@ export class SqliteStore {
     this.timeSeries = new SqliteTimeSeriesStore(db, this.writes);
     this.rejects = new SqliteRejectSink(db, this.writes);
     this.alarmStates = new SqliteAlarmStateStore(db, this.writes);
-    this.alarmLog = new SqliteAlarmLog(db, clock, this.writes);
+    const alarmLog = new SqliteAlarmLog(db, clock, this.writes);
+    this.alarmLog = alarmLog;
+    this.alarmHistory = new SqliteAlarmHistory(db, alarmLog, clock, this.writes);
     this.queries = new StoreQueries(db);
   }
 
@@ -147,6 +155,24 @@ export class SqliteStore {
    */
   commitBefore(notifier: AlarmNotifier): AlarmNotifier {
     return this.writes.commitBefore(notifier);
+  }
+
+  /**
+   * Commits the grouped writes still pending, now: for a side effect that is not a notifier (a
+   * command reply) and must not be seen before the writes it reports.
+   */
+  commitPending(): void {
+    this.writes.commit();
+  }
+
+  /** The alarms' lifecycle states (as the engine reads them under `rules`) and their history. */
+  alarmReader(rules: ThresholdRules): AlarmReader {
+    return new SqliteAlarmReader(this.db, rules);
+  }
+
+  /** Recorded operator commands (see queryCommands in sqlite-alarm-history.ts). */
+  queryCommands(q: CommandQuery = {}): RecordedAlarmCommand[] {
+    return queryCommands(this.db, q);
   }
 
   /** See StoreQueries.queryReadings. */

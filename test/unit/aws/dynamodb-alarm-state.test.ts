@@ -136,8 +136,15 @@ describe('DynamoDbAlarmStateStore', () => {
       expect(first(segment)).toEqual({
         TableName: TABLE,
         FilterExpression: '#lastSeen < :before',
-        ProjectionExpression: '#deviceId, #version, #lastSeen, #state, #outbox',
-        ExpressionAttributeNames: { '#deviceId': 'deviceId', '#version': 'version', '#lastSeen': 'lastSeen', '#state': 'state', '#outbox': 'outbox' },
+        ProjectionExpression: '#deviceId, #version, #lastSeen, #state, #outbox, #wakeAt',
+        ExpressionAttributeNames: {
+          '#deviceId': 'deviceId',
+          '#version': 'version',
+          '#lastSeen': 'lastSeen',
+          '#state': 'state',
+          '#outbox': 'outbox',
+          '#wakeAt': 'wakeAt',
+        },
         ExpressionAttributeValues: { ':before': 500 },
         Segment: segment,
         TotalSegments: 2,
