@@ -27,7 +27,10 @@ import type { ConnackRefusal } from './errors.js';
 import { InOrderAcks } from './in-order-acks.js';
 import type { AckTicket } from './in-order-acks.js';
 import { listenTcp, listenWebSocket } from './listeners.js';
-import type { Listener } from './listeners.js';
+import type { ConnectionHandler, Listener } from './listeners.js';
+import { ConnectionAdmission, DEFAULT_CONNECTION_LIMITS } from './admission.js';
+import type { AdmissionStats } from './admission.js';
+import { packetLimitsFor } from './packet-guard.js';
 
 /** One accepted telemetry message, as the local rule needs it. */
 export interface TelemetryMessage {
@@ -60,6 +63,15 @@ export interface BrokerOptions {
   readonly registryPollMs?: number;
   /** Source of `receivedAt`. @default systemClock */
   readonly clock?: Clock;
+  /** Open connections at most; one more is closed at once. @default 20,000 */
+  readonly maxConnections?: number;
+  /**
+   * Connections read before their CONNECT is accepted, at most; more wait unread (TCP backpressure)
+   * for a slot. @default 1,000
+   */
+  readonly maxUnauthenticated?: number;
+  /** How long a connection may wait for that slot. @default 30,000 (ms) */
+  readonly connectionWaitTimeoutMs?: number;
 }
 
 export interface ListenOptions {
@@ -85,6 +97,8 @@ export interface BrokerStats {
   readonly disconnectedByRegistry: number;
   /** Server-side publishes (alarm notifications). */
   readonly serverPublishes: number;
+  /** Connections, and those refused before any MQTT was read (admission.ts). */
+  readonly connections: AdmissionStats;
 }
 
 export interface Broker {
@@ -127,7 +141,7 @@ interface WaitGroup {
   settled: boolean;
 }
 
-type Counters = { -readonly [K in Exclude<keyof BrokerStats, 'connected'>]: number };
+type Counters = { -readonly [K in Exclude<keyof BrokerStats, 'connected' | 'connections'>]: number };
 
 /** Generous headroom over one telemetry packet per WebSocket message (a few packets may share one). */
 const WS_MESSAGE_HEADROOM_BYTES = 64 * 1024;
@@ -156,6 +170,15 @@ export function createBroker(options: BrokerOptions): Broker {
   const maxPayloadBytes = options.maxPayloadBytes ?? TELEMETRY_LIMITS.maxPayloadBytes;
   const isTelemetryTopic = options.isTelemetryTopic ?? matchesTelemetryFilter;
   const clock = options.clock ?? systemClock;
+  const admission = new ConnectionAdmission(
+    {
+      maxConnections: options.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+      maxUnauthenticated: options.maxUnauthenticated ?? DEFAULT_CONNECTION_LIMITS.maxUnauthenticated,
+      waitTimeoutMs: options.connectionWaitTimeoutMs ?? DEFAULT_CONNECTION_LIMITS.waitTimeoutMs,
+      packets: packetLimitsFor(maxPayloadBytes),
+    },
+    log,
+  );
 
   const sessions = new WeakMap<Client, Session>();
   const live = new Set<Client>();
@@ -264,6 +287,7 @@ export function createBroker(options: BrokerOptions): Broker {
             revoked: false,
           });
           counters.connectsAccepted += 1;
+          admission.authenticated(client.conn as Duplex);
           log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
           done(null, true);
         },
@@ -378,7 +402,8 @@ export function createBroker(options: BrokerOptions): Broker {
   let listening = false;
   let closing: Promise<void> | undefined;
 
-  const handle = (stream: Duplex, request?: IncomingMessage) => aedes.handle(stream, request);
+  const handle: ConnectionHandler = (connection, request?: IncomingMessage) =>
+    admission.offer(connection, (stream) => aedes.handle(stream, request));
 
   return {
     aedes,
@@ -428,12 +453,13 @@ export function createBroker(options: BrokerOptions): Broker {
     },
 
     stats() {
-      return { connected: live.size, ...counters };
+      return { connected: live.size, ...counters, connections: admission.stats() };
     },
 
     close() {
       closing ??= (async () => {
         if (pollTimer) clearInterval(pollTimer);
+        admission.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await Promise.all(listeners.map((listener) => listener.close()));
       })();
