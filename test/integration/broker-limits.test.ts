@@ -5,7 +5,7 @@
  * are closed. Real broker, raw sockets and MQTT.js over 127.0.0.1.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -18,6 +18,7 @@ import { createBroker } from '../../infra/local/broker/index.js';
 import type { Broker, BrokerOptions } from '../../infra/local/broker/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';
 import { eventually } from '../helpers/local-stack.js';
+import { connectPacket, fixedHeader, openSocket } from '../helpers/mqtt-wire.js';
 
 const MiB = 1024 * 1024;
 /** What the test streams after a huge fixed header: the broker would hold all of it without the guard. */
@@ -25,33 +26,10 @@ const STREAMED_BYTES = 96 * MiB;
 /** Growth allowed while streaming: loopback and socket buffers, the test's own chunk. */
 const GROWTH_ALLOWED_BYTES = 24 * MiB;
 
-/** An MQTT fixed header: type, flags, and the remaining length as MQTT's variable-length integer. */
-function fixedHeader(type: number, flags: number, remainingLength: number): Buffer {
-  const bytes = [(type << 4) | flags];
-  let n = remainingLength;
-  do {
-    let digit = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) digit |= 0x80;
-    bytes.push(digit);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
-
 /** Buffers this process holds outside the V8 heap (where socket data and parser buffers live), plus the heap. */
 function heldBytes(): number {
   const usage = process.memoryUsage();
   return usage.arrayBuffers + usage.heapUsed;
-}
-
-/** An MQTT 3.1.1 CONNECT with username and password, clean session, keep-alive 60 s. */
-function connectPacket(clientId: string, username: string, password: string): Buffer {
-  const field = (text: string) => {
-    const bytes = Buffer.from(text);
-    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
-  };
-  const body = Buffer.concat([field('MQTT'), Buffer.from([4, 0xc2, 0, 60]), field(clientId), field(username), field(password)]);
-  return Buffer.concat([fixedHeader(1, 0, body.length), body]);
 }
 
 interface Streamed {
@@ -84,13 +62,6 @@ async function streamAfterHeader(socket: Socket, header: Buffer, total: number):
     });
   }
   return { written, peakGrowth };
-}
-
-function openSocket(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = tcpConnect(port, '127.0.0.1', () => resolve(socket));
-    socket.once('error', reject);
-  });
 }
 
 const whenClosed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));

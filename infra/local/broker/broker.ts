@@ -31,6 +31,9 @@ import type { ConnectionHandler, Listener } from './listeners.js';
 import { ConnectionAdmission, DEFAULT_CONNECTION_LIMITS } from './admission.js';
 import type { AdmissionStats } from './admission.js';
 import { packetLimitsFor } from './packet-guard.js';
+import { AuthThrottle } from './auth-throttle.js';
+import type { AuthThrottleOptions } from './auth-throttle.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 
 /** One accepted telemetry message, as the local rule needs it. */
 export interface TelemetryMessage {
@@ -72,6 +75,8 @@ export interface BrokerOptions {
   readonly maxUnauthenticated?: number;
   /** How long a connection may wait for that slot. @default 30,000 (ms) */
   readonly connectionWaitTimeoutMs?: number;
+  /** The brake on password guessing (auth-throttle.ts). @default DEFAULT_AUTH_THROTTLE */
+  readonly authThrottle?: AuthThrottleOptions;
 }
 
 export interface ListenOptions {
@@ -87,6 +92,8 @@ export interface BrokerStats {
   readonly connected: number;
   readonly connectsAccepted: number;
   readonly connectsRefused: number;
+  /** CONNECTs whose password check waited because of earlier failures (same client id or address). */
+  readonly connectsDelayed: number;
   readonly publishesRefused: number;
   readonly subscriptionsRefused: number;
   /** Telemetry messages `onTelemetry` accepted (each is acknowledged if QoS 1). */
@@ -180,11 +187,15 @@ export function createBroker(options: BrokerOptions): Broker {
     log,
   );
 
+  const throttle = new AuthThrottle(options.authThrottle);
+  const warnings = new RateLimitedLog({ log });
+
   const sessions = new WeakMap<Client, Session>();
   const live = new Set<Client>();
   const counters: Counters = {
     connectsAccepted: 0,
     connectsRefused: 0,
+    connectsDelayed: 0,
     publishesRefused: 0,
     subscriptionsRefused: 0,
     messagesAccepted: 0,
@@ -200,9 +211,11 @@ export function createBroker(options: BrokerOptions): Broker {
     reason: string,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
     cause?: unknown,
+    extra?: Record<string, unknown>,
   ) => {
     counters.connectsRefused += 1;
-    log.warn('mqtt connect refused', { clientId: client.id, username, returnCode, reason });
+    // Per return code, at most one line per interval with a count: a guesser must not flood the log.
+    warnings.warn(`connect-refused-${returnCode}`, 'mqtt connect refused', { clientId: client.id, username, returnCode, reason, ...extra });
     const error = new ConnectRefusedError(client.id, returnCode, reason, cause === undefined ? undefined : { cause });
     done(Object.assign(error, { returnCode }) as unknown as AuthenticateError, false);
   };
@@ -269,32 +282,54 @@ export function createBroker(options: BrokerOptions): Broker {
         refuseConnect(client, username, CONNACK.identifierRejected, 'client id must equal the username', done);
         return;
       }
-      registry.authenticate(username, password).then(
-        (device) => {
-          if (!device) {
-            // Unknown device and wrong password get the same answer, so ids cannot be probed.
-            refuseConnect(client, username, CONNACK.badUsernameOrPassword, 'unknown device or wrong password', done);
-            return;
-          }
-          const publishTopic = publishableTopic(device);
-          sessions.set(client, {
-            deviceId: device.deviceId,
-            role: device.role,
-            credentialStamp: device.credentialStamp,
-            publishTopic,
-            publishesTelemetry: publishTopic !== undefined && isTelemetryTopic(publishTopic),
-            acks: new InOrderAcks(),
-            revoked: false,
-          });
-          counters.connectsAccepted += 1;
-          admission.authenticated(client.conn as Duplex);
-          log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
-          done(null, true);
-        },
-        (error: unknown) => {
-          refuseConnect(client, username, CONNACK.serverUnavailable, `registry error: ${String(error)}`, done, error);
-        },
-      );
+      const address = admission.remoteAddressOf(client.conn as Duplex);
+      const checkPassword = () =>
+        registry.authenticate(username, password).then(
+          (device) => {
+            if (!device) {
+              const { clientFailures, addressFailures } = throttle.failed(client.id, address, clock.now());
+              // Unknown device and wrong password get the same answer, so ids cannot be probed.
+              refuseConnect(client, username, CONNACK.badUsernameOrPassword, 'unknown device or wrong password', done, undefined, {
+                remoteAddress: address,
+                clientFailures,
+                addressFailures,
+              });
+              return;
+            }
+            throttle.succeeded(client.id);
+            const publishTopic = publishableTopic(device);
+            sessions.set(client, {
+              deviceId: device.deviceId,
+              role: device.role,
+              credentialStamp: device.credentialStamp,
+              publishTopic,
+              publishesTelemetry: publishTopic !== undefined && isTelemetryTopic(publishTopic),
+              acks: new InOrderAcks(),
+              revoked: false,
+            });
+            counters.connectsAccepted += 1;
+            admission.authenticated(client.conn as Duplex);
+            log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
+            done(null, true);
+          },
+          (error: unknown) => {
+            refuseConnect(client, username, CONNACK.serverUnavailable, `registry error: ${String(error)}`, done, error);
+          },
+        );
+      const wait = throttle.beforeAttempt(client.id, address, clock.now());
+      if (wait.delayMs === 0) {
+        checkPassword();
+        return;
+      }
+      counters.connectsDelayed += 1;
+      warnings.warn('connect-delayed', 'mqtt connect delayed after repeated failed attempts', {
+        clientId: client.id,
+        remoteAddress: address,
+        delayMs: wait.delayMs,
+        because: wait.reason,
+        failures: wait.failures,
+      });
+      setTimeout(checkPassword, wait.delayMs).unref();
     },
 
     // Runs for every PUBLISH (and a Will) before aedes writes the PUBACK: keep it free of per-message
@@ -460,6 +495,7 @@ export function createBroker(options: BrokerOptions): Broker {
       closing ??= (async () => {
         if (pollTimer) clearInterval(pollTimer);
         admission.close();
+        warnings.flushAll();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await Promise.all(listeners.map((listener) => listener.close()));
       })();
