@@ -237,7 +237,12 @@ export function createBroker(options: BrokerOptions): Broker {
   function failTelemetry(member: Waiting, cause: unknown): void {
     counters.telemetryFailures += 1;
     const error = new TelemetryNotAcceptedError(member.clientId, member.topic, { cause });
-    log.warn(error.message, { clientId: member.clientId, error: String(cause) });
+    // Rate-limited with a count: while the disk headroom is engaged this is every message.
+    warnings.warn('telemetry-not-accepted', 'mqtt telemetry not accepted; closing the connection without PUBACK so the client resends', {
+      clientId: member.clientId,
+      topic: member.topic,
+      error: cause instanceof Error ? cause.message : String(cause),
+    });
     member.session.acks.settle(member.ticket, error);
   }
 
