@@ -209,3 +209,35 @@ export function endpointUrl(endpoint: Endpoint): string {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   return `${endpoint.protocol}://${host}:${endpoint.port}`;
 }
+
+/** One connection attempt: resolves with the connected client, or rejects with why it failed (and cleans up). */
+export function connectOnce(spec: ConnectionSpec): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    let client: MqttClient;
+    try {
+      client = openClient(spec);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    let lastError: unknown;
+    const onError = (err: Error): void => {
+      lastError = err;
+    };
+    const onConnect = (): void => {
+      client.removeListener('error', onError);
+      // Until the caller attaches its own, an error must not become an uncaught 'error' event.
+      client.on('error', () => undefined);
+      client.removeListener('close', onClose);
+      resolve(client);
+    };
+    const onClose = (): void => {
+      client.removeListener('connect', onConnect);
+      client.end(true);
+      reject(lastError ?? new Error('connection closed before CONNACK'));
+    };
+    client.on('error', onError);
+    client.once('connect', onConnect);
+    client.once('close', onClose);
+  });
+}

@@ -51,6 +51,12 @@ export function buildCommand(): Command {
     .option('--endpoint <URL>', `broker; local default ${DEFAULT_LOCAL_ENDPOINT}; aws: your IoT data endpoint (port 8883, or 443 with ALPN)`)
     .option('--data <DIR>', "the local stack's data folder: registers the devices in devices.db (default ./data if it has one)")
     .option('--no-register', 'do not register devices (a broker without authentication)')
+    .addOption(
+      new Option('--topic <T>', 'telemetry topic: basic-ingest ($aws/rules/<rule>/dt/fleet/<id>/telemetry, no messaging charge) or plain (default: basic-ingest on aws, plain locally)').choices([
+        'plain',
+        'basic-ingest',
+      ]),
+    )
     .option('--certs <DIR>', 'aws: <deviceId>.cert.pem, <deviceId>.private.key, AmazonRootCA1.pem')
     .addOption(new Option('--profile <KIND>', 'device kind, or mixed (the kinds in turn)').choices([...PROFILE_CHOICES]).default('mixed'))
     .option('--scenario <FILE>', 'JSON scenario of anomalies: {"anomalies":[{"kind":"overheat","share":0.05,"at":60}]}')
@@ -59,6 +65,9 @@ export function buildCommand(): Command {
     .option('--silent <SPEC>', 'devices stop sending, same SPEC (e.g. sim-00003@30+400); repeatable', collect)
     .addOption(new Option('--qos <Q>', 'telemetry QoS').choices(['0', '1']).default('1'))
     .addOption(new Option('--ramp <N>', 'new connections per second (0: all at once)').argParser(nonNegative).default(500))
+    .addOption(
+      new Option('--connect-rate <N>', "CONNECTs per second at most, reconnects included (aws default 500: the account's quota; raise it only if AWS raised yours)").argParser(positive),
+    )
     .option('--seed <S>', 'seed: the same seed gives the same readings (default random, printed)')
     .option('--prefix <P>', 'device ids are <P>-00001...; the operator is <P>-operator', 'sim')
     .addOption(new Option('--inflight <N>', 'QoS 1 publishes awaiting PUBACK per device').argParser(count).default(16))
@@ -97,6 +106,7 @@ interface Flags {
   data?: string;
   register: boolean;
   certs?: string;
+  topic?: 'plain' | 'basic-ingest';
   profile: FleetOptions['profile'];
   scenario?: string;
   overheat?: string[];
@@ -104,6 +114,7 @@ interface Flags {
   silent?: string[];
   qos: '0' | '1';
   ramp: number;
+  connectRate?: number;
   seed?: string;
   prefix: string;
   inflight: number;
@@ -202,6 +213,8 @@ function requestFrom(f: Flags, cwd: string): CliRequest {
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(f.target === 'aws' && f.data !== undefined ? { dataDir: f.data } : {}),
     ...(f.certs === undefined ? {} : { certsDir: f.certs }),
+    ...(f.topic === undefined ? {} : { topic: f.topic }),
+    ...(f.connectRate === undefined ? {} : { connectRate: f.connectRate }),
     ...(f.seed === undefined ? {} : { seed: f.seed }),
     ...(f.sourceAddresses === undefined ? {} : { sourceAddresses: f.sourceAddresses }),
     ...(f.startHour === undefined ? {} : { startHour: f.startHour }),

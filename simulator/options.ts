@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { AWS_IOT_LIMITS, awsLimitViolations } from './aws-limits.js';
 import { SimulatorUsageError } from './errors.js';
 import { PROFILE_CHOICES } from './profiles/index.js';
 import type { Scenario } from './scenario.js';
@@ -38,6 +39,12 @@ const schema = z.strictObject({
   register: z.boolean().default(true),
   /** aws: folder with `<deviceId>.cert.pem`, `<deviceId>.private.key`, `AmazonRootCA1.pem`. */
   certsDir: z.string().min(1).optional(),
+  /**
+   * Telemetry topic: `plain` (`dt/fleet/<id>/telemetry`) or `basic-ingest` (the same behind
+   * `$aws/rules/fleet_telemetry_to_stream/`: straight to the rule, no IoT messaging charge).
+   * @default 'basic-ingest' with target aws, 'plain' locally
+   */
+  topic: z.enum(['plain', 'basic-ingest']).optional(),
   /** Device kind(s). @default 'mixed' */
   profile: z.enum(PROFILE_CHOICES).default('mixed'),
   /** Scripted anomalies. @default none */
@@ -46,6 +53,12 @@ const schema = z.strictObject({
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** New connections per second during start-up; 0: all at once. @default 500 */
   rampPerS: z.number().min(0).default(500),
+  /**
+   * CONNECTs per second, reconnects included, across the whole run (workers share it). With target
+   * aws also one CONNECT per client id per second and at most 100 publishes per second per
+   * connection. @default 500 (AWS IoT's account quota) with target aws; unlimited locally
+   */
+  connectRate: z.number().gt(0).optional(),
   /** Seed of every reading. @default random, reported in the summary */
   seed: z.string().min(1).optional(),
   /** Device ids are `<prefix>-00001`...; the operator is `<prefix>-operator`. @default 'sim' */
@@ -91,7 +104,10 @@ const schema = z.strictObject({
 export type FleetOptions = z.input<typeof schema> & { readonly scenario?: Scenario };
 
 /** Options after defaults and validation. */
-export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 'seed' | 'endpoint'> & {
+export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 'seed' | 'endpoint' | 'topic' | 'connectRate'> & {
+  /** Undefined: connects are not paced (locally, unless asked). */
+  readonly connectRate: number | undefined;
+  readonly topic: 'plain' | 'basic-ingest';
   readonly seed: string;
   readonly endpoint: string;
   readonly scenario: Scenario;
@@ -113,6 +129,7 @@ const FLAG_NAMES: Record<string, string> = {
   lingerS: '--linger',
   verifyTimeoutS: '--verify-timeout',
   sourceAddresses: '--source-addresses',
+  connectRate: '--connect-rate',
   startHour: '--start-hour',
 };
 
@@ -136,6 +153,8 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
     if (o.certsDir === undefined) throw new SimulatorUsageError('--certs', 'required with --target aws (a folder of <deviceId>.cert.pem, <deviceId>.private.key and AmazonRootCA1.pem)');
     if (o.dataDir !== undefined) throw new SimulatorUsageError('--data', 'only with --target local: on AWS, devices are things registered with their certificates');
     if (o.verify) throw new SimulatorUsageError('--verify', 'only with --target local (it reads the local store)');
+    const [violation] = awsLimitViolations({ ...o, connectRate: o.connectRate ?? AWS_IOT_LIMITS.connectsPerSecondPerAccount });
+    if (violation !== undefined) throw new SimulatorUsageError(violation.flag, violation.reason);
   } else if (o.certsDir !== undefined) {
     throw new SimulatorUsageError('--certs', 'only with --target aws');
   }
@@ -143,9 +162,11 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
   if (o.backoffMaxMs < o.backoffInitialMs) {
     throw new SimulatorUsageError('--backoff-max', `must be at least --backoff-initial (${o.backoffInitialMs} ms), got ${o.backoffMaxMs}`);
   }
-  const { scenario, seed, endpoint, ...rest } = o;
+  const { scenario, seed, endpoint, topic, connectRate, ...rest } = o;
   return {
     ...rest,
+    connectRate: connectRate ?? (o.target === 'aws' ? AWS_IOT_LIMITS.connectsPerSecondPerAccount : undefined),
+    topic: topic ?? (o.target === 'aws' ? 'basic-ingest' : 'plain'),
     seed: seed ?? randomBytes(4).toString('hex'),
     endpoint: endpoint ?? 'mqtt://127.0.0.1:1883',
     scenario: scenario === undefined ? { anomalies: [] } : parseScenario(scenario),

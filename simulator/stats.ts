@@ -76,3 +76,44 @@ export interface FleetSnapshot {
   readonly latencyMs: { readonly p50: number | null; readonly p99: number | null };
   readonly rssMiB: number;
 }
+
+/** What one progress snapshot is made of. */
+export interface SnapshotInput {
+  readonly stats: FleetStats;
+  readonly devices: number;
+  readonly elapsedS: number;
+  /** Seconds since the previous snapshot, and its counters, for the rates. */
+  readonly intervalS: number;
+  readonly previous: { readonly sent: number; readonly acked: number };
+  readonly outboxes: Iterable<{ readonly queued: number; readonly inFlightCount: number }>;
+  readonly rssMiB: number;
+  /** The last snapshot of a run gives the whole run's latency instead of the last interval's. */
+  readonly final: boolean;
+}
+
+/** One progress snapshot of a fleet's counters. */
+export function snapshotOf(input: SnapshotInput): FleetSnapshot {
+  const s = input.stats;
+  let buffered = 0;
+  let inFlight = 0;
+  for (const outbox of input.outboxes) {
+    buffered += outbox.queued;
+    inFlight += outbox.inFlightCount;
+  }
+  const recent = input.final ? s.latency : s.recentLatency;
+  return {
+    elapsedS: input.elapsedS,
+    devices: input.devices,
+    connected: s.connected,
+    sent: s.sent,
+    acked: s.acked,
+    sentPerS: (s.sent - input.previous.sent) / input.intervalS,
+    ackedPerS: (s.acked - input.previous.acked) / input.intervalS,
+    errors: s.errors,
+    alarms: s.alarms,
+    buffered,
+    inFlight,
+    latencyMs: { p50: recent.quantile(0.5), p99: recent.quantile(0.99) },
+    rssMiB: input.rssMiB,
+  };
+}

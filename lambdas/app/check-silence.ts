@@ -3,11 +3,11 @@
  * for long enough, with the same outbox discipline as the alarms consumer.
  */
 import { RetryableError } from '../domain/errors.js';
-import { applySilence, shortestSilenceMs } from '../domain/alarm-engine.js';
+import { applySilence, lastSeenWriteBoundMs, nextWakeAt, shortestSilenceMs } from '../domain/alarm-engine.js';
 import { ALARM_STATES } from '../domain/model.js';
 import type { ThresholdRules } from '../domain/thresholds.js';
 import type { AlarmNotifier } from '../ports/alarm-notifier.js';
-import type { AlarmStateStore } from '../ports/alarm-state-store.js';
+import type { AlarmStateStore, DeviceAlarmRecord } from '../ports/alarm-state-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log, Metrics } from '../ports/observability.js';
 import { mapWithLimit } from './concurrency.js';
@@ -29,7 +29,7 @@ export interface CheckSilenceDeps {
 }
 
 export interface SilenceCheckOutcome {
-  /** Devices silent for at least the shortest silentFor window. */
+  /** Devices visited: silent for at least the shortest silentFor window, or due (wakeAt). */
   readonly checked: number;
   /** ALARM transitions decided by this run. */
   readonly raised: number;
@@ -40,13 +40,18 @@ export interface SilenceCheckOutcome {
   readonly failed: readonly string[];
 }
 
-/** Checks every device silent for at least the shortest silentFor window of the rules. */
+/**
+ * Checks every device silent for at least the shortest silentFor window of the rules (plus the bound
+ * by which its stored lastSeen may trail), and every device whose wakeAt has come (a snooze ends, a
+ * reminder is due).
+ */
 export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheckOutcome> {
   const windowMs = shortestSilenceMs(deps.rules);
-  if (windowMs === undefined) return { checked: 0, raised: 0, failed: [] };
+  const lagMs = lastSeenWriteBoundMs(deps.rules);
   const now = deps.clock.now();
-  // listSeenBefore is exclusive and silence starts at now - lastSeen >= window, so lastSeen <= now - window.
-  const candidates = await deps.states.listSeenBefore(now - windowMs + 1);
+  // listSeenBefore is exclusive and silence starts at now - lastSeen >= window + lag.
+  const silent = windowMs === undefined ? [] : await deps.states.listSeenBefore(now - windowMs - lagMs + 1);
+  const candidates = withoutDuplicates([...silent, ...(await deps.states.listDueBy(now))]);
   const stateDeps = { ...deps, maxConflictRetries: deps.maxConflictRetries ?? 5 };
 
   const outcomes = await mapWithLimit(candidates, deps.maxConcurrentDevices ?? 8, async (candidate) => {
@@ -56,15 +61,16 @@ export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheck
         deviceId,
         (record) => {
           if (record === undefined) return undefined;
-          const result = applySilence({ deviceId, state: record.state, now, rules: deps.rules });
-          if (result.events.length === 0) return undefined;
-          return { state: result.state, lastSeen: record.lastSeen, events: result.events };
+          const result = applySilence({ deviceId, state: record.state, now, rules: deps.rules, lastSeenLagMs: lagMs });
+          const wakeAt = nextWakeAt(result.state, deps.rules);
+          if (result.events.length === 0 && wakeAt === record.wakeAt) return undefined;
+          return { state: result.state, lastSeen: record.lastSeen, events: result.events, wakeAt };
         },
         stateDeps,
         { loaded: candidate },
       );
       // Counted when decided (saved), even if the publish failed: the outbox publishes it later.
-      const raised = outcome.events.filter((event) => event.state === ALARM_STATES.ALARM).length;
+      const raised = outcome.events.filter((event) => event.state === ALARM_STATES.ALARM && event.reminder !== true).length;
       return { deviceId, raised, failed: !outcome.ok };
     } catch (error) {
       if (!(error instanceof RetryableError)) throw error;
@@ -77,4 +83,14 @@ export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheck
   const raised = outcomes.reduce((sum, outcome) => sum + outcome.raised, 0);
   deps.log.info('offline check done', { checked: candidates.length, raised, failed: failed.length });
   return { checked: candidates.length, raised, failed };
+}
+
+/** One candidate per device (a device both silent and due comes once, the first record kept). */
+function withoutDuplicates(records: readonly DeviceAlarmRecord[]): DeviceAlarmRecord[] {
+  const seen = new Set<string>();
+  return records.filter((record) => {
+    if (seen.has(record.deviceId)) return false;
+    seen.add(record.deviceId);
+    return true;
+  });
 }

@@ -37,7 +37,8 @@ interface Indexed<T> {
  * Stores a batch of stream records.
  * - A record that breaks the telemetry contract is kept in the reject sink (stage `decode`).
  * - Valid readings are written in chunks of `store.maxReadingsPerWrite`; a reading the store refuses
- *   is kept (stage `store`, the store's reason); a chunk that throws a RetryableError fails its records.
+ *   is kept (stage `store`, the store's reason); a chunk that throws a RetryableError fails its records,
+ *   and so does each reading the store returns to retry.
  * - All rejects of the batch go to the sink in one call; if it throws, their records fail instead (a
  *   reject is never lost).
  * - Any other error throws: the whole invocation fails and is retried.
@@ -114,7 +115,15 @@ async function writeInChunks(
         },
       });
     }
-    stored += chunk.length - refused.size;
+    const retried = new Set<number>();
+    for (const index of outcome.retry ?? []) {
+      const item = chunk[index];
+      if (item === undefined || refused.has(index) || retried.has(index)) throw new Error(`store returned index ${index} of a ${chunk.length}-reading write to retry`);
+      retried.add(index);
+      failed.push(item);
+    }
+    if (retried.size > 0) deps.log.warn('store could not write some readings yet, their records will be retried', { records: retried.size });
+    stored += chunk.length - refused.size - retried.size;
   });
   return { stored, failed, rejects };
 }

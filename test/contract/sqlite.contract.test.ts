@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import type { RejectedMessage } from '../../lambdas/domain/model.js';
+import { SqliteReadingsReader } from '../../lambdas/adapters/local/sqlite-readings-reader.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { tempDir } from '../unit/local-adapters/temp-dir.js';
 import { alarmNotifierContract } from './alarm-notifier.contract.js';
 import { alarmStateStoreContract } from './alarm-state-store.contract.js';
+import { readingsReaderContract } from './readings-reader.contract.js';
 import { rejectSinkContract } from './reject-sink.contract.js';
 import { timeSeriesStoreContract } from './time-series-store.contract.js';
 
@@ -74,3 +76,14 @@ alarmNotifierContract(
   },
   { recordsOnce: true },
 );
+
+readingsReaderContract('SqliteReadingsReader', async () => {
+  const { store, dispose } = openStore();
+  return {
+    reader: new SqliteReadingsReader(store),
+    write: async (readings) => {
+      await store.timeSeries.write(readings);
+    },
+    dispose,
+  };
+});

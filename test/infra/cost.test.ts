@@ -32,7 +32,7 @@ describe('estimateMonthlyCost', () => {
     expect(line(e, 'shard-hours').monthlyUsd).toBeCloseTo(2 * 730 * 0.015, 6); // the pipeline's 2 shards
     expect(line(e, 'PUT payload units').monthlyUsd).toBeCloseTo(438 * 0.014, 6); // one 25 KB unit per record
     expect(line(e, 'writes', 'Timestream').monthlyUsd).toBeCloseTo(438 * 0.5, 6); // Timestream: one 1 KB write per reading
-    expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(9);
+    expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(10);
     expect(e.totalUsd).toBeCloseTo(
       e.lines.reduce((sum, l) => sum + l.monthlyUsd, 0),
       9,

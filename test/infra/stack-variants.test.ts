@@ -87,7 +87,7 @@ describe('Timestream retention from context', () => {
   it('sets the memory and magnetic retention the deployer chose', () => {
     const synth = synthesize({
       bundle: false,
-      context: { timestreamMemoryRetentionHours: 48, timestreamMagneticRetentionDays: '30' },
+      context: { timeSeriesStore: 'timestream', timestreamMemoryRetentionHours: 48, timestreamMagneticRetentionDays: '30' },
     });
     try {
       expect(onlyResource(synth.template, 'AWS::Timestream::Table').properties['RetentionProperties']).toEqual({

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../../infra/aws/paths.js';
 import { pipeline } from '../../infra/pipeline.js';
 import type { EventSourceMappingSettings } from '../../infra/pipeline.js';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
-import { INGEST_ENV } from '../../lambdas/ingest/env.js';
+import { INGEST_ENV, INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { SYNTH_TIMEOUT_MS, onlyResource, synthesize } from './synth.js';
 import type { Synthesized } from './synth.js';
@@ -30,7 +30,9 @@ beforeAll(() => {
   const path = process.env['PATH'];
   process.env['PATH'] = `${dir}:${path ?? ''}`;
   try {
-    synth = synthesize();
+    // The Timestream variant: today's stack for accounts that have Timestream. The default store
+    // (DynamoDB) is pinned by readings-store.test.ts; everything else here is the same in both.
+    synth = synthesize({ context: { timeSeriesStore: 'timestream' } });
   } finally {
     process.env['PATH'] = path;
   }
@@ -48,7 +50,7 @@ it('bundles the functions with the local esbuild, never running docker', () => {
 });
 
 const FUNCTIONS = {
-  ingest: { env: INGEST_ENV, list: 'INGEST_ENV', thresholds: false },
+  ingest: { env: [...INGEST_ENV, ...INGEST_STORE_ENV.timestream], list: 'INGEST_ENV', thresholds: false },
   alarms: { env: ALARMS_ENV, list: 'ALARMS_ENV', thresholds: true },
   offline: { env: OFFLINE_ENV, list: 'OFFLINE_ENV', thresholds: true },
 } as const;
@@ -83,6 +85,7 @@ function assetDirOf(name: FunctionName): string {
 
 /** A plausible value for every variable a handler may read (nothing is called at import). */
 const SAMPLE_ENV: Readonly<Record<string, string>> = {
+  TIME_SERIES_STORE: 'timestream',
   TIMESTREAM_DATABASE: 'fleet_telemetry',
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
@@ -90,7 +93,7 @@ const SAMPLE_ENV: Readonly<Record<string, string>> = {
   ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
-} satisfies Record<(typeof INGEST_ENV | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
+} satisfies Record<(typeof INGEST_ENV | typeof INGEST_STORE_ENV.timestream | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
 
 /** Imports the bundle the way the Lambda runtime does (an ES module by file URL). */
 const LOAD_HANDLER =
@@ -118,7 +121,7 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
     expect(stream).toMatchObject({
       Name: pipeline.stream.name,
       ShardCount: pipeline.stream.shardCount,
-      RetentionPeriodHours: pipeline.stream.retentionHours,
+      RetentionPeriodHours: DEFAULT_DEPLOYMENT_SETTINGS.streamRetentionHours,
       StreamModeDetails: { StreamMode: 'PROVISIONED' },
     });
   });
@@ -143,7 +146,7 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
   });
 
   it.each(['ingest', 'alarms'] as const)(
-    'maps the stream to the %s function with exactly the pipeline settings and an SQS on-failure destination',
+    'maps the stream to the %s function with exactly the pipeline settings and the S3 failure bucket as on-failure destination',
     (name) => {
       const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: fn(name).logicalId },
@@ -152,30 +155,32 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
       expect(FunctionName).toBeDefined();
       expect(settings).toEqual(asCfnProperties(pipeline.consumers[name]));
       expect(EventSourceArn).toEqual({ 'Fn::GetAtt': [logicalIdOf('AWS::Kinesis::Stream', {}), 'Arn'] });
-      const failures = logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-consumer-failures` });
+      const failures = logicalIdOf('AWS::S3::Bucket', {});
       expect(DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } });
     },
   );
 
-  it('bisects, bounds retries and record age, and reports batch item failures on both mappings', () => {
+  it('bisects, retries until a record age well below the retention, and reports batch item failures on both mappings', () => {
     for (const settings of Object.values(pipeline.consumers)) {
       expect(settings.bisectBatchOnFunctionError).toBe(true);
-      expect(settings.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+      expect(settings.maximumRetryAttempts).toBe(-1);
       expect(settings.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+      expect(settings.maximumRecordAgeInSeconds).toBeLessThanOrEqual(DEFAULT_DEPLOYMENT_SETTINGS.streamRetentionHours * 3_600 * 0.75);
       expect(settings.functionResponseTypes).toEqual(['ReportBatchItemFailures']);
     }
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
-  it('names the alarm-state table and the Timestream database and table as the pipeline does', () => {
-    expect(onlyResource(template, 'AWS::DynamoDB::Table').properties['TableName']).toBe(pipeline.tables.alarmState);
-    expect(onlyResource(template, 'AWS::Timestream::Database').properties['DatabaseName']).toBe(
-      pipeline.tables.timestreamDatabase,
-    );
-    expect(onlyResource(template, 'AWS::Timestream::Table').properties).toMatchObject({
-      DatabaseName: pipeline.tables.timestreamDatabase,
-      TableName: pipeline.tables.timestreamTable,
-    });
+  it('has no DynamoDB readings table and no ReadingsTableName output with Timestream', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    expect(template.findOutputs('ReadingsTableName')).toEqual({});
+  });
+
+  it('puts the Timestream table in the stack\'s database, both named by CloudFormation', () => {
+    expect(onlyResource(template, 'AWS::Timestream::Database').properties).not.toHaveProperty('DatabaseName');
+    const table = onlyResource(template, 'AWS::Timestream::Table').properties;
+    expect(table).not.toHaveProperty('TableName');
+    expect(table['DatabaseName']).toEqual({ Ref: logicalIdOf('AWS::Timestream::Database', {}) });
   });
 
   it('runs the offline check on the pipeline schedule', () => {
@@ -232,12 +237,13 @@ describe('the functions', () => {
     },
   );
 
-  it('points the ingest function at the pipeline tables and the reject queue', () => {
+  it("points the ingest function at the stack's Timestream table and the reject queue", () => {
     const variables = (fn('ingest').properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toEqual(
       expect.objectContaining({
-        TIMESTREAM_DATABASE: pipeline.tables.timestreamDatabase,
-        TIMESTREAM_TABLE: pipeline.tables.timestreamTable,
+        TIME_SERIES_STORE: 'timestream',
+        TIMESTREAM_DATABASE: { Ref: logicalIdOf('AWS::Timestream::Database', {}) },
+        TIMESTREAM_TABLE: { 'Fn::GetAtt': [logicalIdOf('AWS::Timestream::Table', {}), 'Name'] },
         REJECT_QUEUE_URL: { Ref: logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }) },
       }),
     );
@@ -364,11 +370,12 @@ describe('least privilege', () => {
       'kinesis:SubscribeToShard',
     ];
     const notify = ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'iot:Publish'];
+    const failureWrites = ['s3:PutObject', 's3:ListBucket'];
     expect(actions('ingest')).toEqual(
-      [...logs, ...kinesisRead, 'timestream:WriteRecords', 'timestream:DescribeEndpoints', 'sqs:SendMessage'].sort(),
+      [...logs, ...kinesisRead, ...failureWrites, 'timestream:WriteRecords', 'timestream:DescribeEndpoints', 'sqs:SendMessage'].sort(),
     );
     expect(actions('alarms')).toEqual(
-      [...logs, ...kinesisRead, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'].sort(),
+      [...logs, ...kinesisRead, ...failureWrites, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
     );
     expect(actions('offline')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'].sort());
   });
@@ -406,7 +413,7 @@ describe('secure and kept by default', () => {
 
   it('encrypts every queue, keeps messages 14 days and refuses requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(3);
+    expect(Object.keys(queues)).toHaveLength(2);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -463,7 +470,7 @@ describe('secure and kept by default', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('alarms on iterator age, function errors, kept messages and write throttles, to the ops topic', () => {
+  it('alarms on iterator age, function errors, kept messages, failure-bucket writes, the offline check\'s duration and write throttles, to the ops topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a['Properties'] as Record<string, unknown>,
     );
@@ -475,8 +482,9 @@ describe('secure and kept by default', () => {
         'alarms-errors',
         'offline-errors',
         'rejects-queue-depth',
-        'consumer-failures-queue-depth',
         'rule-errors-queue-depth',
+        'failure-bucket-writes',
+        'offline-duration',
         'stream-write-throttles',
       ]
         .map((n) => `${pipeline.name}-${n}`)
@@ -536,7 +544,14 @@ describe('IoT access', () => {
           Resource: arn('client/${iot:Connection.Thing.ThingName}'),
           Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
         },
-        { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry') },
+        {
+          Effect: 'Allow',
+          Action: 'iot:Publish',
+          Resource: [
+            arn('topic/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+            arn('topic/$aws/rules/fleet_telemetry_to_stream/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+          ],
+        },
         { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/alarms/fleet/${iot:Connection.Thing.ThingName}') },
         { Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic/alarms/fleet/${iot:Connection.Thing.ThingName}') },
       ],

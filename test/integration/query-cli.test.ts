@@ -60,6 +60,26 @@ describe('npm run query', { timeout: 90_000 }, () => {
       anAlarmEvent(),
       anAlarmEvent({ state: 'OK', previousState: 'ALARM', value: 74, threshold: 75, ts: T0 + 60_000 }),
       anAlarmEvent({ alarmId: 'sensor-0002/silent', deviceId: 'sensor-0002', ruleId: 'silent', metric: null, severity: 'major', value: 300, threshold: 300, ts: T0 + 30_000 }),
+      anAlarmEvent({
+        alarmId: 'sensor-0002/silent', deviceId: 'sensor-0002', ruleId: 'silent', metric: null, severity: 'major', value: null, threshold: 300,
+        state: 'ACKNOWLEDGED', previousState: 'ALARM', action: 'acknowledge', by: 'night-shift', note: 'battery swap', ts: T0 + 40_000,
+      }),
+    ]);
+    await store.alarmHistory.record([
+      {
+        kind: 'command',
+        command: {
+          deviceId: 'sensor-0002', ruleId: 'silent', action: 'acknowledge', by: 'night-shift', note: 'battery swap', seconds: null,
+          clientToken: 't-1', at: T0 + 40_000, outcome: 'accepted', reason: null, state: 'ACKNOWLEDGED',
+        },
+      },
+      {
+        kind: 'command',
+        command: {
+          deviceId: 'sensor-0002', ruleId: 'silent', action: 'enable', by: 'night-shift', note: null, seconds: null,
+          clientToken: null, at: T0 + 41_000, outcome: 'rejected', reason: 'not disabled', state: 'ACKNOWLEDGED',
+        },
+      },
     ]);
     store.close();
 
@@ -124,19 +144,28 @@ describe('npm run query', { timeout: 90_000 }, () => {
       expect(JSON.parse(run.stdout).map((r: { deviceId: string; ts: number }) => [r.deviceId, r.ts])).toEqual([['live-1', now - 60_000]]);
     });
 
-    it('prints alarm states and transitions as one JSON object', async () => {
+    it('prints alarm states, transitions and commands as one JSON object', async () => {
       const run = await query('alarms', '--json', '--data', data);
 
       expect(run.code).toBe(0);
-      const { states, transitions } = JSON.parse(run.stdout) as { states: { alarmId: string; state: string }[]; transitions: { alarmId: string; state: string; ts: number }[] };
-      expect(states.map((s) => [s.alarmId, s.state])).toEqual([
-        ['sensor-0001/overheat', 'OK'],
-        ['sensor-0002/silent', 'ALARM'],
+      const { states, transitions, commands } = JSON.parse(run.stdout) as {
+        states: { alarmId: string; state: string; by: string | null }[];
+        transitions: { alarmId: string; state: string; ts: number }[];
+        commands: { action: string; outcome: string; by: string; at: number }[];
+      };
+      expect(states.map((s) => [s.alarmId, s.state, s.by])).toEqual([
+        ['sensor-0001/overheat', 'OK', null],
+        ['sensor-0002/silent', 'ACKNOWLEDGED', 'night-shift'],
       ]);
       expect(transitions.map((t) => [t.alarmId, t.state, t.ts - T0])).toEqual([
         ['sensor-0001/overheat', 'ALARM', 0],
         ['sensor-0002/silent', 'ALARM', 30_000],
+        ['sensor-0002/silent', 'ACKNOWLEDGED', 40_000],
         ['sensor-0001/overheat', 'OK', 60_000],
+      ]);
+      expect(commands.map((c) => [c.action, c.outcome, c.by, c.at - T0])).toEqual([
+        ['acknowledge', 'accepted', 'night-shift', 40_000],
+        ['enable', 'rejected', 'night-shift', 41_000],
       ]);
     });
 
@@ -144,10 +173,13 @@ describe('npm run query', { timeout: 90_000 }, () => {
       const run = await query('alarms', '--data', data, '--device', 'sensor-0002');
 
       expect(run.code).toBe(0);
-      expect(run.stdout).toContain('ALARM STATES\nALARM               DEVICE       STATE  SEVERITY  METRIC  VALUE  THRESHOLD  SINCE\n');
-      expect(run.stdout).toContain('sensor-0002/silent  sensor-0002  ALARM  major     -       300    300');
+      expect(run.stdout).toMatch(/^ALARM STATES\nALARM +DEVICE +STATE +SEVERITY +METRIC +VALUE +THRESHOLD +SINCE +BY\n/);
+      expect(run.stdout).toMatch(/^sensor-0002\/silent +sensor-0002 +ACKNOWLEDGED +major +- +- +300 +\S+ +night-shift: "battery swap"$/m);
       expect(run.stdout).toContain('TRANSITIONS\n');
-      expect(run.stdout).toContain('OK -> ALARM');
+      expect(run.stdout).toMatch(/ OK -> ALARM +reading /);
+      expect(run.stdout).toMatch(/ ALARM -> ACKNOWLEDGED +acknowledge .* night-shift: "battery swap"$/m);
+      expect(run.stdout).toMatch(/^COMMANDS\nTIME +DEVICE +RULE +ACTION +OUTCOME +STATE +BY +REASON\n/m);
+      expect(run.stdout).toMatch(/ sensor-0002 +silent +enable +rejected +ACKNOWLEDGED +night-shift +not disabled$/m);
       expect(run.stdout).not.toContain('sensor-0001');
     });
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { CfnPolicy, CfnThingType } from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
-import { alarmTopic, pipeline, telemetryTopic } from '../../pipeline.js';
+import { alarmTopic, basicIngestTelemetryTopic, pipeline, telemetryTopic } from '../../pipeline.js';
 
 /**
  * The thing name of the connection, resolved by IoT Core from the thing attached to the
@@ -18,7 +18,10 @@ export const THING_NAME = '${iot:Connection.Thing.ThingName}';
  * the whole fleet and a certificate can only act as the thing it is attached to:
  * - connect only with the client id equal to its thing name, and only while the certificate is
  *   attached to a thing (`iot:Connection.Thing.IsAttached`, which rejects a stray certificate);
- * - publish only on its own telemetry topic (the topic is the authority for the device's identity);
+ * - publish only on its own telemetry topic (the topic is the authority for the device's identity),
+ *   directly or through Basic Ingest (`$aws/rules/<our rule>/` before it: straight to our rule, no
+ *   messaging charge). Only our rule and only its own id: a device cannot feed another rule, nor
+ *   speak for another device through the rule's `topic(3)`;
  * - subscribe to, and receive, only its own alarms topic.
  *
  * Operator policy: a dashboard or on-call console, registered as a thing with its own certificate,
@@ -50,7 +53,11 @@ export class DeviceAccess extends Construct {
         Version: '2012-10-17',
         Statement: [
           connectAsOwnThing,
-          { Effect: 'Allow', Action: 'iot:Publish', Resource: iotArn('topic', telemetryTopic(THING_NAME)) },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: [iotArn('topic', telemetryTopic(THING_NAME)), iotArn('topic', basicIngestTelemetryTopic(THING_NAME))],
+          },
           { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn('topicfilter', alarmTopic(THING_NAME)) },
           { Effect: 'Allow', Action: 'iot:Receive', Resource: iotArn('topic', alarmTopic(THING_NAME)) },
         ],

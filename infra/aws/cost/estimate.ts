@@ -347,8 +347,9 @@ export function estimateMonthlyCost(
 export function operationalAlarmCount(store: DeploymentSettings['timeSeriesStore']): number {
   const consumers = store === 'timestream' ? 2 : 1;
   const functions = consumers + 1;
-  const queues = store === 'timestream' ? 3 : 2;
-  return consumers + functions + queues + 1;
+  const queues = store === 'timestream' ? 2 : 1;
+  // The offline check's duration, writes to the failure bucket, stream write throttles.
+  return consumers + functions + queues + 3;
 }
 
 function completeInput(input: CostInput, prices: PriceTable): Required<CostInput> {
@@ -359,7 +360,9 @@ function completeInput(input: CostInput, prices: PriceTable): Required<CostInput
     payloadBytes: input.payloadBytes ?? 200,
     region: input.region ?? 'us-east-1',
     streamMode: input.streamMode ?? d.streamMode,
-    timeSeriesStore: input.timeSeriesStore ?? d.timeSeriesStore,
+    // Timestream until this estimator prices the DynamoDB readings store (the aws-ops work), even
+    // though the deployment default is now dynamodb.
+    timeSeriesStore: input.timeSeriesStore ?? 'timestream',
     timestreamMemoryRetentionHours: input.timestreamMemoryRetentionHours ?? d.timestreamMemoryRetentionHours,
     timestreamMagneticRetentionDays: input.timestreamMagneticRetentionDays ?? d.timestreamMagneticRetentionDays,
     logRetentionDays: input.logRetentionDays ?? d.logRetentionDays,

@@ -15,7 +15,7 @@ import type { AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { pipeline } from '../../pipeline.js';
+import { isBasicIngestTopic, pipeline, ruleTopicOf } from '../../pipeline.js';
 import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import { systemClock } from '../../../lambdas/ports/index.js';
@@ -37,6 +37,7 @@ import { RateLimitedLog } from '../rate-limited-log.js';
 
 /** One accepted telemetry message, as the local rule needs it. */
 export interface TelemetryMessage {
+  /** As the rule sees it: a Basic Ingest topic without its `$aws/rules/<rule>/` prefix. */
   readonly topic: string;
   readonly payload: Buffer;
   /** The MQTT client id, which is also the device id (the broker enforces it). */
@@ -350,8 +351,10 @@ export function createBroker(options: BrokerOptions): Broker {
         done(acks.failed);
         return;
       }
-      if (topic !== session.publishTopic) {
-        // Only for the refusal's reason: the ACL allows exactly `publishTopic`.
+      // Basic Ingest: the ACL and the rule see the topic without its `$aws/rules/<rule>/` prefix.
+      const ruleTopic = ruleTopicOf(topic);
+      if (ruleTopic === undefined || ruleTopic !== session.publishTopic) {
+        // Only for the refusal's reason: the ACL allows exactly `publishTopic`, directly or through Basic Ingest.
         const decision = canPublish(session, topic);
         if (!decision.allowed) return refusePublish(client.id, topic, decision.reason, done);
       }
@@ -371,7 +374,7 @@ export function createBroker(options: BrokerOptions): Broker {
       }
       const ticket = acks.enqueue(done);
       const clientId = client.id;
-      const message: TelemetryMessage = { topic, payload, clientId, qos: packet.qos, receivedAt: clock.now() };
+      const message: TelemetryMessage = { topic: ruleTopic ?? topic, payload, clientId, qos: packet.qos, receivedAt: clock.now() };
       let result: PromiseLike<void> | void;
       try {
         // Called before anything is awaited: arrival order is the order of these calls.
@@ -386,6 +389,12 @@ export function createBroker(options: BrokerOptions): Broker {
         counters.messagesAccepted += 1;
         acks.settle(ticket);
       }
+    },
+
+    // Basic Ingest messages go to the rule only: no subscriber receives them, as on IoT Core (where
+    // nothing may even subscribe to `$aws/rules/...`). Runs only per delivery to a subscriber.
+    authorizeForward(_client, packet) {
+      return isBasicIngestTopic(packet.topic) ? null : packet;
     },
 
     authorizeSubscribe(client, subscription, done) {

@@ -121,28 +121,48 @@ function readings(opts: CommonOptions): void {
 }
 
 function alarms(opts: CommonOptions): void {
-  const { states, transitions } = withStore(opts.data, (store) => ({
+  const { states, transitions, commands } = withStore(opts.data, (store) => ({
     states: store.queryAlarmStates({ deviceId: opts.device }),
     transitions: store.queryTransitions({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }).reverse(),
+    commands: store.queryCommands({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }).reverse(),
   }));
-  if (opts.json) return printJson({ states, transitions });
+  if (opts.json) return printJson({ states, transitions, commands });
   const value = (e: RecordedAlarmEvent): string => text(e.value);
+  const who = (by: string | null, note: string | null): string => (by === null ? '-' : note === null ? by : `${by}: ${JSON.stringify(note)}`);
   print('ALARM STATES');
   print(
     table(
-      ['ALARM', 'DEVICE', 'STATE', 'SEVERITY', 'METRIC', 'VALUE', 'THRESHOLD', 'SINCE'],
-      states.map((s) => [s.alarmId, s.deviceId, s.state, s.severity, text(s.metric), value(s), text(s.threshold), iso(s.ts)]),
+      ['ALARM', 'DEVICE', 'STATE', 'SEVERITY', 'METRIC', 'VALUE', 'THRESHOLD', 'SINCE', 'BY'],
+      states.map((s) => [s.alarmId, s.deviceId, s.state, s.severity, text(s.metric), value(s), text(s.threshold), iso(s.ts), who(s.by, s.note)]),
     ),
   );
   print('');
   print('TRANSITIONS');
   print(
     table(
-      ['TIME', 'ALARM', 'CHANGE', 'SEVERITY', 'VALUE', 'THRESHOLD'],
-      transitions.map((t) => [iso(t.ts), t.alarmId, `${t.previousState} -> ${t.state}`, t.severity, value(t), text(t.threshold)]),
+      ['TIME', 'ALARM', 'CHANGE', 'CAUSE', 'SEVERITY', 'VALUE', 'THRESHOLD', 'BY'],
+      transitions.map((t) => [
+        iso(t.ts),
+        t.alarmId,
+        `${t.previousState} -> ${t.state}`,
+        t.reminder === true ? 'reminder' : (t.action ?? 'reading'),
+        t.severity,
+        value(t),
+        text(t.threshold),
+        who(t.by, t.note),
+      ]),
     ),
   );
   noteLimit(transitions.length, opts.limit, 'transitions');
+  print('');
+  print('COMMANDS');
+  print(
+    table(
+      ['TIME', 'DEVICE', 'RULE', 'ACTION', 'OUTCOME', 'STATE', 'BY', 'REASON'],
+      commands.map((c) => [iso(c.at), c.deviceId, text(c.ruleId), text(c.action), c.outcome, text(c.state), who(c.by, c.note), text(c.reason)]),
+    ),
+  );
+  noteLimit(commands.length, opts.limit, 'commands');
 }
 
 /** A payload cut to fit a table cell; --json has it whole. */
@@ -229,7 +249,7 @@ const program = new Command('query').description(
 common(program.command('readings').description('readings ({deviceId, ts, seq, type, metrics}, ts in epoch ms), newest last'), {
   device: true,
 }).action(readings);
-common(program.command('alarms').description('current alarm states and the transitions (--since and --limit apply to transitions)'), {
+common(program.command('alarms').description('alarm lifecycle states, the transitions (reminders included) and the operators\' commands (--since and --limit apply to transitions and commands)'), {
   device: true,
 }).action(alarms);
 common(program.command('rejects').description('rejected messages with their reasons and original payloads'), { device: true }).action(

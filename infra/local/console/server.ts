@@ -12,7 +12,8 @@
  * - `/api/devices/<id>/readings?since=&until=&limit=`   readings, oldest first (default: the last hour)
  * - `/api/devices/<id>/readings.csv?since=&until=`      CSV export (default: the last hour)
  * - `/api/alarms?severity=a,b&device=&limit=`           active alarms and transition history
- * - POST `/api/alarms/ack` `{ alarmId, ts, by? }`        acknowledge an ALARM transition
+ * - POST `/api/alarms/command` `{ alarmId, action, note?, seconds? }`   an alarm command, through the
+ *                                         command rule as an operator's (200 accepted, 409 rejected, 504 no reply)
  * - `/api/rejects?device=&limit=`         rejected messages with their reasons
  * - `/api/stream`                         shards, each consumer's lag, failures
  * - `/api/events?device=`                 server-sent events: overview, readings, alarm, rejects, resync
@@ -29,16 +30,18 @@ import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
+import { ACTIVE_ALARM_STATES, FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
-import { deviceParam, limitParam, parseAckRequest, severitiesParam, timeRange } from './params.js';
+import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRange } from './params.js';
+import { NoCommandReplyError } from '../cli/alarm-command-client.js';
+import type { AlarmCommand, CommandReply } from '../cli/alarm-command-client.js';
 import type { ConsoleSources } from './sources.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
 export interface ConsoleOptions {
-  /** The stack's store: the console reads it, and opens its own connection to `store.file` for acknowledgements. */
+  /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
@@ -53,6 +56,11 @@ export interface ConsoleOptions {
   readonly clock?: Clock;
   /** How often the live feed polls the store, ms. @default 500 */
   readonly pollIntervalMs?: number;
+  /**
+   * Sends an alarm command the way an operator's MQTT client does (the stack's command rule and
+   * alarm-commands handler) and resolves with its reply. Absent: the console offers no commands (503).
+   */
+  readonly sendAlarmCommand?: (deviceId: string, command: AlarmCommand) => Promise<CommandReply>;
 }
 
 export interface ConsoleServer {
@@ -68,7 +76,7 @@ export interface ConsoleServer {
 
 /** Loopback only: the console is for the machine it runs on (the token guards it from local pages and processes). */
 const HOST = '127.0.0.1';
-/** Request bodies are tiny (an acknowledgement). */
+/** Request bodies are tiny (an alarm command). */
 const MAX_BODY_BYTES = 4 * 1024;
 const HOUR_MS = 3_600_000;
 /** How stale the fleet list and overview may be (see FleetCache). */
@@ -132,9 +140,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    if (path === '/api/alarms/ack') {
+    if (path === '/api/alarms/command') {
       if (method !== 'POST') throw new ConsoleRequestError(405, 'use POST');
-      return acknowledge(req, res);
+      return alarmCommand(req, res);
     }
     if (method !== 'GET' && method !== 'HEAD') throw new ConsoleRequestError(405, 'use GET');
     // Streams have no HEAD: there is no length to announce.
@@ -146,9 +154,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     if (path === '/api/overview') return json(res, overview(p));
     if (path === '/api/alarms') {
       const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
+      const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
       return json(res, {
         active: db.activeAlarms(filter),
-        transitions: db.transitionHistory({ ...filter, limit: limitParam(p, 'limit', { fallback: 200, max: 5_000 }) }),
+        transitions: db.transitionHistory({ ...filter, limit }),
+        commands: options.store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
       });
     }
     if (path === '/api/rejects') {
@@ -194,15 +204,13 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       deviceId,
       info,
       last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
-      active,
+      // As the fleet list counts them.
+      active: active.filter((a) => ACTIVE_ALARM_STATES.has(a.state)),
       silence,
       now: clock.now(),
     });
-    return {
-      device,
-      active,
-      transitions: db.transitionHistory({ deviceId, limit: limitParam(p, 'limit', { fallback: 200, max: 5_000 }) }),
-    };
+    const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
+    return { device, active, transitions: db.transitionHistory({ deviceId, limit }), commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }) };
   };
 
   const readings = (deviceId: string, p: URLSearchParams, now: number) => {
@@ -215,17 +223,23 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return { deviceId, since, until, truncated, readings: kept.map((r) => ({ ts: r.ts, seq: r.seq, metrics: r.metrics })) };
   };
 
-  const acknowledge = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const alarmCommand = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // A form on another site cannot send application/json without a CORS preflight, which this server
     // never grants; SameSite=Strict already keeps the cookie off such requests.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new ConsoleRequestError(415, 'send application/json');
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) throw new ConsoleRequestError(403, 'cross-origin request refused');
-    const body = await readJsonBody(req);
-    const ack = parseAckRequest(body);
-    const result = db.acknowledge(ack.alarmId, ack.ts, ack.by, clock.now());
-    if (result === undefined) throw new ConsoleRequestError(404, `no ALARM transition ${ack.alarmId} at ${ack.ts}`);
-    json(res, result, result.created ? 201 : 200);
+    const { deviceId, command } = parseCommandRequest(await readJsonBody(req));
+    if (options.sendAlarmCommand === undefined) throw new ConsoleRequestError(503, 'alarm commands are not available in this console');
+    let reply: CommandReply;
+    try {
+      reply = await options.sendAlarmCommand(deviceId, command);
+    } catch (error) {
+      if (error instanceof NoCommandReplyError) throw new ConsoleRequestError(504, error.message, { cause: error });
+      throw error;
+    }
+    if (reply.outcome === 'accepted') return json(res, { outcome: reply.outcome, ...reply.body });
+    json(res, { outcome: reply.outcome, ...reply.body, error: reply.body.reason ?? 'refused' }, 409);
   };
 
   const refuse = (req: IncomingMessage, res: ServerResponse, url: URL): void => {

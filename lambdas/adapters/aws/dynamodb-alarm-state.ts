@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { FleetTelemetryError } from '../../domain/errors.js';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmStateStore, DeviceAlarmRecord } from '../../ports/alarm-state-store.js';
@@ -17,6 +17,12 @@ export function alarmStateDocumentClient(client: DynamoDBClient): DynamoDBDocume
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/**
+ * The sparse index of devices the scheduled check must visit without a reading (a snooze ends, a
+ * reminder is due): only items with `wakeAt` carry its partition key, so it holds just those.
+ */
+export const WAKE_INDEX = { name: 'byWakeAt', partitionKey: 'wakePartition', sortKey: 'wakeAt', partition: 'due' } as const;
+
 export interface DynamoDbAlarmStateStoreOptions {
   /** Build it with alarmStateDocumentClient(): it must remove undefined values. */
   readonly client: DynamoDBDocumentClient;
@@ -31,6 +37,9 @@ export interface DynamoDbAlarmStateStoreOptions {
  * - save: PutItem conditioned on `attribute_not_exists(deviceId)` for a first save, else on
  *   `#version = :expected`; a ConditionalCheckFailedException means another writer won: false.
  * - load: strongly consistent GetItem, so a retry after a lost race reads the winner's write.
+ * - listDueBy: a Query of the sparse index {@link WAKE_INDEX} (`wakeAt <= :now`): items get its
+ *   partition key only while something is pending, so it never reads the resting fleet. Eventually
+ *   consistent like every index read: a stale item only makes the conditional save fail and reload.
  * - listSeenBefore: a paginated Scan filtered on `lastSeen < :before` (eventually consistent: a stale
  *   item only makes the checker's conditional save fail and reload). It reads the whole table each
  *   run, fine for fleets up to tens of thousands of devices; a sparse index is the next step.
@@ -75,6 +84,7 @@ export class DynamoDbAlarmStateStore implements AlarmStateStore {
             lastSeen: next.lastSeen,
             state: next.state,
             outbox: next.outbox,
+            ...(next.wakeAt === undefined ? {} : { [WAKE_INDEX.partitionKey]: WAKE_INDEX.partition, [WAKE_INDEX.sortKey]: next.wakeAt }),
           },
           ...condition,
         }),
@@ -84,6 +94,32 @@ export class DynamoDbAlarmStateStore implements AlarmStateStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw retryableOr(error, `DynamoDB PutItem ${this.#tableName} device ${next.deviceId}`);
     }
+  }
+
+  async listDueBy(now: number): Promise<readonly DeviceAlarmRecord[]> {
+    const found: DeviceAlarmRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      try {
+        const page = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            IndexName: WAKE_INDEX.name,
+            KeyConditionExpression: '#partition = :due AND #wakeAt <= :now',
+            ExpressionAttributeNames: { '#partition': WAKE_INDEX.partitionKey, '#wakeAt': WAKE_INDEX.sortKey },
+            ExpressionAttributeValues: { ':due': WAKE_INDEX.partition, ':now': now },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          found.push(toDeviceAlarmRecord(item, `${this.#tableName}[${String(item['deviceId'])}]`));
+        }
+        startKey = page.LastEvaluatedKey;
+      } catch (error) {
+        throw retryableOr(error, `DynamoDB Query ${this.#tableName} ${WAKE_INDEX.name}`);
+      }
+    } while (startKey !== undefined);
+    return found;
   }
 
   async listSeenBefore(before: number): Promise<readonly DeviceAlarmRecord[]> {
@@ -112,6 +148,11 @@ export class DynamoDbAlarmStateStore implements AlarmStateStore {
 }
 
 /** Reads one item back into the port's record, checking the fields we rely on. */
+function withWakeAt(record: DeviceAlarmRecord, item: Record<string, unknown>): DeviceAlarmRecord {
+  const wakeAt = item[WAKE_INDEX.sortKey];
+  return typeof wakeAt === 'number' ? { ...record, wakeAt } : record;
+}
+
 function toDeviceAlarmRecord(item: Record<string, unknown>, where: string): DeviceAlarmRecord {
   const { deviceId, version, lastSeen, state, outbox } = item;
   if (typeof deviceId !== 'string') throw new CorruptAlarmStateError(`${where}.deviceId: not a string`);
@@ -120,5 +161,5 @@ function toDeviceAlarmRecord(item: Record<string, unknown>, where: string): Devi
   if (outbox !== undefined && !Array.isArray(outbox)) {
     throw new CorruptAlarmStateError(`${where}.outbox: not a list`);
   }
-  return { deviceId, version, lastSeen, state, outbox: (outbox ?? []) as AlarmEvent[] };
+  return withWakeAt({ deviceId, version, lastSeen, state, outbox: (outbox ?? []) as AlarmEvent[] }, item);
 }

@@ -14,3 +14,5 @@ export { SNS_MAX_BATCH_ENTRIES, SnsNotifier, alarmSubject } from './sns-notifier
 export type { SqsRejectSinkOptions } from './sqs-reject-sink.js';
 export { NO_FIELD, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SqsRejectSink, reasonField } from './sqs-reject-sink.js';
 export { powertoolsLog, powertoolsMetrics, withPowertools } from './powertools.js';
+export type { AwsClientConfig, AwsClientTimeouts } from './client-config.js';
+export { AWS_CLIENT_TIMEOUTS, awsClientConfig, worstCaseCallMs } from './client-config.js';

@@ -1,20 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { AlarmEvent, RecordRef } from '../../domain/model.js';
+import type { ReadingRow, SortOrder } from '../../ports/readings-reader.js';
 import { NO_SEQ } from './sqlite-time-series.js';
 
-/** One stored reading as the read side returns it (the `npm run query -- readings --json` shape). */
-export interface ReadingRow {
-  readonly deviceId: string;
-  /** Event time, epoch ms. */
-  readonly ts: number;
-  /** null: the reading had none. */
-  readonly seq: number | null;
-  readonly type: string | null;
-  readonly metrics: Readonly<Record<string, number>>;
-}
-
-/** Which order rows come in, by time. Every query defaults to 'desc': the newest first. */
-export type SortOrder = 'asc' | 'desc';
+export type { ReadingRow, SortOrder } from '../../ports/readings-reader.js';
 
 /** Filters over readings. `since` is inclusive, `until` exclusive, both epoch ms of event time. */
 export interface ReadingQuery {
@@ -91,6 +80,11 @@ export interface TransitionSqlRow {
   value: number | null;
   threshold: number;
   recorded_at: number;
+  action: AlarmEvent['action'];
+  by_client: string | null;
+  note: string | null;
+  /** Only in alarm_transitions: 1 for a reminder. */
+  reminder?: number;
 }
 
 interface RejectSqlRow {
@@ -273,6 +267,10 @@ export function toRecordedEvent(r: TransitionSqlRow): RecordedAlarmEvent {
     value: r.value,
     threshold: r.threshold,
     ts: r.ts,
+    action: r.action,
+    by: r.by_client,
+    note: r.note,
+    ...(r.reminder === 1 ? { reminder: true as const } : {}),
     recordedAt: r.recorded_at,
   };
 }

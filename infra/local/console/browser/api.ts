@@ -2,9 +2,12 @@
 /** The console's JSON API, from the page. The cookie set at the first load authenticates every call. */
 import type { AlarmRow, DeviceSummary, FleetOverview, LiveReading } from '../index.js';
 import type { RejectRow } from '../../../../lambdas/adapters/local/sqlite-queries.js';
+import type { AlarmCommandRecord } from '../../../../lambdas/ports/alarm-history.js';
 import type { StreamDescription } from '../../stream/index.js';
 
 export type { AlarmRow, DeviceSummary, FleetOverview, LiveReading, RejectRow, StreamDescription };
+/** One command as the history keeps it. */
+export type CommandRecord = AlarmCommandRecord;
 
 export interface OverviewResponse extends FleetOverview {
   readonly matched: number;
@@ -15,6 +18,7 @@ export interface DeviceResponse {
   readonly device: DeviceSummary;
   readonly active: AlarmRow[];
   readonly transitions: AlarmRow[];
+  readonly commands: CommandRecord[];
 }
 
 export interface ReadingsResponse {
@@ -28,11 +32,17 @@ export interface ReadingsResponse {
 export interface AlarmsResponse {
   readonly active: AlarmRow[];
   readonly transitions: AlarmRow[];
+  readonly commands: CommandRecord[];
 }
 
-export interface AckResponse {
-  readonly ack: { alarmId: string; ts: number; by: string; at: number };
-  readonly created: boolean;
+/** An accepted command's reply (a refusal comes back as an ApiError with the reason). */
+export interface CommandResponse {
+  readonly outcome: 'accepted';
+  readonly deviceId: string;
+  readonly ruleId: string;
+  readonly action: string;
+  readonly state?: string;
+  readonly clientToken?: string;
 }
 
 /** The server said no: its status and its one-line reason. */
