@@ -122,7 +122,8 @@ function readingsCsv(rows: readonly ReadingRow[]): string {
         r.deviceId,
         r.seq === null ? '' : String(r.seq),
         r.type ?? '',
-        ...metrics.map((m) => (r.metrics[m] === undefined ? '' : String(r.metrics[m]))),
+        // Own properties only: a metric may be called `constructor` or `__proto__`.
+        ...metrics.map((m) => (Object.hasOwn(r.metrics, m) ? String(r.metrics[m]) : '')),
       ]),
     );
   }

@@ -2,6 +2,7 @@ import { QueryCommand, type ColumnInfo, type Row, type TimestreamQueryClient } f
 import { pipeline } from '../../../infra/pipeline.js';
 import { FleetTelemetryError } from '../../domain/errors.js';
 import type { DeviceReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader, TimeRange } from '../../ports/readings-reader.js';
+import { ownProperty } from './dynamodb-time-series.js';
 import { UNKNOWN_TYPE } from './timestream-store.js';
 
 /** A Timestream answer that does not have the shape TimestreamStore writes. */
@@ -84,7 +85,7 @@ function toReadingRow(columns: readonly ColumnInfo[], row: Row): ReadingRow {
     else if (!NON_METRIC_COLUMNS.has(name)) {
       const n = Number(value);
       if (!Number.isFinite(n)) throw new UnexpectedTimestreamRowError(`column ${name}: ${JSON.stringify(value)} is not a number`);
-      metrics[name] = n;
+      ownProperty(metrics, name, n);
     }
   });
   if (deviceId === undefined || ts === undefined) throw new UnexpectedTimestreamRowError('a row without deviceId or time');
