@@ -112,6 +112,15 @@ describe('npm run query', { timeout: 90_000 }, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('documents the AWS read path in readings --help', async () => {
+    const run = await query('readings', '--help');
+
+    expect(run.code).toBe(0);
+    for (const text of ['--target <where>', '--region <region>', '--stack <name>', 'DescribeStacks', 'ReadingsTableName', 'TimestreamTableName', "AWS SDK's default chain", '--csv']) {
+      expect(run.stdout).toContain(text);
+    }
+  });
+
   describe('with a filled data directory', () => {
     it('prints readings as an aligned table, newest last, with - for a missing seq or type', async () => {
       const run = await query('readings', '--data', data, '--since', String(T0 + 1_000), '--limit', '3');
@@ -135,6 +144,28 @@ describe('npm run query', { timeout: 90_000 }, () => {
         { deviceId: 'sensor-0001', ts: T0 + 1_000, seq: 2, type: 'env-sensor', metrics: { temperature: 22.5 } },
       ]);
       expect(run.stderr).toBe('');
+    });
+
+    it('prints one device’s readings in a time range as CSV, one column per metric', async () => {
+      const run = await query('readings', '--csv', '--data', data, '--device', 'sensor-0001', '--until', String(T0 + 1_001));
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(
+        [
+          'ts_iso,ts_ms,device_id,seq,type,humidity,temperature',
+          `${new Date(T0).toISOString()},${T0},sensor-0001,1,env-sensor,41,22.4`,
+          `${new Date(T0 + 1_000).toISOString()},${T0 + 1_000},sensor-0001,2,env-sensor,,22.5`,
+          '',
+        ].join('\r\n'),
+      );
+    });
+
+    it('refuses --json with --csv, and --region without --target aws, as usage errors', async () => {
+      const both = await query('readings', '--json', '--csv', '--data', data);
+      const region = await query('readings', '--region', 'eu-west-1', '--data', data);
+
+      expect([both.code, both.stderr]).toEqual([2, 'error: --json and --csv: choose one\n']);
+      expect([region.code, region.stderr]).toEqual([2, 'error: --stack and --region need --target aws\n']);
     });
 
     it('takes a relative --since, counted back from now', async () => {
