@@ -344,10 +344,11 @@ export function estimateMonthlyCost(
  * per consumer, errors per function, depth per kept-messages queue, and stream write throttles.
  * A test checks this against the synthesized template.
  */
-export function operationalAlarmCount(store: DeploymentSettings['timeSeriesStore']): number {
-  const consumers = store === 'timestream' ? 2 : 1;
+export function operationalAlarmCount(_store: DeploymentSettings['timeSeriesStore']): number {
+  // Every store runs both consumers: with timeSeriesStore=none the ingest consumer only keeps rejects.
+  const consumers = 2;
   const functions = consumers + 1;
-  const queues = store === 'timestream' ? 2 : 1;
+  const queues = 2; // rejects, rule errors
   // The offline check's duration, writes to the failure bucket, stream write throttles.
   return consumers + functions + queues + 3;
 }
