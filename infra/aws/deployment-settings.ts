@@ -12,7 +12,7 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 export const STREAM_MODES = ['provisioned', 'on-demand'] as const;
-export const TIME_SERIES_STORES = ['timestream', 'none'] as const;
+export const TIME_SERIES_STORES = ['dynamodb', 'timestream', 'none'] as const;
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 export interface DeploymentSettings {
@@ -29,12 +29,15 @@ export interface DeploymentSettings {
    */
   readonly streamRetentionHours: number;
   /**
-   * `timestream`: Timestream for LiveAnalytics database + table and the ingest consumer.
-   * `none`: no time-series store and no ingest consumer (for accounts that cannot create Timestream
-   * for LiveAnalytics, closed to new customers since 2025-06-20); alarms still work.
-   * @default 'timestream'
+   * `dynamodb`: a DynamoDB readings table (on-demand, TTL) and the ingest consumer; any account.
+   * `timestream`: Timestream for LiveAnalytics database + table and the ingest consumer (only for
+   * accounts that already use it: closed to new customers since 2025-06-20).
+   * `none`: no time-series store and no ingest consumer; alarms still work.
+   * @default 'dynamodb'
    */
   readonly timeSeriesStore: (typeof TIME_SERIES_STORES)[number];
+  /** With `dynamodb`: days a reading is kept after its event time (DynamoDB TTL), 1 to 36500. @default 30 */
+  readonly readingsRetentionDays: number;
   /** Timestream memory-store retention, hours (1 to 8766). @default 24 */
   readonly timestreamMemoryRetentionHours: number;
   /** Timestream magnetic-store retention, days (1 to 73000). @default 365 */
@@ -60,7 +63,8 @@ export interface DeploymentSettings {
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = Object.freeze({
   streamMode: 'provisioned',
   streamRetentionHours: pipeline.stream.retentionHours,
-  timeSeriesStore: 'timestream',
+  timeSeriesStore: 'dynamodb',
+  readingsRetentionDays: 30,
   timestreamMemoryRetentionHours: 24,
   timestreamMagneticRetentionDays: 365,
   alarmEmail: undefined,
@@ -94,6 +98,7 @@ export function readDeploymentSettings(lookup: (key: string) => unknown): Deploy
     streamMode: oneOf('streamMode', raw('streamMode'), STREAM_MODES) ?? d.streamMode,
     streamRetentionHours: integerIn('streamRetentionHours', raw('streamRetentionHours'), 24, 8760) ?? d.streamRetentionHours,
     timeSeriesStore: oneOf('timeSeriesStore', raw('timeSeriesStore'), TIME_SERIES_STORES) ?? d.timeSeriesStore,
+    readingsRetentionDays: integerIn('readingsRetentionDays', raw('readingsRetentionDays'), 1, 36_500) ?? d.readingsRetentionDays,
     timestreamMemoryRetentionHours:
       integerIn('timestreamMemoryRetentionHours', raw('timestreamMemoryRetentionHours'), 1, 8766) ??
       d.timestreamMemoryRetentionHours,

@@ -8,7 +8,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
-import { INGEST_ENV } from '../../lambdas/ingest/env.js';
+import { ingestEnv, type INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { alarmTopic, pipeline } from '../pipeline.js';
 import { DeviceAccess } from './constructs/device-access.js';
@@ -21,6 +21,7 @@ import { Notifications } from './constructs/notifications.js';
 import { OPS_ALARM_NAME_PREFIX, OperationalAlarms } from './constructs/operational-alarms.js';
 import type { StreamConsumerWatch } from './constructs/operational-alarms.js';
 import { PipelineDashboard } from './constructs/pipeline-dashboard.js';
+import { ReadingsTable } from './constructs/readings-table.js';
 import { TelemetryIngress } from './constructs/telemetry-ingress.js';
 import { TimeSeriesDatabase } from './constructs/time-series-database.js';
 import type { DeploymentSettings } from './deployment-settings.js';
@@ -31,6 +32,21 @@ export interface FleetTelemetryStackProps extends StackProps {
   /** Absolute path of the thresholds file, already validated; shipped in the alarms and offline bundles. */
   readonly thresholdsFile: string;
 }
+
+/** What the ingest function needs of its time-series store: a name, its environment, its write grant. */
+interface TimeSeriesStoreWiring<Kind extends keyof typeof INGEST_STORE_ENV> {
+  readonly name: string;
+  readonly readingsTable?: ReadingsTable;
+  readonly environment: Readonly<Record<(typeof INGEST_STORE_ENV)[Kind][number], string>>;
+  grantWrite(fn: FleetFunction): void;
+}
+
+/** `timeSeriesStore=none`: nothing to create, name or grant. */
+const NO_TIME_SERIES_STORE: TimeSeriesStoreWiring<'none'> = {
+  name: 'no time-series store',
+  environment: {},
+  grantWrite: () => {},
+};
 
 /**
  * How far behind the stream each consumer may fall before someone is told: minutes, where the
@@ -47,7 +63,7 @@ export const OFFLINE_CHECK_MAX_DURATION = Duration.seconds((pipeline.offlineChec
 
 /**
  * The whole pipeline on AWS, built from infra/pipeline.ts: IoT Core (policies, thing type, topic
- * rule) -> Kinesis -> two consumers (ingest -> Timestream, alarms -> DynamoDB + IoT/SNS), the
+ * rule) -> Kinesis -> two consumers (ingest -> DynamoDB or Timestream, alarms -> DynamoDB + IoT/SNS), the
  * scheduled offline check, the bucket and queues that keep what could not be used, and the alarms
  * and dashboard on all of it.
  *
@@ -59,8 +75,10 @@ export class FleetTelemetryStack extends Stack {
   public readonly ingress: TelemetryIngress;
   public readonly alarmState: Table;
   public readonly notifications: Notifications;
-  /** Absent with `timeSeriesStore=none`. */
-  public readonly ingest?: FleetFunction;
+  /** Runs with every store; with `timeSeriesStore=none` it only keeps rejects. */
+  public readonly ingest: FleetFunction;
+  /** Present with `timeSeriesStore=dynamodb` (the default). */
+  public readonly readings?: ReadingsTable;
   public readonly alarms: FleetFunction;
   public readonly offline: FleetFunction;
   public readonly operationalAlarms: OperationalAlarms;
@@ -100,47 +118,37 @@ export class FleetTelemetryStack extends Stack {
     // Build + grant + wire: the ingest consumer, with its store
     const watchedConsumers: StreamConsumerWatch[] = [];
     const watchedQueues: { name: string; queue: Queue }[] = [];
-    if (settings.timeSeriesStore === 'timestream') {
-      const timeSeries = new TimeSeriesDatabase(this, 'TimeSeries', {
-        memoryRetentionHours: settings.timestreamMemoryRetentionHours,
-        magneticRetentionDays: settings.timestreamMagneticRetentionDays,
-        rejectedData: { bucket: this.failures.bucket, prefix: TIMESTREAM_REJECTS_PREFIX },
-      });
-      new CfnOutput(this, 'TimestreamDatabaseName', { value: timeSeries.databaseName });
-      new CfnOutput(this, 'TimestreamTableName', { value: timeSeries.tableName });
+    // With timeSeriesStore=none the ingest consumer still runs, without a store: it is what keeps a
+    // malformed message, with its reason, in the rejects queue (the alarms consumer only skips it).
+    {
+      const kind = settings.timeSeriesStore;
+      const store =
+        kind === 'dynamodb'
+          ? this.dynamoDbTimeSeries(settings)
+          : kind === 'timestream'
+            ? this.timestreamTimeSeries(settings)
+            : NO_TIME_SERIES_STORE;
       const rejects = keptMessagesQueue(this, 'Rejects', {
         queueName: `${pipeline.name}-rejects`,
         holds: 'messages that broke the telemetry contract, with their reason and original payload',
       });
       const ingest = new FleetFunction(this, 'Ingest', {
         name: 'ingest',
-        description: 'Stream consumer: decodes readings, writes them to Timestream, keeps rejects.',
+        description:
+          kind === 'none'
+            ? 'Stream consumer: decodes readings and keeps rejects (timeSeriesStore=none: no store).'
+            : `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
         sizing: FUNCTION_SIZING.ingest,
         settings,
-        environment: handlerEnvironment(INGEST_ENV, {
-          TIMESTREAM_DATABASE: timeSeries.databaseName,
-          TIMESTREAM_TABLE: timeSeries.tableName,
+        environment: handlerEnvironment<string>(ingestEnv(kind), {
+          TIME_SERIES_STORE: kind,
           REJECT_QUEUE_URL: rejects.queueUrl,
+          ...store.environment,
         }),
       });
-      ingest.role.addToPolicy(
-        new PolicyStatement({ actions: ['timestream:WriteRecords'], resources: [timeSeries.table.attrArn] }),
-      );
-      // Timestream clients must discover their endpoint; DescribeEndpoints has no resource scope.
-      ingest.role.addToPolicy(new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }));
+      store.grantWrite(ingest);
+      this.readings = store.readingsTable;
       ingest.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [rejects.queueArn] }));
-      NagSuppressions.addResourceSuppressions(
-        ingest.role,
-        [
-          {
-            id: 'AwsSolutions-IAM5',
-            reason:
-              'timestream:DescribeEndpoints (endpoint discovery, required before WriteRecords) supports no resource-level permissions, so it must name "*"; WriteRecords itself is scoped to the one table.',
-            appliesTo: ['Resource::*'],
-          },
-        ],
-        true,
-      );
       new KinesisConsumer(this, 'IngestMapping', {
         stream,
         consumer: ingest,
@@ -236,6 +244,57 @@ export class FleetTelemetryStack extends Stack {
     new CfnOutput(this, 'IotDataEndpointHost', { value: endpoint.host, description: 'Devices connect here (port 8883).' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
+  }
+
+  /** The DynamoDB readings table (the default store, for every account) and its stack output. */
+  private dynamoDbTimeSeries(settings: DeploymentSettings): TimeSeriesStoreWiring<'dynamodb'> {
+    const readings = new ReadingsTable(this, 'Readings');
+    new CfnOutput(this, 'ReadingsTableName', {
+      value: readings.table.tableName,
+      description: 'The DynamoDB readings table (npm run query -- readings --target aws reads it).',
+    });
+    return {
+      name: 'the DynamoDB readings table',
+      readingsTable: readings,
+      environment: { READINGS_TABLE: readings.table.tableName, READINGS_RETENTION_DAYS: String(settings.readingsRetentionDays) },
+      grantWrite: (fn) =>
+        // PutItem: a batch DynamoDB refuses for a data reason is rewritten item by item.
+        fn.role.addToPolicy(
+          new PolicyStatement({ actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resources: [readings.table.tableArn] }),
+        ),
+    };
+  }
+
+  /** The Timestream for LiveAnalytics database and table (accounts that already have the service) and their outputs. */
+  private timestreamTimeSeries(settings: DeploymentSettings): TimeSeriesStoreWiring<'timestream'> {
+    const timeSeries = new TimeSeriesDatabase(this, 'TimeSeries', {
+      memoryRetentionHours: settings.timestreamMemoryRetentionHours,
+      magneticRetentionDays: settings.timestreamMagneticRetentionDays,
+      rejectedData: { bucket: this.failures.bucket, prefix: TIMESTREAM_REJECTS_PREFIX },
+    });
+    new CfnOutput(this, 'TimestreamDatabaseName', { value: timeSeries.databaseName });
+    new CfnOutput(this, 'TimestreamTableName', { value: timeSeries.tableName });
+    return {
+      name: 'Timestream',
+      environment: { TIMESTREAM_DATABASE: timeSeries.databaseName, TIMESTREAM_TABLE: timeSeries.tableName },
+      grantWrite: (fn) => {
+        fn.role.addToPolicy(new PolicyStatement({ actions: ['timestream:WriteRecords'], resources: [timeSeries.table.attrArn] }));
+        // Timestream clients must discover their endpoint; DescribeEndpoints has no resource scope.
+        fn.role.addToPolicy(new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }));
+        NagSuppressions.addResourceSuppressions(
+          fn.role,
+          [
+            {
+              id: 'AwsSolutions-IAM5',
+              reason:
+                'timestream:DescribeEndpoints (endpoint discovery, required before WriteRecords) supports no resource-level permissions, so it must name "*"; WriteRecords itself is scoped to the one table.',
+              appliesTo: ['Resource::*'],
+            },
+          ],
+          true,
+        );
+      },
+    };
   }
 
   /** DynamoDB on the alarm-state table, SNS on the alarm topic, IoT Publish on the alarm topics. */

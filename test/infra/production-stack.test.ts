@@ -34,7 +34,9 @@ let template: Template;
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  synth = synthesize({ bundle: false });
+  // With Timestream, the store that has the most to check here (magnetic rejects, two retained
+  // resources); the default DynamoDB store's table is checked in readings-store.test.ts.
+  synth = synthesize({ bundle: false, context: { timeSeriesStore: 'timestream' } });
   template = synth.template;
   resources = template.toJSON()['Resources'] as Record<string, Resource>;
 }, SYNTH_TIMEOUT_MS);

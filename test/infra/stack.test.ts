@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../../infra/aws/paths.js';
 import { pipeline } from '../../infra/pipeline.js';
 import type { EventSourceMappingSettings } from '../../infra/pipeline.js';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
-import { INGEST_ENV } from '../../lambdas/ingest/env.js';
+import { INGEST_ENV, INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { SYNTH_TIMEOUT_MS, onlyResource, synthesize } from './synth.js';
 import type { Synthesized } from './synth.js';
@@ -30,7 +30,9 @@ beforeAll(() => {
   const path = process.env['PATH'];
   process.env['PATH'] = `${dir}:${path ?? ''}`;
   try {
-    synth = synthesize();
+    // The Timestream variant: today's stack for accounts that have Timestream. The default store
+    // (DynamoDB) is pinned by readings-store.test.ts; everything else here is the same in both.
+    synth = synthesize({ context: { timeSeriesStore: 'timestream' } });
   } finally {
     process.env['PATH'] = path;
   }
@@ -48,7 +50,7 @@ it('bundles the functions with the local esbuild, never running docker', () => {
 });
 
 const FUNCTIONS = {
-  ingest: { env: INGEST_ENV, list: 'INGEST_ENV', thresholds: false },
+  ingest: { env: [...INGEST_ENV, ...INGEST_STORE_ENV.timestream], list: 'INGEST_ENV', thresholds: false },
   alarms: { env: ALARMS_ENV, list: 'ALARMS_ENV', thresholds: true },
   offline: { env: OFFLINE_ENV, list: 'OFFLINE_ENV', thresholds: true },
 } as const;
@@ -83,6 +85,7 @@ function assetDirOf(name: FunctionName): string {
 
 /** A plausible value for every variable a handler may read (nothing is called at import). */
 const SAMPLE_ENV: Readonly<Record<string, string>> = {
+  TIME_SERIES_STORE: 'timestream',
   TIMESTREAM_DATABASE: 'fleet_telemetry',
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
@@ -90,7 +93,7 @@ const SAMPLE_ENV: Readonly<Record<string, string>> = {
   ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
-} satisfies Record<(typeof INGEST_ENV | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
+} satisfies Record<(typeof INGEST_ENV | typeof INGEST_STORE_ENV.timestream | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
 
 /** Imports the bundle the way the Lambda runtime does (an ES module by file URL). */
 const LOAD_HANDLER =
@@ -168,6 +171,11 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
+  it('has no DynamoDB readings table and no ReadingsTableName output with Timestream', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    expect(template.findOutputs('ReadingsTableName')).toEqual({});
+  });
+
   it('puts the Timestream table in the stack\'s database, both named by CloudFormation', () => {
     expect(onlyResource(template, 'AWS::Timestream::Database').properties).not.toHaveProperty('DatabaseName');
     const table = onlyResource(template, 'AWS::Timestream::Table').properties;
@@ -233,6 +241,7 @@ describe('the functions', () => {
     const variables = (fn('ingest').properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toEqual(
       expect.objectContaining({
+        TIME_SERIES_STORE: 'timestream',
         TIMESTREAM_DATABASE: { Ref: logicalIdOf('AWS::Timestream::Database', {}) },
         TIMESTREAM_TABLE: { 'Fn::GetAtt': [logicalIdOf('AWS::Timestream::Table', {}), 'Name'] },
         REJECT_QUEUE_URL: { Ref: logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }) },

@@ -6,7 +6,7 @@
  */
 import { pipeline } from '../../pipeline.js';
 import type { EventSourceMappingSettings } from '../../pipeline.js';
-import { DEFAULT_DEPLOYMENT_SETTINGS } from '../deployment-settings.js';
+import { DEFAULT_DEPLOYMENT_SETTINGS, TIME_SERIES_STORES } from '../deployment-settings.js';
 import type { DeploymentSettings } from '../deployment-settings.js';
 import { FUNCTION_SIZING, OFFLINE_CHECK_SCAN } from '../function-sizing.js';
 import { PRICE_TABLE } from './prices.js';
@@ -29,13 +29,13 @@ export const INGEST_TOPICS = ['basic-ingest', 'plain'] as const;
 export type IngestTopic = (typeof INGEST_TOPICS)[number];
 
 /** The time-series stores the stack can deploy (context timeSeriesStore); DynamoDB is the default. */
-export const COST_TIME_SERIES_STORES = ['dynamodb', 'timestream', 'none'] as const;
+export const COST_TIME_SERIES_STORES = TIME_SERIES_STORES;
 export type CostTimeSeriesStore = (typeof COST_TIME_SERIES_STORES)[number];
 
 /** Context streamRetentionHours' default (pipeline.stream.retentionHours, 7 days): a failed batch can still be read back. */
 export const DEFAULT_STREAM_RETENTION_HOURS = DEFAULT_DEPLOYMENT_SETTINGS.streamRetentionHours;
 /** Context readingsRetentionDays' default: the DynamoDB readings table's TTL. */
-export const DEFAULT_READINGS_RETENTION_DAYS = 30;
+export const DEFAULT_READINGS_RETENTION_DAYS = DEFAULT_DEPLOYMENT_SETTINGS.readingsRetentionDays;
 /** The smallest silentFor window of config/thresholds.json (a test keeps the two equal). */
 export const DEFAULT_SILENT_FOR_SECONDS = 300;
 
@@ -124,7 +124,7 @@ export interface CostInput {
   readonly region?: string;
   /** @default the deployment default (provisioned) */
   readonly streamMode?: DeploymentSettings['streamMode'];
-  /** @default 'dynamodb' */
+  /** @default the deployment default (dynamodb) */
   readonly timeSeriesStore?: CostTimeSeriesStore;
   /** @default 'basic-ingest' */
   readonly topic?: IngestTopic;
@@ -325,7 +325,13 @@ export function requests(records: number, perRequest: number): number {
 
 function ingestMs(store: CostTimeSeriesStore, records: number, a: Assumptions): number {
   const cpuMs = (records * a.ingestCpuPerRecordUs) / 1000 / vcpuShare(FUNCTION_SIZING.ingest.memoryMb);
-  const calls = store === 'timestream' ? requests(records, 100) * a.ingestPerTimestreamCallMs : requests(records, 25) * a.ingestPerBatchWriteMs;
+  // Without a store the ingest consumer only validates and keeps rejects (a few, sent to SQS in batches: left out).
+  const calls =
+    store === 'timestream'
+      ? requests(records, 100) * a.ingestPerTimestreamCallMs
+      : store === 'dynamodb'
+        ? requests(records, 25) * a.ingestPerBatchWriteMs
+        : 0;
   return a.ingestBaseMs + cpuMs + calls;
 }
 
@@ -411,7 +417,7 @@ export function estimateMonthlyCost(
     }
   } else {
     const gbIn = (messages * Math.ceil(recordBytes / 1024) * 1024) / GB;
-    const consumers = full.timeSeriesStore === 'none' ? 1 : 2;
+    const consumers = Object.keys(pipeline.consumers).length;
     charge('Kinesis', 'stream-hours (on-demand)', HOURS_PER_MONTH, 'stream-hours', region.kinesis.onDemandStreamHour, 1);
     charge('Kinesis', 'data in', gbIn, 'GB', region.kinesis.onDemandDataIn, 1);
     charge('Kinesis', `data out (${consumers} consumers)`, gbIn * consumers, 'GB', region.kinesis.onDemandDataOut, 1);
@@ -432,10 +438,10 @@ export function estimateMonthlyCost(
   );
   const offlineRuns = MINUTES_PER_MONTH / pipeline.offlineCheck.everyMinutes;
   const offlineRunMs = offlineMs(full.devices, a);
-  const functions: { name: string; invocations: number; ms: number; memoryMb: number }[] = [];
-  if (full.timeSeriesStore !== 'none') {
-    functions.push({ name: 'ingest', invocations: ingest.invocations, ms: ingest.ms, memoryMb: FUNCTION_SIZING.ingest.memoryMb });
-  }
+  // The ingest consumer runs with every store: with none it still keeps malformed messages as rejects.
+  const functions: { name: string; invocations: number; ms: number; memoryMb: number }[] = [
+    { name: 'ingest', invocations: ingest.invocations, ms: ingest.ms, memoryMb: FUNCTION_SIZING.ingest.memoryMb },
+  ];
   functions.push(
     { name: 'alarms', invocations: alarms.invocations, ms: alarms.ms, memoryMb: FUNCTION_SIZING.alarms.memoryMb },
     { name: 'offline', invocations: offlineRuns, ms: offlineRunMs, memoryMb: FUNCTION_SIZING.offline.memoryMb },
@@ -486,11 +492,8 @@ export function estimateMonthlyCost(
   if (full.timeSeriesStore !== 'none') lines.push(...storeLines[full.timeSeriesStore]);
 
   // S3: the on-failure destination keeps each failed invocation record (the whole batch, base64) for its lifecycle.
-  const consumerInvocations = alarms.invocations + (full.timeSeriesStore === 'none' ? 0 : ingest.invocations);
-  const failedObjects = consumerInvocations * a.failedBatchShare;
-  const failedBytes =
-    alarms.invocations * a.failedBatchShare * alarms.records * recordBytes * 1.4 +
-    (full.timeSeriesStore === 'none' ? 0 : ingest.invocations * a.failedBatchShare * ingest.records * recordBytes * 1.4);
+  const failedObjects = (alarms.invocations + ingest.invocations) * a.failedBatchShare;
+  const failedBytes = (alarms.invocations * alarms.records + ingest.invocations * ingest.records) * a.failedBatchShare * recordBytes * 1.4;
   charge('S3', 'failure destination PUTs', failedObjects, 'requests', region.s3.putRequests, 1000);
   charge('S3', `failure destination storage (${a.failureObjectDays} days kept)`, (failedBytes / GB) * (a.failureObjectDays / DAYS_PER_MONTH), 'GB-months', region.s3.standardGbMonth, 1);
 
@@ -499,7 +502,7 @@ export function estimateMonthlyCost(
   charge('SNS', 'e-mail deliveries', alarmEvents * a.alarmEmailSubscribers, 'e-mails', region.sns.emailDeliveries, 1e5);
 
   // CloudWatch: the stack's alarms and dashboard, the functions' logs and their metrics.
-  const alarmCount = operationalAlarmCount(full.timeSeriesStore === 'none' ? 'none' : 'timestream');
+  const alarmCount = operationalAlarmCount(full.timeSeriesStore);
   charge('CloudWatch', 'alarms', alarmCount, 'alarm-months', region.cloudWatch.standardAlarmMonth, 1);
   charge('CloudWatch', 'dashboards', a.dashboards, 'dashboard-months', region.cloudWatch.dashboardMonth, 1);
   const logGb = (invocationsTotal * a.logBytesPerInvocation) / GB;
@@ -579,10 +582,11 @@ function dynamodbStoreLines(fleet: Fleet, region: RegionPrices, priced: Priced):
  * per consumer, errors per function, depth per kept-messages queue, and stream write throttles.
  * A test checks this against the synthesized template.
  */
-export function operationalAlarmCount(store: DeploymentSettings['timeSeriesStore']): number {
-  const consumers = store === 'timestream' ? 2 : 1;
+export function operationalAlarmCount(_store: DeploymentSettings['timeSeriesStore']): number {
+  // Every store runs both consumers: with timeSeriesStore=none the ingest consumer only keeps rejects.
+  const consumers = 2;
   const functions = consumers + 1;
-  const queues = store === 'timestream' ? 2 : 1;
+  const queues = 2; // rejects, rule errors
   // The offline check's duration, writes to the failure bucket, stream write throttles.
   return consumers + functions + queues + 3;
 }
@@ -603,9 +607,7 @@ function capacityChecks(input: Required<CostInput>, a: Assumptions) {
     );
   }
   const consumers: Partial<Record<'ingest' | 'alarms', ConsumerLoad>> = {};
-  if (input.timeSeriesStore !== 'none') {
-    consumers.ingest = consumerRun(fleet, pipeline.consumers.ingest, (records) => ingestMs(input.timeSeriesStore, records, a)).load;
-  }
+  consumers.ingest = consumerRun(fleet, pipeline.consumers.ingest, (records) => ingestMs(input.timeSeriesStore, records, a)).load;
   const alarmLanes = fleet.shardsRunning * pipeline.consumers.alarms.parallelizationFactor;
   consumers.alarms = consumerRun(fleet, pipeline.consumers.alarms, (records) =>
     alarmsMs(records, fleet.messagesPerSecond / alarmLanes, input.intervalSeconds, a),
@@ -658,7 +660,7 @@ function completeInput(input: CostInput, prices: PriceTable): Required<CostInput
     payloadBytes: input.payloadBytes ?? 200,
     region: input.region ?? 'us-east-1',
     streamMode: input.streamMode ?? d.streamMode,
-    timeSeriesStore: input.timeSeriesStore ?? 'dynamodb',
+    timeSeriesStore: input.timeSeriesStore ?? d.timeSeriesStore,
     topic: input.topic ?? 'basic-ingest',
     streamRetentionHours: input.streamRetentionHours ?? DEFAULT_STREAM_RETENTION_HOURS,
     timestreamMemoryRetentionHours: input.timestreamMemoryRetentionHours ?? d.timestreamMemoryRetentionHours,
@@ -718,7 +720,7 @@ function describeAssumptions(a: Assumptions, input: Required<CostInput>): string
       ? `Timestream meters ${a.timestreamBytesPerPayloadByte} byte per payload byte (at least 64) per reading, each request rounded up to whole KB; magnetic storage shown once ${input.timestreamMagneticRetentionDays} days have accumulated; queries not included`
       : input.timeSeriesStore === 'dynamodb'
         ? `DynamoDB readings: one item per reading of ${a.readingItemFixedBytes} bytes + ${a.timestreamBytesPerPayloadByte} byte per payload byte, on demand, kept ${input.readingsRetentionDays} days by TTL (deletes free); queries not included`
-        : 'no time-series store (timeSeriesStore=none)',
+        : 'no time-series store (timeSeriesStore=none): the ingest consumer only keeps malformed messages as rejects',
     `${a.failedBatchShare * 100}% of consumer batches end in the S3 failure destination, kept ${a.failureObjectDays} days`,
     `${a.alarmsPerDevicePerDay} alarm transitions per device per day, each reaching ${a.iotSubscribersPerAlarm} IoT subscribers and ${a.alarmEmailSubscribers} e-mail address(es)`,
     `${a.logBytesPerInvocation} bytes of logs per invocation, kept ${input.logRetentionDays} days; ${a.customMetrics} custom metrics; ${a.dashboards} dashboard`,

@@ -21,6 +21,7 @@ import { WebhookNotifier } from '../../../lambdas/adapters/local/webhook-notifie
 import type { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import type { ConsumerStream } from '../event-source/index.js';
 import { EventSourceMapping } from '../event-source/index.js';
+import { PositionRecordingStream } from './positions.js';
 
 /** The consumers whose checkpoints the stack keeps (pipeline.consumers). */
 export const CONSUMERS = ['ingest', 'alarms'] as const;
@@ -71,9 +72,11 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   const notifier = store.commitBefore(fanOutNotifier(notifiers));
   const observed = options.onIngestBatch === undefined ? undefined : observeWrites(store.timeSeries, options.onIngestBatch);
 
+  // Each checkpoint is also kept in store.db, after the writes it passes (see resumeFromStore).
+  const positioned = new PositionRecordingStream(stream, store);
   const ingest = new EventSourceMapping({
     consumer: 'ingest',
-    stream,
+    stream: positioned,
     settings: pipeline.consumers.ingest,
     functionName: `${pipeline.name}-ingest`,
     handler: reportAfterCommit(
@@ -85,7 +88,7 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   });
   const alarms = new EventSourceMapping({
     consumer: 'alarms',
-    stream,
+    stream: positioned,
     settings: pipeline.consumers.alarms,
     functionName: `${pipeline.name}-alarms`,
     handler: store.groupWrites(makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log })),
@@ -96,7 +99,8 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   let offlineRun: Promise<unknown> = Promise.resolve();
   // The command handler shares this thread's store connection with the alarms consumer and the
   // offline check: a command racing them is settled by the same conditional writes and outbox lease.
-  // Its reply, like its transitions, leaves the process only once its writes are committed.
+  // Its reply, like its transitions, leaves the process only once its writes are committed (and, with
+  // durability 'full', fsynced: a power cut cannot take back a command the operator was told of).
   const replies = options.commandReplies;
   const applyAlarmCommand = store.groupWrites(
     makeAlarmCommandsHandler({
@@ -106,7 +110,7 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
       history: store.alarmHistory,
       replies: {
         publishReply: async (deviceId, outcome, body) => {
-          store.commitPending();
+          await store.commitDurably();
           await replies.publishReply(deviceId, outcome, body);
         },
       },

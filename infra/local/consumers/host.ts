@@ -19,6 +19,7 @@ import { EventSourceMappingNotIdleError } from '../event-source/index.js';
 import type { LocalStream } from '../stream/index.js';
 import { Channel } from './channel.js';
 import { composeConsumers, CONSUMERS } from './compose.js';
+import { resumeFromStore } from './positions.js';
 import type { IngestBatchCommitted } from './compose.js';
 import type { MetricsView } from './metrics-view.js';
 import { MirroredMetrics } from './metrics-view.js';
@@ -63,6 +64,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 const RESTART_DELAY_MS = 1_000;
 
 export async function startConsumerHost(options: ConsumerHostOptions): Promise<ConsumerHost> {
+  // Before any consumer reads its checkpoint: replay what store.db lost to a power cut.
+  resumeFromStore(options.stream, options.store, CONSUMERS, options.log);
   return options.mode === 'in-process' ? startInProcess(options) : startInWorker(options);
 }
 
@@ -103,6 +106,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
   const config: WorkerConfig = {
     streamFile: stream.file,
     storeFile: options.store.file,
+    durableNotifications: options.store.durableNotifications,
     thresholds: options.thresholds,
     ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
     reportIngestBatches: options.onIngestBatch !== undefined,

@@ -7,6 +7,8 @@ import type { CommandOutcome, CommandReplyBody } from '../../../lambdas/ports/co
 export interface WorkerConfig {
   readonly streamFile: string;
   readonly storeFile: string;
+  /** The worker's store connection fsyncs before alarm events leave (SqliteStoreOptions.durableNotifications). */
+  readonly durableNotifications: boolean;
   readonly thresholds: ThresholdRules;
   readonly webhookUrl?: string;
   /** Send an `ingestBatch` event after each ingest write (benchmarks). */

@@ -51,7 +51,7 @@ function sendMetrics(): void {
 }
 
 const reader = StreamReader.open(config.streamFile);
-const store = SqliteStore.open(config.storeFile);
+const store = SqliteStore.open(config.storeFile, { durableNotifications: config.durableNotifications });
 const consumers = composeConsumers({
   stream: new WorkerStream(reader, channel, { beforeCheckpoint: sendMetrics }),
   store,

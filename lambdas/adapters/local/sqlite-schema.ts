@@ -128,6 +128,27 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, at, by_client, rule_id, action)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: each consumer's position, stored with the writes it covers.
+  `
+  -- The last stream record each consumer has applied, per shard: written after (in the same or a later
+  -- transaction than) the writes of the records it passes, so whatever state of this file survives a
+  -- power cut, its positions never claim more than it holds. At start the stack resumes each consumer
+  -- from the lower of this and the stream's own checkpoint (stream.db), replaying what a rollback of
+  -- this file took away (offsets stored with the data, as Kafka Connect and Flink do).
+  CREATE TABLE consumer_positions (
+    consumer        TEXT NOT NULL,
+    shard_id        TEXT NOT NULL,
+    sequence_number TEXT NOT NULL,  -- the stream's 20-digit form: compares as text
+    PRIMARY KEY (consumer, shard_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 4: finding a resend of a reading that has no ts.
+  `
+  -- A reading without ts takes its receive time as its time (ts = received_at), so a resend (a lost
+  -- PUBACK) would be a second row. The time-series adapter looks for an earlier copy through this
+  -- index, which holds only such rows: readings that carry ts cost nothing more.
+  CREATE INDEX readings_timed_by_receipt ON readings (device_id, seq, ts) WHERE ts = received_at;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,3 +1,4 @@
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ALARMS_ENV } from '../../../lambdas/alarms/env.js';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { INGEST_ENV } from '../../../lambdas/ingest/env.js';
+import { ingestEnv } from '../../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../../lambdas/offline/env.js';
 import { installAlarmTable } from '../../fixtures/aws/dynamodb-table.js';
 import { telemetryEvent } from '../../fixtures/aws/kinesis-events.js';
@@ -21,6 +22,7 @@ import { telemetryEvent } from '../../fixtures/aws/kinesis-events.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/aws/', import.meta.url));
 const VALID_ENV: Record<string, string> = {
+  TIME_SERIES_STORE: 'timestream',
   TIMESTREAM_DATABASE: 'fleet_telemetry',
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
@@ -39,7 +41,7 @@ const VALID_ENV: Record<string, string> = {
 type LambdaHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
 const modules = {
-  ingest: { path: '../../../lambdas/ingest/handler.js', names: INGEST_ENV },
+  ingest: { path: '../../../lambdas/ingest/handler.js', names: ingestEnv('timestream') },
   alarms: { path: '../../../lambdas/alarms/handler.js', names: ALARMS_ENV },
   offline: { path: '../../../lambdas/offline/handler.js', names: OFFLINE_ENV },
 } as const;
@@ -74,12 +76,15 @@ async function stdoutJson(act: () => Promise<unknown>): Promise<Record<string, u
 const timestream = mockClient(TimestreamWriteClient);
 const sqs = mockClient(SQSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamoReadings = mockClient(DynamoDBClient);
 const iot = mockClient(IoTDataPlaneClient);
 const sns = mockClient(SNSClient);
 
 describe('AWS composition roots', () => {
   beforeEach(() => {
     for (const mock of [timestream, sqs, dynamo, iot, sns]) mock.reset();
+    dynamoReadings.reset();
+    dynamoReadings.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
     timestream.on(WriteRecordsCommand).resolves({});
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     iot.on(PublishCommand).resolves({});
@@ -113,6 +118,45 @@ describe('AWS composition roots', () => {
     const emf = lines.find((line) => '_aws' in line);
     expect(emf).toMatchObject({ ReadingsStored: 1, service: 'fleet-telemetry-test' });
     expect(JSON.stringify(emf?.['_aws'])).toContain('"Namespace":"FleetTelemetryTest"');
+  });
+
+  describe('ingest with TIME_SERIES_STORE=dynamodb', () => {
+    const DYNAMODB_ENV = {
+      ...VALID_ENV,
+      TIME_SERIES_STORE: 'dynamodb',
+      TIMESTREAM_DATABASE: undefined,
+      TIMESTREAM_TABLE: undefined,
+      READINGS_TABLE: 'FleetTelemetry-ReadingsTable-1',
+      READINGS_RETENTION_DAYS: '7',
+    };
+
+    it('stores a batch in the readings table, with the retention as the TTL', async () => {
+      const handler = await coldStart('ingest', DYNAMODB_ENV);
+
+      const response = await stdoutJson(() => handler(telemetryEvent('sensor-0001', [{ ts: 1_764_028_800_123, seq: 1, metrics: { temperature: 22 } }])));
+
+      expect(response.find((line) => '_aws' in line)).toMatchObject({ ReadingsStored: 1 });
+      const items = dynamoReadings.commandCalls(BatchWriteItemCommand)[0]?.args[0].input.RequestItems?.['FleetTelemetry-ReadingsTable-1'];
+      expect(items?.[0]?.PutRequest?.Item?.['expiresAt']).toEqual({ N: String(1_764_028_800 + 7 * 86_400) });
+      expect(timestream.commandCalls(WriteRecordsCommand)).toEqual([]);
+    });
+
+    it.each(['READINGS_TABLE', 'READINGS_RETENTION_DAYS'])('fails at cold start naming %s when it is missing', async (variable) => {
+      const load = coldStart('ingest', { ...DYNAMODB_ENV, [variable]: undefined });
+
+      await expect(load).rejects.toMatchObject({ name: ConfigError.name });
+      await expect(load).rejects.toThrow(`environment variable ${variable} is missing or empty`);
+    });
+
+    it.each([
+      ['TIME_SERIES_STORE', 'influx', 'environment variable TIME_SERIES_STORE="influx": expected one of dynamodb, timestream'],
+      ['READINGS_RETENTION_DAYS', '0', 'environment variable READINGS_RETENTION_DAYS="0": expected a whole number of days, at least 1'],
+    ])('fails at cold start on %s=%s, naming it', async (variable, value, message) => {
+      const load = coldStart('ingest', { ...DYNAMODB_ENV, [variable]: value });
+
+      await expect(load).rejects.toMatchObject({ name: ConfigError.name });
+      await expect(load).rejects.toThrow(message);
+    });
   });
 
   it('alarms: loads the thresholds file relative to LAMBDA_TASK_ROOT and publishes to the IoT endpoint', async () => {
