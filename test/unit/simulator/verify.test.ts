@@ -71,6 +71,19 @@ describe('--verify against the AWS readings table', () => {
   });
 });
 
+describe('--verify against a store that gives back no seq (Timestream)', () => {
+  it('says the check needs the DynamoDB store instead of calling every reading missing', async () => {
+    // Timestream keeps seq only as the record version: its reader returns seq null (no local Timestream to run).
+    const reader = {
+      deviceReadings: () => Promise.resolve([{ deviceId: 'sim-00001', ts: T0, seq: null, type: 'env-sensor', metrics: { temperature: 1 } }]),
+      newestReadings: () => Promise.resolve([]),
+    };
+    await expect(
+      verifyStored({ open: () => Promise.resolve(readerSource(reader)), storeName: 'Timestream', acked: new Map([['sim-00001', [0]]]), since: T0, timeoutMs: 100 }),
+    ).rejects.toThrow(/gives back no seq .*--verify needs the DynamoDB readings store/);
+  });
+});
+
 describe('sampleOf', () => {
   it('draws the same sample for the same seed, without repeats, and everything when the sample is not smaller', () => {
     const ids = Array.from({ length: 100 }, (_, i) => `sim-${i}`);
