@@ -43,6 +43,13 @@ interface TimeSeriesStoreWiring<Kind extends keyof typeof INGEST_STORE_ENV> {
   grantWrite(fn: FleetFunction): void;
 }
 
+/** `timeSeriesStore=none`: nothing to create, name or grant. */
+const NO_TIME_SERIES_STORE: TimeSeriesStoreWiring<'none'> = {
+  name: 'no time-series store',
+  environment: {},
+  grantWrite: () => {},
+};
+
 /**
  * How far behind the stream each consumer may fall before someone is told: minutes, where the
  * mappings give up on a record only after a day (alarms) or three (ingest), so people hear of an
@@ -70,8 +77,8 @@ export class FleetTelemetryStack extends Stack {
   public readonly ingress: TelemetryIngress;
   public readonly alarmState: Table;
   public readonly notifications: Notifications;
-  /** Absent with `timeSeriesStore=none`. */
-  public readonly ingest?: FleetFunction;
+  /** Runs with every store; with `timeSeriesStore=none` it only keeps rejects. */
+  public readonly ingest: FleetFunction;
   /** Present with `timeSeriesStore=dynamodb` (the default). */
   public readonly readings?: ReadingsTable;
   public readonly alarms: FleetFunction;
@@ -129,16 +136,26 @@ export class FleetTelemetryStack extends Stack {
     // Build + grant + wire: the ingest consumer, with its store
     const watchedConsumers: StreamConsumerWatch[] = [];
     const watchedQueues: { name: string; queue: Queue }[] = [];
-    if (settings.timeSeriesStore !== 'none') {
+    // With timeSeriesStore=none the ingest consumer still runs, without a store: it is what keeps a
+    // malformed message, with its reason, in the rejects queue (the alarms consumer only skips it).
+    {
       const kind = settings.timeSeriesStore;
-      const store = kind === 'dynamodb' ? this.dynamoDbTimeSeries(settings) : this.timestreamTimeSeries(settings);
+      const store =
+        kind === 'dynamodb'
+          ? this.dynamoDbTimeSeries(settings)
+          : kind === 'timestream'
+            ? this.timestreamTimeSeries(settings)
+            : NO_TIME_SERIES_STORE;
       const rejects = keptMessagesQueue(this, 'Rejects', {
         queueName: `${pipeline.name}-rejects`,
         holds: 'messages that broke the telemetry contract, with their reason and original payload',
       });
       const ingest = new FleetFunction(this, 'Ingest', {
         name: 'ingest',
-        description: `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
+        description:
+          kind === 'none'
+            ? 'Stream consumer: decodes readings and keeps rejects (timeSeriesStore=none: no store).'
+            : `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
         sizing: FUNCTION_SIZING.ingest,
         settings,
         environment: handlerEnvironment<string>(ingestEnv(kind), {

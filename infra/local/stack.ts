@@ -15,13 +15,15 @@ import { makeLambdaRuleAction } from './lambda-rule-action.js';
 import type { AlarmCommandEnvelope } from '../../lambdas/alarm-commands/alarm-commands-handler.js';
 import { CommandReplyWaiters } from './command-reply-waiters.js';
 import type { AlarmCommand, CommandReply } from './cli/alarm-command-client.js';
-import { LocalStream } from './stream/index.js';
+import { DEFAULT_MIN_FREE_BYTES, FreeSpaceGuard, LocalStream } from './stream/index.js';
+import type { FreeSpaceProbe } from './stream/index.js';
 import { startConsumerHost } from './consumers/host.js';
 import type { ConsumerHost, ConsumersMode } from './consumers/host.js';
 import type { IngestBatchCommitted } from './consumers/compose.js';
 import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
+import type { BrokerStats, TelemetryMessage } from './broker/index.js';
 import { startConsole, type ConsoleServer } from './console/index.js';
 
 export interface LocalStackOptions {
@@ -60,6 +62,20 @@ export interface LocalStackOptions {
   readonly httpPort?: number | null;
   /** The console's access token. @default a new random 32-byte token, base64url */
   readonly consoleToken?: string;
+  /**
+   * New telemetry is refused while the data directory's file system has less free space than this, so
+   * the consumers can always store what was acknowledged (stream/free-space.ts). 0 disables it.
+   * @default 256 MiB
+   */
+  readonly minFreeBytes?: number;
+  /** How the free space is measured. @default statfs of the data directory */
+  readonly freeSpaceProbe?: FreeSpaceProbe;
+  /** How often it is measured. @default 1_000 (ms) */
+  readonly freeSpaceCheckMs?: number;
+  /** Open MQTT connections at most. @default 20,000 */
+  readonly maxConnections?: number;
+  /** MQTT connections being authenticated at once; more wait unread. @default 1,000 */
+  readonly maxUnauthenticated?: number;
   /** Waits before the local Lambda action retries a failed command (AWS: one and two minutes). @default [1000, 2000] */
   readonly commandRetryDelaysMs?: readonly number[];
 }
@@ -79,6 +95,10 @@ export interface LocalStack {
   readonly consoleUrl: string | undefined;
   /** The console's access token, undefined without a console. */
   readonly consoleToken: string | undefined;
+  /** The free-space headroom's state and counters; undefined when disabled (minFreeBytes 0). */
+  readonly freeSpace: FreeSpaceGuard | undefined;
+  /** The broker's counters (connections, refusals, delayed CONNECTs). */
+  brokerStats(): BrokerStats;
   /** Resolves once both consumers have caught up with everything appended so far (default timeout 10 s). */
   whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Runs the silent-device check now (the timer runs it on its own too): silent devices, reminders, ended snoozes. */
@@ -132,10 +152,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // With durability 'full' a published alarm transition survives power loss too (its state is fsynced first).
   const store = SqliteStore.open(join(dataDir, DATA_FILES.store), { durableNotifications: (options.durability ?? 'full') === 'full' });
 
+  const minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+  const freeSpace =
+    minFreeBytes > 0
+      ? new FreeSpaceGuard({
+          dir: dataDir,
+          minFreeBytes,
+          log,
+          ...(options.freeSpaceProbe === undefined ? {} : { probe: options.freeSpaceProbe }),
+          ...(options.freeSpaceCheckMs === undefined ? {} : { checkIntervalMs: options.freeSpaceCheckMs }),
+        })
+      : undefined;
+  try {
+    await freeSpace?.start();
+  } catch (error) {
+    await stream.close();
+    store.close();
+    registry.close();
+    throw error;
+  }
+  const ruleAction = makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log });
+  // Refused before the rule and the append: the broker closes the connection without PUBACK.
+  const onTelemetry =
+    freeSpace === undefined
+      ? ruleAction
+      : (message: TelemetryMessage) => {
+          const refusal = freeSpace.admit(message.payload.length);
+          if (refusal !== undefined) throw refusal;
+          return ruleAction(message);
+        };
+
   const broker = createBroker({
     registry,
     log,
-    onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log }),
+    onTelemetry,
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.maxUnauthenticated === undefined ? {} : { maxUnauthenticated: options.maxUnauthenticated }),
   });
 
   const ports = await broker.listen({
@@ -157,6 +209,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.onIngestBatch === undefined ? {} : { onIngestBatch: options.onIngestBatch }),
     });
   } catch (error) {
+    freeSpace?.stop();
     await broker.close();
     await stream.close();
     store.close();
@@ -203,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // First, so no page reads a store being closed.
       await consoleServer?.close();
       clearInterval(offlineTimer);
+      freeSpace?.stop();
       await broker.close();
       // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
       await consumers.stop({ drainTimeoutMs: DRAIN_TIMEOUT_MS });
@@ -242,6 +296,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     httpPort: consoleServer?.port,
     consoleUrl: consoleServer?.url,
     consoleToken: consoleServer?.token,
+    freeSpace,
+    brokerStats: () => broker.stats(),
     whenIdle: (idleOptions) => consumers.whenIdle(idleOptions),
     checkSilence,
     sendAlarmCommand,

@@ -101,6 +101,32 @@ describe('the console in a browser', () => {
     await screenshot('device');
   });
 
+  it('draws every chart of a device whose metrics are named like Object.prototype members', async () => {
+    const device = await t.connect('sensor-proto', { type: 'env-sensor' });
+    const errors: string[] = [];
+    const onError = (error: Error) => errors.push(error.message);
+    page.on('pageerror', onError);
+    try {
+      // JSON text, not JSON.stringify of a literal: `{ __proto__: 1 }` would set the prototype.
+      const now = Date.now();
+      await device.publishAsync(telemetryTopic('sensor-proto'), `{"ts":${now - 2_000},"seq":1,"metrics":{"__proto__":1.5,"constructor":2.5,"toString":3.5}}`, { qos: 1 });
+      await device.publishAsync(telemetryTopic('sensor-proto'), `{"ts":${now - 1_000},"seq":2,"metrics":{"valueOf":4.5,"hasOwnProperty":5.5,"temperature":20}}`, { qos: 1 });
+      await t.stack.whenIdle();
+
+      await show('device/sensor-proto');
+      const expected = [['__proto__', '1.5'], ['constructor', '2.5'], ['toString', '3.5'], ['valueOf', '4.5'], ['hasOwnProperty', '5.5'], ['temperature', '20']];
+      for (const [metric, last] of expected) {
+        const chart = page.getByTestId(`chart-${metric}`);
+        await expect.poll(() => chart.getAttribute('data-points'), { message: `chart of ${metric}` }).toBe('1');
+        expect(await chart.getAttribute('data-last')).toBe(last);
+      }
+      expect(await page.locator('[data-testid^="chart-"]').count()).toBe(6);
+      expect(errors).toEqual([]);
+    } finally {
+      page.off('pageerror', onError);
+    }
+  });
+
   it('shows an overheat in the Alarms view, acknowledges it with a note through the command path, and shows who and why after a reload', async () => {
     const device = await t.connect('sensor-hot', { type: 'env-sensor' });
     await show('alarms?device=sensor-hot');

@@ -23,7 +23,9 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../lambdas/ports/index.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import { METRIC } from '../../../lambdas/ports/index.js';
 import { checkTokenShape, generateToken, TokenGate } from './auth.js';
 import { consoleAssets, type Asset } from './assets.js';
@@ -44,6 +46,8 @@ import type { DeviceInfo } from '../registry/index.js';
 export interface ConsoleOptions {
   /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
+  /** A device's chart readings through the read port. @default the local store's SqliteReadingsReader */
+  readonly readingsReader?: ReadingsReader;
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   readonly metrics: { get(name: string): number };
@@ -179,7 +183,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (device[2] === '/readings.csv') {
         return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
       }
-      if (device[2] === '/readings') return json(res, readings(deviceId, p, now));
+      if (device[2] === '/readings') return json(res, await readings(deviceId, p, now));
       return json(res, await deviceDetail(deviceId, p));
     }
     throw new ConsoleRequestError(404, 'no such route');
@@ -231,11 +235,14 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     };
   };
 
-  const readings = (deviceId: string, p: URLSearchParams, now: number) => {
+  // Through the readings read port: a console over a deployed stack passes a DynamoDbReadingsReader
+  // (infra/aws/deployed-readings.ts) as `readingsReader` instead of the local store's.
+  const readingsReader = options.readingsReader ?? new SqliteReadingsReader(options.store);
+  const readings = async (deviceId: string, p: URLSearchParams, now: number) => {
     const { since, until } = timeRange(p, { since: now - HOUR_MS, until: now + 1 });
     const limit = limitParam(p, 'limit', { fallback: 20_000, max: 100_000 });
     // The newest `limit` of the range (one more tells whether there were more), returned oldest first.
-    const rows = options.store.queryReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
+    const rows = await readingsReader.deviceReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
     const truncated = rows.length > limit;
     const kept = rows.slice(0, limit).reverse();
     return { deviceId, since, until, truncated, readings: kept.map((r) => ({ ts: r.ts, seq: r.seq, metrics: r.metrics })) };

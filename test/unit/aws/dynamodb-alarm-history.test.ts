@@ -107,7 +107,7 @@ describe('the command path and the offline check over dynalite', () => {
     await command('d1', { action: 'snooze', ruleId: 'overheat', seconds: 60 }, 1_000);
 
     clock.set(BASE_TIME + 30_000);
-    expect(await checkSilence(deps)).toEqual({ checked: 0, raised: 0, failed: [] });
+    expect(await checkSilence(deps)).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
     clock.set(BASE_TIME + 61_000);
     expect(await checkSilence(deps)).toMatchObject({ checked: 1, failed: [] });
     expect(await checkSilence(deps)).toMatchObject({ checked: 0 });

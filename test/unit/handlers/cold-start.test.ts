@@ -208,6 +208,6 @@ describe('AWS composition roots', () => {
 
     const outcome = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
 
-    expect(outcome).toEqual({ checked: 0, raised: 0, failed: [] });
+    expect(outcome).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
   });
 });

@@ -7,6 +7,7 @@
 import uPlot from 'uplot';
 import { devicePath, getJson, type DeviceResponse, type LiveReading, type ReadingsResponse } from '../api.js';
 import { badge, formatAgo, formatNumber, formatTime, h, replace, toLocalInput } from '../dom.js';
+import { metricValue } from '../../metric-value.js';
 import { activeTable, commandInputs, historyTable } from './alarm-tables.js';
 import { showError, throttle, type View, type ViewContext } from './view.js';
 
@@ -72,7 +73,7 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
     if (chartsByMetric.size === 0) charts.replaceChildren();
     const xs = rows.map((r) => r.ts / 1000);
     metrics.forEach((metric, i) => {
-      const ys = rows.map((r) => r.metrics[metric] ?? null);
+      const ys = rows.map((r) => metricValue(r.metrics, metric) ?? null);
       const chart = chartsByMetric.get(metric) ?? addChart(charts, metric, PALETTE[i % PALETTE.length] as string);
       chartsByMetric.set(metric, chart);
       chart.plot.setData([xs, ys] as uPlot.AlignedData);
