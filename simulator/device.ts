@@ -160,6 +160,11 @@ export class Outbox {
     return this.inFlight.size;
   }
 
+  /** Whether {@link take} would give a reading now. */
+  canTake(options: { track: boolean }): boolean {
+    return this.queued > 0 && !(options.track && this.inFlight.size >= this.limits.window);
+  }
+
   /** Queues a reading; drops the oldest queued one if the buffer is full (fresh telemetry matters more). */
   push(p: Pending): void {
     if (this.queued >= this.limits.capacity) {

@@ -11,114 +11,42 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { pipeline, telemetryTopic } from '../infra/pipeline.js';
 import type { ConnectionSpec, Endpoint } from './connection.js';
 import {
   awsTlsOptions,
   certificateFiles,
+  connectOnce,
   endpointUrl,
-  loopbackAddresses,
   openClient,
   openFileLimit,
   parseEndpoint,
-  sourceAddressFor,
 } from './connection.js';
-import { DeviceModel, Outbox } from './device.js';
+import { backoffDelayMs } from './backoff.js';
+import { limitsFor } from './aws-limits.js';
+import type { ConnectionLimits } from './aws-limits.js';
+import type { HistogramData, LatencyHistogram } from './histogram.js';
+import { AlarmOperator } from './operator.js';
 import type { Pending } from './device.js';
 import { BrokerUnreachableError } from './errors.js';
 import type { FleetOptions, ResolvedFleetOptions } from './options.js';
 import { resolveFleetOptions } from './options.js';
 import { ProgressPrinter } from './progress.js';
-import type { DeviceKind } from './profiles/index.js';
-import { kindOf } from './profiles/index.js';
-import { createRng } from './random.js';
 import { registerFleet } from './registration.js';
-import { resolveScenario } from './scenario.js';
-import type { FleetSnapshot } from './stats.js';
-import { FleetStats } from './stats.js';
-import type { TimerHandle } from './timer-wheel.js';
+import { createDevices } from './sim-device.js';
+import type { SimDevice } from './sim-device.js';
+import type { FleetSummary } from './summary.js';
+import { buildSummary } from './summary.js';
+import { FleetStats, snapshotOf } from './stats.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { VerifyResult } from './verify.js';
-import { verifyStored } from './verify.js';
-
-/** What a run did. `connected` is the most devices connected at once. */
-export interface FleetSummary {
-  readonly devices: number;
-  readonly connected: number;
-  /** Readings produced (silent periods excluded). */
-  readonly generated: number;
-  /** Readings published (first sends). */
-  readonly sent: number;
-  /** Readings acknowledged with PUBACK (QoS 1; 0 under QoS 0, where nothing is acknowledged). */
-  readonly acked: number;
-  /** Readings published again after a reconnect because their PUBACK had not come. */
-  readonly resent: number;
-  /** Readings produced while their device was disconnected (buffered, then sent). */
-  readonly offline: number;
-  /** Readings dropped because a device's buffer was full. */
-  readonly dropped: number;
-  /** Readings never sent: still buffered or in flight when the drain timeout ran out. */
-  readonly unsent: number;
-  readonly errors: number;
-  readonly reconnects: number;
-  /** Alarm events received for this fleet's devices (raised + cleared); null when not subscribed. */
-  readonly alarms: number | null;
-  readonly alarmsRaised: number | null;
-  readonly alarmsCleared: number | null;
-  /** Publish-to-PUBACK latency over the run; nulls when nothing was acknowledged. */
-  readonly latencyMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
-  readonly durationMs: number;
-  readonly seed: string;
-  readonly qos: 0 | 1;
-  readonly rate: number;
-  readonly target: 'local' | 'aws';
-  readonly endpoint: string;
-  readonly lastError: string | null;
-  /** The simulator's own CPU time and memory. `percentOfOneCore` is CPU time over wall time. */
-  readonly cpu: { readonly userMs: number; readonly systemMs: number; readonly percentOfOneCore: number };
-  readonly memory: { readonly rssMiB: number; readonly peakRssMiB: number; readonly heapUsedMiB: number };
-  /** With `verify`: what the local store holds of the acknowledged readings. */
-  readonly verify?: VerifyResult;
-}
-
-/** One device at run time: its model and outbox, and its connection. */
-interface SimDevice {
-  readonly index: number;
-  readonly deviceId: string;
-  readonly kind: DeviceKind;
-  readonly topic: string;
-  readonly model: DeviceModel;
-  readonly outbox: Outbox;
-  readonly localAddress: string | undefined;
-  password: string | undefined;
-  client: MqttClient | undefined;
-  /** Bumped on every new connection and on disconnect, so late callbacks of an old client are ignored. */
-  generation: number;
-  connected: boolean;
-  everConnected: boolean;
-  /** Consecutive failed attempts, for the backoff. */
-  attempts: number;
-  highestSent: number;
-  timer: TimerHandle | undefined;
-  acked: number[] | undefined;
-}
+import { sqliteSource, verifyStored } from './verify.js';
+import { awsReadingsSource } from './verify-aws.js';
 
 const MiB = 1024 * 1024;
+const WHEEL_TICK_MS = 10;
 
-/**
- * Exponential backoff with "equal jitter" (AWS Architecture Blog, "Exponential Backoff And
- * Jitter", 2015): half the exponential delay, plus a random half. A whole fleet losing its broker
- * then spreads its reconnects out instead of stampeding back at once, yet never retries at once.
- */
-export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return exp / 2 + random() * (exp / 2);
-}
-
-/** Zero-padded device ids: `sim-00001`. */
-export function deviceIdOf(prefix: string, index: number): string {
-  return `${prefix}-${String(index + 1).padStart(5, '0')}`;
-}
+export { backoffDelayMs, deviceIdOf } from './backoff.js';
+export type { FleetSummary } from './summary.js';
 
 /** Runs a fleet to the end and returns its summary. Throws {@link BrokerUnreachableError} if the broker cannot be reached at start. */
 export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
@@ -126,16 +54,24 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
   return new Fleet(o).run();
 }
 
+/** Runs a fleet and also returns its whole-run PUBACK latency histogram (a worker sends it to be merged). */
+export async function runFleetWithLatency(options: FleetOptions): Promise<{ summary: FleetSummary; latency: HistogramData }> {
+  const fleet = new Fleet(resolveFleetOptions(options));
+  const summary = await fleet.run();
+  return { summary, latency: fleet.latency.toData() };
+}
+
 class Fleet {
   private readonly o: ResolvedFleetOptions;
   private readonly endpoint: Endpoint;
   private readonly stats = new FleetStats();
-  private readonly wheel = new TimerWheel({ tickMs: 10 });
-  private readonly devices: SimDevice[] = [];
-  private readonly ids = new Set<string>();
+  private readonly wheel = new TimerWheel({ tickMs: WHEEL_TICK_MS });
+  private readonly devices: SimDevice[];
+  /** The whole fleet's ids (also when this process runs a shard): the operator counts their alarms. */
+  private readonly ids: ReadonlySet<string>;
   private readonly operatorId: string;
-  private operator: MqttClient | undefined;
-  private operatorGeneration = 0;
+  private readonly operator: AlarmOperator;
+  private readonly limits: ConnectionLimits | undefined;
   private operatorPassword: string | undefined;
   private t0Perf = 0;
   private t0Wall = 0;
@@ -144,51 +80,28 @@ class Fleet {
   private readonly durationMs: number;
   private progress: ProgressPrinter | undefined;
 
+  /** Publish-to-PUBACK latency over the whole run. */
+  get latency(): LatencyHistogram {
+    return this.stats.latency;
+  }
+
   constructor(o: ResolvedFleetOptions) {
     this.o = o;
     this.endpoint = parseEndpoint(o.endpoint, o.target);
     this.durationMs = Math.round(o.durationS * 1000);
     this.operatorId = `${o.prefix}-operator`;
-    const kinds = Array.from({ length: o.devices }, (_, i) => kindOf(o.profile, i));
-    const deviceIds = kinds.map((_, i) => deviceIdOf(o.prefix, i));
-    const windows = resolveScenario(o.scenario, { seed: o.seed, deviceIds, kinds });
-    const env = { startHour: o.startHour ?? createRng(o.seed, 'fleet').uniform(0, 24) };
-    const explicit = o.sourceAddresses === undefined ? undefined : loopbackAddresses(o.sourceAddresses);
-    const addressOf = (i: number): string | undefined =>
-      explicit === undefined ? sourceAddressFor(this.endpoint, i, o.devices) : explicit[i % explicit.length];
-    const slotMs = o.rampPerS === 0 ? 0 : 1000 / o.rampPerS;
-    for (let i = 0; i < o.devices; i++) {
-      const deviceId = deviceIds[i] as string;
-      const kind = kinds[i] as DeviceKind;
-      this.ids.add(deviceId);
-      this.devices.push({
-        index: i,
-        deviceId,
-        kind,
-        topic: telemetryTopic(deviceId),
-        model: new DeviceModel({
-          seed: o.seed,
-          index: i,
-          kind,
-          rate: o.rate,
-          startOffsetMs: Math.round(i * slotMs),
-          jitter: o.jitter,
-          windows: windows.get(i) ?? [],
-          env,
-        }),
-        outbox: new Outbox({ capacity: o.bufferSize, window: o.qos === 1 ? o.inflight : Number.POSITIVE_INFINITY }),
-        localAddress: addressOf(i),
-        password: undefined,
-        client: undefined,
-        generation: 0,
-        connected: false,
-        everConnected: false,
-        attempts: 0,
-        highestSent: -1,
-        timer: undefined,
-        acked: o.verify ? [] : undefined,
-      });
-    }
+    const fleet = createDevices(o, this.endpoint);
+    this.devices = fleet.devices;
+    this.ids = fleet.fleetIds;
+    this.limits = limitsFor(o, WHEEL_TICK_MS);
+    this.operator = new AlarmOperator({
+      stats: this.stats,
+      wheel: this.wheel,
+      deviceIds: this.ids,
+      backoffInitialMs: o.backoffInitialMs,
+      backoffMaxMs: o.backoffMaxMs,
+      connect: () => connectOnce(this.connectionSpec(this.operatorId, this.operatorPassword, undefined)),
+    });
   }
 
   /** Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate. */
@@ -201,9 +114,9 @@ class Fleet {
   async run(): Promise<FleetSummary> {
     if (this.o.progress !== undefined) this.progress = new ProgressPrinter(this.o.progress);
     const limit = openFileLimit();
-    if (limit !== undefined && this.o.devices + 64 > limit) {
+    if (limit !== undefined && this.devices.length + 64 > limit) {
       this.progress?.note(
-        `warning: ${this.o.devices} devices need as many sockets, but this process may open ${limit} files (ulimit -n); connections beyond fail with EMFILE`,
+        `warning: ${this.devices.length} devices need as many sockets, but this process may open ${limit} files (ulimit -n); connections beyond fail with EMFILE`,
       );
     }
     await this.register();
@@ -218,7 +131,7 @@ class Fleet {
       const ticker = this.startProgress();
       await this.waitForEnd();
       await this.drain();
-      if (this.operator !== undefined && this.o.lingerS > 0) await sleep(this.o.lingerS * 1000);
+      if (this.operator.connected && this.o.lingerS > 0) await sleep(this.o.lingerS * 1000);
       clearInterval(ticker);
       this.tick(true);
       this.progress?.finish();
@@ -229,13 +142,29 @@ class Fleet {
     const durationMs = performance.now() - this.t0Perf;
     const cpu = process.cpuUsage(cpuStart);
     const verify = this.o.verify ? await this.verify() : undefined;
-    return this.summary(durationMs, cpu, verify);
+    return buildSummary({
+      options: { ...this.o, devices: this.devices.length },
+      endpoint: endpointUrl(this.endpoint),
+      stats: this.stats,
+      outboxes: this.devices.map((d) => d.outbox),
+      subscribed: this.withOperator,
+      durationMs,
+      cpu,
+      verify,
+    });
   }
 
   /** Locally, with a data folder: (re)register every device and the operator with new passwords. */
   private async register(): Promise<void> {
+    const given = this.o.credentials;
+    if (given !== undefined) {
+      // Registered by the workers' coordinator, once for the whole fleet.
+      for (const d of this.devices) d.password = given[d.deviceId];
+      this.operatorPassword = given[this.operatorId];
+      return;
+    }
     if (this.o.target !== 'local' || this.o.dataDir === undefined || !this.o.register) return;
-    this.progress?.note(`registering ${this.o.devices} devices in ${this.o.dataDir}/devices.db...`);
+    this.progress?.note(`registering ${this.devices.length} devices in ${this.o.dataDir}/devices.db...`);
     const credentials = await registerFleet({
       dataDir: this.o.dataDir,
       devices: this.devices.map((d) => ({ deviceId: d.deviceId, type: d.kind })),
@@ -275,7 +204,7 @@ class Fleet {
       if (this.o.signal?.aborted) break;
       try {
         const client = await connectOnce(spec);
-        if (this.withOperator) this.adoptOperator(client);
+        if (this.withOperator) this.operator.adopt(client);
         else await client.endAsync(true);
         return;
       } catch (err) {
@@ -284,51 +213,6 @@ class Fleet {
       }
     }
     throw new BrokerUnreachableError(endpointUrl(this.endpoint), this.o.connectAttempts, { cause: lastError });
-  }
-
-  /** The operator subscribes to every device's alarms and counts events for this fleet's devices. */
-  private adoptOperator(client: MqttClient): void {
-    this.operatorGeneration += 1;
-    const generation = this.operatorGeneration;
-    this.operator = client;
-    client.on('message', (_topic, payload) => {
-      let event: { deviceId?: unknown; state?: unknown };
-      try {
-        event = JSON.parse(payload.toString('utf8')) as typeof event;
-      } catch {
-        return;
-      }
-      if (typeof event.deviceId !== 'string' || !this.ids.has(event.deviceId)) return;
-      this.stats.alarms += 1;
-      if (event.state === 'ALARM') this.stats.alarmsRaised += 1;
-      else if (event.state === 'OK') this.stats.alarmsCleared += 1;
-    });
-    client.on('error', (err) => this.stats.recordError(err));
-    client.on('close', () => {
-      if (generation !== this.operatorGeneration || this.ending) return;
-      this.operatorGeneration += 1;
-      client.end(true);
-      this.operator = undefined;
-      this.wheel.after(backoffDelayMs(0, this.o.backoffInitialMs, this.o.backoffMaxMs), () => void this.reconnectOperator(0));
-    });
-    client.subscribe(pipeline.topics.alarmsFilter, { qos: 1 }, (err) => {
-      if (err) this.stats.recordError(err);
-    });
-  }
-
-  private async reconnectOperator(attempt: number): Promise<void> {
-    if (this.ending) return;
-    try {
-      const client = await connectOnce(this.connectionSpec(this.operatorId, this.operatorPassword, undefined));
-      if (this.ending) {
-        client.end(true);
-        return;
-      }
-      this.adoptOperator(client);
-    } catch (err) {
-      this.stats.recordError(err);
-      this.wheel.after(backoffDelayMs(attempt + 1, this.o.backoffInitialMs, this.o.backoffMaxMs), () => void this.reconnectOperator(attempt + 1));
-    }
   }
 
   /** Puts every device's connection (at its ramp slot) and first reading on the wheel. */
@@ -367,7 +251,21 @@ class Fleet {
     this.scheduleReading(d);
   }
 
+  /** Connects now, or in the device's next connect slot when connects are paced. */
   private connect(d: SimDevice): void {
+    if (this.ending || d.client !== undefined) return;
+    if (this.limits !== undefined && d.pacing !== undefined) {
+      const now = performance.now();
+      const at = this.limits.reserveConnect(d.pacing, now);
+      if (at > now) {
+        this.wheel.schedule(at, () => this.open(d));
+        return;
+      }
+    }
+    this.open(d);
+  }
+
+  private open(d: SimDevice): void {
     if (this.ending || d.client !== undefined) return;
     d.generation += 1;
     const generation = d.generation;
@@ -424,7 +322,26 @@ class Fleet {
     const client = d.client;
     if (!d.connected || client === undefined) return;
     const track = this.o.qos === 1;
-    for (let p = d.outbox.take({ track }); p !== undefined; p = d.outbox.take({ track })) this.publish(d, client, p);
+    const limits = this.limits;
+    const pacing = d.pacing;
+    if (limits === undefined || pacing === undefined || !limits.pacesPublishes) {
+      for (let p = d.outbox.take({ track }); p !== undefined; p = d.outbox.take({ track })) this.publish(d, client, p);
+      return;
+    }
+    if (d.pumpTimer !== undefined) return;
+    const now = performance.now();
+    while (d.outbox.canTake({ track })) {
+      const at = limits.publishAt(pacing, now);
+      if (at > now) {
+        d.pumpTimer = this.wheel.schedule(at, () => {
+          d.pumpTimer = undefined;
+          this.pump(d);
+        });
+        return;
+      }
+      limits.published(pacing, now);
+      this.publish(d, client, d.outbox.take({ track }) as Pending);
+    }
   }
 
   private publish(d: SimDevice, client: MqttClient, p: Pending): void {
@@ -470,7 +387,7 @@ class Fleet {
   /** Ends every connection with a DISCONNECT (bounded), so the broker sees clean departures. */
   private async disconnectAll(): Promise<void> {
     this.ending = true;
-    this.operatorGeneration += 1;
+    const operator = this.operator.detach();
     const ends: Promise<void>[] = [];
     const end = (client: MqttClient, options: { force: boolean }): void => {
       ends.push(
@@ -491,8 +408,7 @@ class Fleet {
       // A graceful DISCONNECT only where nothing is pending; MQTT.js would otherwise wait for PUBACKs.
       if (client !== undefined) end(client, { force: !wasConnected || d.outbox.inFlightCount > 0 });
     }
-    if (this.operator !== undefined) end(this.operator, { force: false });
-    this.operator = undefined;
+    if (operator !== undefined) end(operator, { force: false });
     const cancel = new AbortController();
     const timeout = sleep(5000, 'timeout' as const, { signal: cancel.signal }).catch(() => 'done' as const);
     const result = await Promise.race([Promise.all(ends).then(() => 'done' as const), timeout]);
@@ -506,12 +422,21 @@ class Fleet {
   private async verify(): Promise<VerifyResult> {
     const acked = new Map<string, number[]>();
     for (const d of this.devices) acked.set(d.deviceId, d.acked ?? []);
-    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${this.o.dataDir}/store.db...`);
+    const store =
+      this.o.target === 'aws'
+        ? awsReadingsSource({
+            ...(this.o.stack === undefined ? {} : { stackName: this.o.stack }),
+            ...(this.o.region === undefined ? {} : { region: this.o.region }),
+          })
+        : sqliteSource(this.o.dataDir as string);
+    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${store.storeName}...`);
     return verifyStored({
-      dataDir: this.o.dataDir as string,
+      ...store,
       acked,
       since: this.t0Wall,
       timeoutMs: this.o.verifyTimeoutS * 1000,
+      seed: this.o.seed,
+      ...(this.o.verifySample === undefined ? {} : { sampleDevices: this.o.verifySample }),
     });
   }
 
@@ -530,110 +455,22 @@ class Fleet {
     if (this.progress === undefined && this.o.onProgress === undefined) return;
     const now = performance.now();
     const seconds = Math.max(0.001, (now - this.lastTick.at) / 1000);
-    let buffered = 0;
-    let inFlight = 0;
-    for (const d of this.devices) {
-      buffered += d.outbox.queued;
-      inFlight += d.outbox.inFlightCount;
-    }
-    const s = this.stats;
-    const recent = final ? s.latency : s.recentLatency;
-    const snapshot: FleetSnapshot = {
+    const snapshot = snapshotOf({
+      stats: this.stats,
+      devices: this.devices.length,
       elapsedS: (now - this.t0Perf) / 1000,
-      devices: this.o.devices,
-      connected: s.connected,
-      sent: s.sent,
-      acked: s.acked,
-      sentPerS: (s.sent - this.lastTick.sent) / seconds,
-      ackedPerS: (s.acked - this.lastTick.acked) / seconds,
-      errors: s.errors,
-      alarms: s.alarms,
-      buffered,
-      inFlight,
-      latencyMs: { p50: recent.quantile(0.5), p99: recent.quantile(0.99) },
+      intervalS: seconds,
+      previous: this.lastTick,
+      outboxes: this.devices.map((d) => d.outbox),
       rssMiB: rss / MiB,
-    };
+      final,
+      withHistogram: this.o.progressHistograms,
+    });
+    const s = this.stats;
     s.recentLatency.reset();
     this.lastTick = { at: now, sent: s.sent, acked: s.acked };
     this.progress?.print(snapshot);
     this.o.onProgress?.(snapshot);
   }
 
-  private summary(durationMs: number, cpu: NodeJS.CpuUsage, verify: VerifyResult | undefined): FleetSummary {
-    const s = this.stats;
-    const memory = process.memoryUsage();
-    s.sampleMemory();
-    let dropped = 0;
-    let unsent = 0;
-    for (const d of this.devices) {
-      dropped += d.outbox.dropped;
-      unsent += d.outbox.queued + d.outbox.inFlightCount;
-    }
-    const subscribed = this.withOperator;
-    const round1 = (n: number): number => Math.round(n * 10) / 10;
-    const roundMs = (n: number | null): number | null => (n === null ? null : Math.round(n * 100) / 100);
-    return {
-      devices: this.o.devices,
-      connected: s.maxConnected,
-      generated: s.generated,
-      sent: s.sent,
-      acked: s.acked,
-      resent: s.resent,
-      offline: s.offline,
-      dropped,
-      unsent,
-      errors: s.errors,
-      reconnects: s.reconnects,
-      alarms: subscribed ? s.alarms : null,
-      alarmsRaised: subscribed ? s.alarmsRaised : null,
-      alarmsCleared: subscribed ? s.alarmsCleared : null,
-      latencyMs: { p50: roundMs(s.latency.quantile(0.5)), p99: roundMs(s.latency.quantile(0.99)), max: roundMs(s.latency.max()) },
-      durationMs: Math.round(durationMs),
-      seed: this.o.seed,
-      qos: this.o.qos,
-      rate: this.o.rate,
-      target: this.o.target,
-      endpoint: endpointUrl(this.endpoint),
-      lastError: s.lastError ?? null,
-      cpu: {
-        userMs: Math.round(cpu.user / 1000),
-        systemMs: Math.round(cpu.system / 1000),
-        percentOfOneCore: round1(((cpu.user + cpu.system) / 1000 / Math.max(1, durationMs)) * 100),
-      },
-      memory: { rssMiB: round1(memory.rss / MiB), peakRssMiB: round1(s.peakRss / MiB), heapUsedMiB: round1(memory.heapUsed / MiB) },
-      ...(verify === undefined ? {} : { verify }),
-    };
-  }
-}
-
-/** One connection attempt: resolves with the connected client, or rejects with why it failed (and cleans up). */
-function connectOnce(spec: ConnectionSpec): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    let client: MqttClient;
-    try {
-      client = openClient(spec);
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    let lastError: unknown;
-    const onError = (err: Error): void => {
-      lastError = err;
-    };
-    const onConnect = (): void => {
-      client.removeListener('error', onError);
-      // Until the caller attaches its own, an error must not become an uncaught 'error' event.
-      client.on('error', () => undefined);
-      client.removeListener('close', onClose);
-      resolve(client);
-    };
-    const onClose = (): void => {
-      client.removeListener('connect', onConnect);
-      client.end(true);
-      reject(lastError ?? new Error('connection closed before CONNACK'));
-    };
-    client.on('error', onError);
-    client.once('connect', onConnect);
-    client.once('close', onClose);
-  });
 }

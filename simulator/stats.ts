@@ -2,6 +2,7 @@
  * The fleet's counters, and the snapshots that progress lines and the summary are made of.
  */
 import { LatencyHistogram } from './histogram.js';
+import type { HistogramData } from './histogram.js';
 
 /** Running counters of one fleet. */
 export class FleetStats {
@@ -75,4 +76,50 @@ export interface FleetSnapshot {
   /** Over the last interval; null when nothing was acknowledged. */
   readonly latencyMs: { readonly p50: number | null; readonly p99: number | null };
   readonly rssMiB: number;
+  /** The interval's latency histogram, when asked for (`progressHistograms`: workers send it to be merged). */
+  readonly recentLatency?: HistogramData;
+}
+
+/** What one progress snapshot is made of. */
+export interface SnapshotInput {
+  readonly stats: FleetStats;
+  readonly devices: number;
+  readonly elapsedS: number;
+  /** Seconds since the previous snapshot, and its counters, for the rates. */
+  readonly intervalS: number;
+  readonly previous: { readonly sent: number; readonly acked: number };
+  readonly outboxes: Iterable<{ readonly queued: number; readonly inFlightCount: number }>;
+  readonly rssMiB: number;
+  /** The last snapshot of a run gives the whole run's latency instead of the last interval's. */
+  readonly final: boolean;
+  /** Include the interval's histogram. */
+  readonly withHistogram?: boolean;
+}
+
+/** One progress snapshot of a fleet's counters. */
+export function snapshotOf(input: SnapshotInput): FleetSnapshot {
+  const s = input.stats;
+  let buffered = 0;
+  let inFlight = 0;
+  for (const outbox of input.outboxes) {
+    buffered += outbox.queued;
+    inFlight += outbox.inFlightCount;
+  }
+  const recent = input.final ? s.latency : s.recentLatency;
+  return {
+    elapsedS: input.elapsedS,
+    devices: input.devices,
+    connected: s.connected,
+    sent: s.sent,
+    acked: s.acked,
+    sentPerS: (s.sent - input.previous.sent) / input.intervalS,
+    ackedPerS: (s.acked - input.previous.acked) / input.intervalS,
+    errors: s.errors,
+    alarms: s.alarms,
+    buffered,
+    inFlight,
+    latencyMs: { p50: recent.quantile(0.5), p99: recent.quantile(0.99) },
+    rssMiB: input.rssMiB,
+    ...(input.withHistogram === true && !input.final ? { recentLatency: s.recentLatency.toData() } : {}),
+  };
 }

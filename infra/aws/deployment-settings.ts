@@ -4,6 +4,7 @@
  * drift; these settings exist only on AWS. Plain data and validation: no CDK imports.
  */
 import { ConfigError } from '../../lambdas/domain/errors.js';
+import { pipeline } from '../pipeline.js';
 
 /** CloudWatch Logs accepts only these retention periods (AWS::Logs::LogGroup RetentionInDays). */
 export const LOG_RETENTION_DAYS = [
@@ -11,7 +12,7 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 export const STREAM_MODES = ['provisioned', 'on-demand'] as const;
-export const TIME_SERIES_STORES = ['timestream', 'none'] as const;
+export const TIME_SERIES_STORES = ['dynamodb', 'timestream', 'none'] as const;
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 export interface DeploymentSettings {
@@ -22,12 +23,21 @@ export interface DeploymentSettings {
    */
   readonly streamMode: (typeof STREAM_MODES)[number];
   /**
-   * `timestream`: Timestream for LiveAnalytics database + table and the ingest consumer.
-   * `none`: no time-series store and no ingest consumer (for accounts that cannot create Timestream
-   * for LiveAnalytics, closed to new customers since 2025-06-20); alarms still work.
-   * @default 'timestream'
+   * How long the stream keeps records, hours (Kinesis allows 24 to 8760; past 24 h it bills
+   * extended retention). Both mappings' maximum record age must stay well below it, checked at synth.
+   * @default pipeline.stream.retentionHours (168: seven days)
+   */
+  readonly streamRetentionHours: number;
+  /**
+   * `dynamodb`: a DynamoDB readings table (on-demand, TTL) and the ingest consumer; any account.
+   * `timestream`: Timestream for LiveAnalytics database + table and the ingest consumer (only for
+   * accounts that already use it: closed to new customers since 2025-06-20).
+   * `none`: no time-series store and no ingest consumer; alarms still work.
+   * @default 'dynamodb'
    */
   readonly timeSeriesStore: (typeof TIME_SERIES_STORES)[number];
+  /** With `dynamodb`: days a reading is kept after its event time (DynamoDB TTL), 1 to 36500. @default 30 */
+  readonly readingsRetentionDays: number;
   /** Timestream memory-store retention, hours (1 to 8766). @default 24 */
   readonly timestreamMemoryRetentionHours: number;
   /** Timestream magnetic-store retention, days (1 to 73000). @default 365 */
@@ -52,7 +62,9 @@ export interface DeploymentSettings {
 /** The defaults, also written in cdk.json so that they are visible where users look for them. */
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = Object.freeze({
   streamMode: 'provisioned',
-  timeSeriesStore: 'timestream',
+  streamRetentionHours: pipeline.stream.retentionHours,
+  timeSeriesStore: 'dynamodb',
+  readingsRetentionDays: 30,
   timestreamMemoryRetentionHours: 24,
   timestreamMagneticRetentionDays: 365,
   alarmEmail: undefined,
@@ -84,7 +96,9 @@ export function readDeploymentSettings(lookup: (key: string) => unknown): Deploy
   const d = DEFAULT_DEPLOYMENT_SETTINGS;
   return Object.freeze({
     streamMode: oneOf('streamMode', raw('streamMode'), STREAM_MODES) ?? d.streamMode,
+    streamRetentionHours: integerIn('streamRetentionHours', raw('streamRetentionHours'), 24, 8760) ?? d.streamRetentionHours,
     timeSeriesStore: oneOf('timeSeriesStore', raw('timeSeriesStore'), TIME_SERIES_STORES) ?? d.timeSeriesStore,
+    readingsRetentionDays: integerIn('readingsRetentionDays', raw('readingsRetentionDays'), 1, 36_500) ?? d.readingsRetentionDays,
     timestreamMemoryRetentionHours:
       integerIn('timestreamMemoryRetentionHours', raw('timestreamMemoryRetentionHours'), 1, 8766) ??
       d.timestreamMemoryRetentionHours,
@@ -98,6 +112,58 @@ export function readDeploymentSettings(lookup: (key: string) => unknown): Deploy
     iotDataEndpoint: hostName('iotDataEndpoint', raw('iotDataEndpoint')),
     thresholdsFile: text('thresholdsFile', raw('thresholdsFile')) ?? d.thresholdsFile,
   });
+}
+
+/**
+ * Context keys that belong to the CDK itself rather than to this app: namespaced ones
+ * (`@aws-cdk/...` feature flags, `aws:cdk:...` switches, `availability-zones:...` lookups cached in
+ * cdk.context.json) and the few plain ones the CLI reads from cdk.json.
+ */
+const CDK_OWN_CONTEXT_KEY = /^@|:/;
+const CDK_PLAIN_CONTEXT_KEYS: ReadonlySet<string> = new Set(['cli-telemetry', 'acknowledged-issue-numbers']);
+
+/**
+ * Refuses a context key this app does not read, such as `-c timeSeriesStre=none`: without this
+ * check a typo deploys the default silently.
+ * @throws DeploymentSettingsError naming the first unknown key (and the closest known one).
+ */
+export function rejectUnknownContextKeys(keys: Iterable<string>): void {
+  const known: readonly string[] = DEPLOYMENT_CONTEXT_KEYS;
+  for (const key of keys) {
+    if (known.includes(key) || CDK_OWN_CONTEXT_KEY.test(key) || CDK_PLAIN_CONTEXT_KEYS.has(key)) continue;
+    const closest = closestKey(key, known);
+    throw new DeploymentSettingsError(
+      `context ${key}: not a setting of this app${closest === undefined ? '' : ` (did you mean ${closest}?)`}; known: ${known.join(', ')}`,
+    );
+  }
+}
+
+/** The known key within an edit distance of a third of its length, if any. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance <= Math.max(2, Math.floor(candidate.length / 3)) && (best === undefined || distance < best.distance)) {
+      best = { key: candidate, distance };
+    }
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function fail(key: string, value: unknown, expected: string): never {

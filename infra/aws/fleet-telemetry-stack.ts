@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -8,17 +8,22 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
-import { INGEST_ENV } from '../../lambdas/ingest/env.js';
+import { ingestEnv, type INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { alarmTopic, pipeline } from '../pipeline.js';
+import { ALARM_STATE_WAKE_INDEX } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { AlarmCommands, wakeIndexQuery } from './constructs/alarm-commands.js';
 import { DeviceAccess } from './constructs/device-access.js';
+import { FailureBucket, TIMESTREAM_REJECTS_PREFIX } from './constructs/failure-bucket.js';
 import { BUNDLED_THRESHOLDS_FILE, FleetFunction, handlerEnvironment } from './constructs/fleet-function.js';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint.js';
 import { keptMessagesQueue } from './constructs/kept-messages-queue.js';
 import { KinesisConsumer } from './constructs/kinesis-consumer.js';
 import { Notifications } from './constructs/notifications.js';
-import { OperationalAlarms } from './constructs/operational-alarms.js';
+import { OPS_ALARM_NAME_PREFIX, OperationalAlarms } from './constructs/operational-alarms.js';
 import type { StreamConsumerWatch } from './constructs/operational-alarms.js';
+import { PipelineDashboard } from './constructs/pipeline-dashboard.js';
+import { ReadingsTable } from './constructs/readings-table.js';
 import { TelemetryIngress } from './constructs/telemetry-ingress.js';
 import { TimeSeriesDatabase } from './constructs/time-series-database.js';
 import type { DeploymentSettings } from './deployment-settings.js';
@@ -30,98 +35,143 @@ export interface FleetTelemetryStackProps extends StackProps {
   readonly thresholdsFile: string;
 }
 
-/** How far behind the stream each consumer may fall before someone is told. */
-const MAX_ITERATOR_AGE = { ingest: Duration.minutes(5), alarms: Duration.minutes(1) } as const;
+/** What the ingest function needs of its time-series store: a name, its environment, its write grant. */
+interface TimeSeriesStoreWiring<Kind extends keyof typeof INGEST_STORE_ENV> {
+  readonly name: string;
+  readonly readingsTable?: ReadingsTable;
+  readonly environment: Readonly<Record<(typeof INGEST_STORE_ENV)[Kind][number], string>>;
+  grantWrite(fn: FleetFunction): void;
+}
+
+/** `timeSeriesStore=none`: nothing to create, name or grant. */
+const NO_TIME_SERIES_STORE: TimeSeriesStoreWiring<'none'> = {
+  name: 'no time-series store',
+  environment: {},
+  grantWrite: () => {},
+};
+
+/**
+ * How far behind the stream each consumer may fall before someone is told: minutes, where the
+ * mappings give up on a record only after a day (alarms) or three (ingest), so people hear of an
+ * outage long before anything is discarded.
+ */
+export const MAX_ITERATOR_AGE = { ingest: Duration.minutes(5), alarms: Duration.minutes(1) } as const;
+
+/**
+ * The offline check must finish well within its schedule; past half of it, the next fleet
+ * doubling would make runs overlap.
+ */
+export const OFFLINE_CHECK_MAX_DURATION = Duration.seconds((pipeline.offlineCheck.everyMinutes * 60) / 2);
 
 /**
  * The whole pipeline on AWS, built from infra/pipeline.ts: IoT Core (policies, thing type, topic
- * rule) -> Kinesis -> two consumers (ingest -> Timestream, alarms -> DynamoDB + IoT/SNS), the
- * scheduled offline check, the queues that keep what could not be used, and the alarms on all of it.
+ * rule) -> Kinesis -> two consumers (ingest -> DynamoDB or Timestream, alarms -> DynamoDB + IoT/SNS), the
+ * scheduled offline check, the bucket and queues that keep what could not be used, and the alarms
+ * and dashboard on all of it.
+ *
+ * Retained resources (tables, the failure bucket, Timestream) have no fixed physical names, so that
+ * `cdk destroy` then `cdk deploy` creates new ones instead of failing on names still taken; the
+ * functions get the names in their environment and people get them from the stack outputs.
  */
 export class FleetTelemetryStack extends Stack {
   public readonly ingress: TelemetryIngress;
   public readonly alarmState: Table;
   public readonly notifications: Notifications;
-  /** Absent with `timeSeriesStore=none`. */
-  public readonly ingest?: FleetFunction;
+  /** Runs with every store; with `timeSeriesStore=none` it only keeps rejects. */
+  public readonly ingest: FleetFunction;
+  /** Present with `timeSeriesStore=dynamodb` (the default). */
+  public readonly readings?: ReadingsTable;
   public readonly alarms: FleetFunction;
+  public readonly alarmCommands: AlarmCommands;
   public readonly offline: FleetFunction;
   public readonly operationalAlarms: OperationalAlarms;
+  public readonly failures: FailureBucket;
+  public readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: FleetTelemetryStackProps) {
     super(scope, id, props);
     const { settings } = props;
 
     // Build: devices -> stream
-    this.ingress = new TelemetryIngress(this, 'Ingress', { streamMode: settings.streamMode });
+    this.ingress = new TelemetryIngress(this, 'Ingress', {
+      streamMode: settings.streamMode,
+      retentionHours: settings.streamRetentionHours,
+    });
     const deviceAccess = new DeviceAccess(this, 'DeviceAccess');
     const stream = this.ingress.stream;
 
-    // Build: state, notifications, kept messages
+    // Build: state, notifications, kept failures
     this.alarmState = new Table(this, 'AlarmState', {
-      tableName: pipeline.tables.alarmState,
       partitionKey: { name: 'deviceId', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Kept when the stack is deleted: it holds every device's alarm state and last-seen time.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.notifications = new Notifications(this, 'Notifications', {
       ...(settings.alarmEmail === undefined ? {} : { alarmEmail: settings.alarmEmail }),
       ...(settings.opsEmail === undefined ? {} : { opsEmail: settings.opsEmail }),
+      opsAlarmNamePrefix: OPS_ALARM_NAME_PREFIX,
     });
-    const consumerFailures = keptMessagesQueue(this, 'ConsumerFailures', {
-      queueName: `${pipeline.name}-consumer-failures`,
-      holds: "the event source mappings' records of batches they gave up on",
-    });
+    this.failures = new FailureBucket(this, 'FailureBucket');
     const endpoint = new IotDataEndpoint(this, 'IotDataEndpoint', {
       ...(settings.iotDataEndpoint === undefined ? {} : { host: settings.iotDataEndpoint }),
+    });
+
+    // Build + grant + wire: operator commands (issue 13): the history table, the command rule and its function
+    this.alarmState.addGlobalSecondaryIndex({
+      indexName: ALARM_STATE_WAKE_INDEX.name,
+      partitionKey: { name: ALARM_STATE_WAKE_INDEX.partitionKey.name, type: AttributeType.STRING },
+      sortKey: { name: ALARM_STATE_WAKE_INDEX.sortKey.name, type: AttributeType.NUMBER },
+    });
+    this.alarmCommands = new AlarmCommands(this, 'AlarmCommands', {
+      settings,
+      thresholdsFile: props.thresholdsFile,
+      alarmState: this.alarmState,
+      notifications: this.notifications,
+      iotDataEndpointHost: endpoint.host,
+      ruleErrors: this.ingress.ruleErrors,
     });
 
     // Build + grant + wire: the ingest consumer, with its store
     const watchedConsumers: StreamConsumerWatch[] = [];
     const watchedQueues: { name: string; queue: Queue }[] = [];
-    if (settings.timeSeriesStore === 'timestream') {
-      const timeSeries = new TimeSeriesDatabase(this, 'TimeSeries', {
-        memoryRetentionHours: settings.timestreamMemoryRetentionHours,
-        magneticRetentionDays: settings.timestreamMagneticRetentionDays,
-      });
+    // With timeSeriesStore=none the ingest consumer still runs, without a store: it is what keeps a
+    // malformed message, with its reason, in the rejects queue (the alarms consumer only skips it).
+    {
+      const kind = settings.timeSeriesStore;
+      const store =
+        kind === 'dynamodb'
+          ? this.dynamoDbTimeSeries(settings)
+          : kind === 'timestream'
+            ? this.timestreamTimeSeries(settings)
+            : NO_TIME_SERIES_STORE;
       const rejects = keptMessagesQueue(this, 'Rejects', {
         queueName: `${pipeline.name}-rejects`,
         holds: 'messages that broke the telemetry contract, with their reason and original payload',
       });
       const ingest = new FleetFunction(this, 'Ingest', {
         name: 'ingest',
-        description: 'Stream consumer: decodes readings, writes them to Timestream, keeps rejects.',
+        description:
+          kind === 'none'
+            ? 'Stream consumer: decodes readings and keeps rejects (timeSeriesStore=none: no store).'
+            : `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
         sizing: FUNCTION_SIZING.ingest,
         settings,
-        environment: handlerEnvironment(INGEST_ENV, {
-          TIMESTREAM_DATABASE: pipeline.tables.timestreamDatabase,
-          TIMESTREAM_TABLE: pipeline.tables.timestreamTable,
+        environment: handlerEnvironment<string>(ingestEnv(kind), {
+          TIME_SERIES_STORE: kind,
           REJECT_QUEUE_URL: rejects.queueUrl,
+          ...store.environment,
         }),
       });
-      ingest.role.addToPolicy(
-        new PolicyStatement({ actions: ['timestream:WriteRecords'], resources: [timeSeries.table.attrArn] }),
-      );
-      // Timestream clients must discover their endpoint; DescribeEndpoints has no resource scope.
-      ingest.role.addToPolicy(new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }));
+      store.grantWrite(ingest);
+      this.readings = store.readingsTable;
       ingest.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [rejects.queueArn] }));
-      NagSuppressions.addResourceSuppressions(
-        ingest.role,
-        [
-          {
-            id: 'AwsSolutions-IAM5',
-            reason:
-              'timestream:DescribeEndpoints (endpoint discovery, required before WriteRecords) supports no resource-level permissions, so it must name "*"; WriteRecords itself is scoped to the one table.',
-            appliesTo: ['Resource::*'],
-          },
-        ],
-        true,
-      );
       new KinesisConsumer(this, 'IngestMapping', {
         stream,
         consumer: ingest,
         settings: pipeline.consumers.ingest,
-        onFailure: consumerFailures,
+        onFailure: this.failures,
       });
       this.ingest = ingest;
       watchedConsumers.push({ name: 'ingest', function: ingest.function, maxIteratorAge: MAX_ITERATOR_AGE.ingest });
@@ -131,6 +181,7 @@ export class FleetTelemetryStack extends Stack {
     // Build + grant + wire: the alarms consumer and the offline check share one environment
     const notifierEnvironment = {
       ALARM_STATE_TABLE: this.alarmState.tableName,
+      ALARM_HISTORY_TABLE: this.alarmCommands.history.tableName,
       ALARM_TOPIC_ARN: this.notifications.alarmTopic.topicArn,
       IOT_DATA_ENDPOINT: endpoint.host,
       THRESHOLDS_FILE: BUNDLED_THRESHOLDS_FILE,
@@ -154,12 +205,16 @@ export class FleetTelemetryStack extends Stack {
     this.grantNotifier(this.alarms, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] });
     // The offline check scans for devices whose lastSeen is old (DynamoDbAlarmStateStore.listSeenBefore).
     this.grantNotifier(this.offline, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] });
+    // Both record the transitions they publish; the check also visits the devices whose wakeAt came.
+    this.alarmCommands.grantHistoryWrite(this.alarms);
+    this.alarmCommands.grantHistoryWrite(this.offline);
+    this.offline.role.addToPolicy(wakeIndexQuery(this.alarmState));
 
     new KinesisConsumer(this, 'AlarmsMapping', {
       stream,
       consumer: this.alarms,
       settings: pipeline.consumers.alarms,
-      onFailure: consumerFailures,
+      onFailure: this.failures,
     });
     new Rule(this, 'OfflineCheckSchedule', {
       description: 'Runs the offline check (silentFor rules).',
@@ -175,28 +230,98 @@ export class FleetTelemetryStack extends Stack {
       stream,
       consumers: watchedConsumers,
       functions: [{ name: 'offline', function: this.offline.function }],
-      queues: [
-        ...watchedQueues,
-        { name: 'consumer-failures', queue: consumerFailures },
-        { name: 'rule-errors', queue: this.ingress.ruleErrors },
-      ],
+      queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
+      durations: [{ name: 'offline', function: this.offline.function, maxDuration: OFFLINE_CHECK_MAX_DURATION }],
+      failureBucket: this.failures.bucket,
       topic: this.notifications.opsTopic,
+    });
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      stream,
+      consumers: watchedConsumers,
+      functions: [
+        ...watchedConsumers,
+        { name: 'offline', function: this.offline.function },
+      ],
+      failureBucket: this.failures.bucket,
+      queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
+      alarms: this.operationalAlarms.alarms,
     });
 
     // What a user needs after deploying
     new CfnOutput(this, 'StreamName', { value: stream.streamName });
+    new CfnOutput(this, 'FailureBucketName', {
+      value: this.failures.bucket.bucketName,
+      description: 'Batches the stream mappings gave up on (aws/lambda/...) and Timestream magnetic-store rejects.',
+    });
+    new CfnOutput(this, 'AlarmStateTableName', { value: this.alarmState.tableName });
+    new CfnOutput(this, 'AlarmHistoryTableName', {
+      value: this.alarmCommands.history.tableName,
+      description: 'Every alarm transition and operator command, by device (Query on deviceId).',
+    });
+    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url() });
     new CfnOutput(this, 'DevicePolicyName', {
       value: deviceAccess.devicePolicy.ref,
       description: 'Attach to each device certificate; the thing name must equal the deviceId.',
     });
     new CfnOutput(this, 'OperatorPolicyName', {
       value: deviceAccess.operatorPolicy.ref,
-      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+.',
+      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+, publish commands on cmd/fleet/alarms/<deviceId>, receive their replies.',
     });
     new CfnOutput(this, 'ThingTypeName', { value: deviceAccess.thingType.ref });
     new CfnOutput(this, 'IotDataEndpointHost', { value: endpoint.host, description: 'Devices connect here (port 8883).' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
+  }
+
+  /** The DynamoDB readings table (the default store, for every account) and its stack output. */
+  private dynamoDbTimeSeries(settings: DeploymentSettings): TimeSeriesStoreWiring<'dynamodb'> {
+    const readings = new ReadingsTable(this, 'Readings');
+    new CfnOutput(this, 'ReadingsTableName', {
+      value: readings.table.tableName,
+      description: 'The DynamoDB readings table (npm run query -- readings --target aws reads it).',
+    });
+    return {
+      name: 'the DynamoDB readings table',
+      readingsTable: readings,
+      environment: { READINGS_TABLE: readings.table.tableName, READINGS_RETENTION_DAYS: String(settings.readingsRetentionDays) },
+      grantWrite: (fn) =>
+        // PutItem: a batch DynamoDB refuses for a data reason is rewritten item by item.
+        fn.role.addToPolicy(
+          new PolicyStatement({ actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resources: [readings.table.tableArn] }),
+        ),
+    };
+  }
+
+  /** The Timestream for LiveAnalytics database and table (accounts that already have the service) and their outputs. */
+  private timestreamTimeSeries(settings: DeploymentSettings): TimeSeriesStoreWiring<'timestream'> {
+    const timeSeries = new TimeSeriesDatabase(this, 'TimeSeries', {
+      memoryRetentionHours: settings.timestreamMemoryRetentionHours,
+      magneticRetentionDays: settings.timestreamMagneticRetentionDays,
+      rejectedData: { bucket: this.failures.bucket, prefix: TIMESTREAM_REJECTS_PREFIX },
+    });
+    new CfnOutput(this, 'TimestreamDatabaseName', { value: timeSeries.databaseName });
+    new CfnOutput(this, 'TimestreamTableName', { value: timeSeries.tableName });
+    return {
+      name: 'Timestream',
+      environment: { TIMESTREAM_DATABASE: timeSeries.databaseName, TIMESTREAM_TABLE: timeSeries.tableName },
+      grantWrite: (fn) => {
+        fn.role.addToPolicy(new PolicyStatement({ actions: ['timestream:WriteRecords'], resources: [timeSeries.table.attrArn] }));
+        // Timestream clients must discover their endpoint; DescribeEndpoints has no resource scope.
+        fn.role.addToPolicy(new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }));
+        NagSuppressions.addResourceSuppressions(
+          fn.role,
+          [
+            {
+              id: 'AwsSolutions-IAM5',
+              reason:
+                'timestream:DescribeEndpoints (endpoint discovery, required before WriteRecords) supports no resource-level permissions, so it must name "*"; WriteRecords itself is scoped to the one table.',
+              appliesTo: ['Resource::*'],
+            },
+          ],
+          true,
+        );
+      },
+    };
   }
 
   /** DynamoDB on the alarm-state table, SNS on the alarm topic, IoT Publish on the alarm topics. */

@@ -2,12 +2,14 @@
  * `npm start`: the whole local stack on 127.0.0.1. Where to connect goes to stdout (with --json, one
  * JSON object per line: `ready`, then `stopped`); logs go to stderr.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 import { stderrLog } from '../../lambdas/adapters/local/observability.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 import { runCli } from './cli/cli-support.js';
+import { DEFAULT_MIN_FREE_BYTES } from './stream/index.js';
+import { DEFAULT_CONNECTION_LIMITS } from './broker/admission.js';
 
 /** Stop must finish within this, or the process exits anyway (the stream is durable). */
 const STOP_DEADLINE_MS = 2_000;
@@ -15,6 +17,22 @@ const STOP_DEADLINE_MS = 2_000;
 function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('not a port number (0 to 65535)');
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+
+/** `256MiB`, `64m`, `1GiB`, `0` (binary units; plain bytes without one). */
+function size(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(value.trim());
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (match === null || unit === undefined) throw new InvalidArgumentError('not a size (for example 256MiB, 64MiB, 1GiB, or 0 to disable)');
+  return Math.round(Number(match[1]) * unit);
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('not a positive integer');
   return n;
 }
 
@@ -33,10 +51,17 @@ const program = new Command('start')
   .option('--thresholds <file>', 'threshold rules (JSON)', 'config/thresholds.json')
   .option('--webhook <url>', 'also POST every alarm event to this URL')
   .option('--offline-check <seconds>', 'how often the silent-device check runs', positiveSeconds)
+  .addOption(
+    new Option('--min-free <size>', 'refuse new telemetry while the data directory\'s file system has less free space than this, so what was acknowledged can still be stored (0: off)')
+      .argParser(size)
+      .default(DEFAULT_MIN_FREE_BYTES, '256MiB'),
+  )
+  .option('--max-connections <n>', 'open MQTT connections at most', positiveInteger, DEFAULT_CONNECTION_LIMITS.maxConnections)
+  .option('--max-unauthenticated <n>', 'MQTT connections authenticated at once; more wait unread', positiveInteger, DEFAULT_CONNECTION_LIMITS.maxUnauthenticated)
   .option('--json', 'machine-readable output on stdout', false)
   .action(async (opts: {
     data: string; mqttPort: number; wsPort: number; httpPort: number; thresholds: string;
-    webhook?: string; offlineCheck?: number; json: boolean;
+    webhook?: string; offlineCheck?: number; minFree: number; maxConnections: number; maxUnauthenticated: number; json: boolean;
   }) => {
     const log = stderrLog({ name: 'local', level: process.env.LOG_LEVEL ?? 'info' });
     const thresholds = loadThresholdsFile(resolve(opts.thresholds));
@@ -49,6 +74,9 @@ const program = new Command('start')
       thresholds,
       log,
       httpPort: opts.httpPort,
+      minFreeBytes: opts.minFree,
+      maxConnections: opts.maxConnections,
+      maxUnauthenticated: opts.maxUnauthenticated,
       ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
       ...(opts.offlineCheck ? { offlineCheckIntervalMs: opts.offlineCheck * 1000 } : {}),
     });
@@ -76,6 +104,7 @@ const program = new Command('start')
           'Add a device:        npm run devices -- add sensor-0001 --type env-sensor',
           'Simulate a fleet:    npm run simulate -- --devices 100 --rate 1 --duration 60',
           'See what arrived:    npm run query -- readings --limit 10',
+          'Work the alarms:     npm run alarms -- list   (an operator: npm run devices -- add ID --role operator --save-credential)',
           'Stop:                Ctrl-C',
           '',
         ].join('\n'),

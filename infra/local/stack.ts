@@ -5,19 +5,25 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pipeline } from '../pipeline.js';
+import { commandTopic, pipeline } from '../pipeline.js';
 import type { ThresholdRules } from '../../lambdas/domain/thresholds.js';
 import type { Clock, Log } from '../../lambdas/ports/index.js';
 import { systemClock } from '../../lambdas/ports/index.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { makeKinesisRuleAction } from './rule-action.js';
-import { LocalStream } from './stream/index.js';
+import { makeLambdaRuleAction } from './lambda-rule-action.js';
+import type { AlarmCommandEnvelope } from '../../lambdas/alarm-commands/alarm-commands-handler.js';
+import { CommandReplyWaiters } from './command-reply-waiters.js';
+import type { AlarmCommand, CommandReply } from './cli/alarm-command-client.js';
+import { DEFAULT_MIN_FREE_BYTES, FreeSpaceGuard, LocalStream } from './stream/index.js';
+import type { FreeSpaceProbe } from './stream/index.js';
 import { startConsumerHost } from './consumers/host.js';
 import type { ConsumerHost, ConsumersMode } from './consumers/host.js';
 import type { IngestBatchCommitted } from './consumers/compose.js';
 import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
+import type { BrokerStats, TelemetryMessage } from './broker/index.js';
 import { startConsole, type ConsoleServer } from './console/index.js';
 
 export interface LocalStackOptions {
@@ -56,6 +62,22 @@ export interface LocalStackOptions {
   readonly httpPort?: number | null;
   /** The console's access token. @default a new random 32-byte token, base64url */
   readonly consoleToken?: string;
+  /**
+   * New telemetry is refused while the data directory's file system has less free space than this, so
+   * the consumers can always store what was acknowledged (stream/free-space.ts). 0 disables it.
+   * @default 256 MiB
+   */
+  readonly minFreeBytes?: number;
+  /** How the free space is measured. @default statfs of the data directory */
+  readonly freeSpaceProbe?: FreeSpaceProbe;
+  /** How often it is measured. @default 1_000 (ms) */
+  readonly freeSpaceCheckMs?: number;
+  /** Open MQTT connections at most. @default 20,000 */
+  readonly maxConnections?: number;
+  /** MQTT connections being authenticated at once; more wait unread. @default 1,000 */
+  readonly maxUnauthenticated?: number;
+  /** Waits before the local Lambda action retries a failed command (AWS: one and two minutes). @default [1000, 2000] */
+  readonly commandRetryDelaysMs?: readonly number[];
 }
 
 export interface LocalStack {
@@ -73,13 +95,31 @@ export interface LocalStack {
   readonly consoleUrl: string | undefined;
   /** The console's access token, undefined without a console. */
   readonly consoleToken: string | undefined;
+  /** The free-space headroom's state and counters; undefined when disabled (minFreeBytes 0). */
+  readonly freeSpace: FreeSpaceGuard | undefined;
+  /** The broker's counters (connections, refusals, delayed CONNECTs). */
+  brokerStats(): BrokerStats;
   /** Resolves once both consumers have caught up with everything appended so far (default timeout 10 s). */
   whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
-  /** Runs the silent-device check now (the timer runs it on its own too). */
+  /** Runs the silent-device check now (the timer runs it on its own too): silent devices, reminders, ended snoozes. */
   checkSilence(): Promise<{ checked: number; raised: number }>;
+  /**
+   * Sends an alarm command through the command rule as the client `by` would (the console's path),
+   * and resolves with its reply; rejects when none came within `timeoutMs` (default 10 s).
+   */
+  sendAlarmCommand(deviceId: string, command: AlarmCommand, options: { readonly by: string; readonly timeoutMs?: number }): Promise<CommandReply>;
+  /** Resolves once every alarm command routed so far has been handled (its reply published or its retries exhausted). */
+  commandsSettled(): Promise<void>;
   /** Stops accepting messages, drains in-flight batches, saves checkpoints, closes the files. */
   stop(): Promise<void>;
 }
+
+/**
+ * Who the console's commands are from (their `by`): the console has one identity, its access token,
+ * and no operator account of its own (so do not register an operator with this id: its commands
+ * would read the same in an alarm's history).
+ */
+export const CONSOLE_OPERATOR = 'console';
 
 /** In-flight batches get this long to finish on stop (Ctrl-C must exit within 2 s). */
 const DRAIN_TIMEOUT_MS = 1_200;
@@ -109,12 +149,45 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     durability: options.durability ?? 'full',
     clock,
   });
-  const store = SqliteStore.open(join(dataDir, DATA_FILES.store));
+  // With durability 'full' a published alarm transition survives power loss too (its state is fsynced first).
+  const store = SqliteStore.open(join(dataDir, DATA_FILES.store), { durableNotifications: (options.durability ?? 'full') === 'full' });
+
+  const minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+  const freeSpace =
+    minFreeBytes > 0
+      ? new FreeSpaceGuard({
+          dir: dataDir,
+          minFreeBytes,
+          log,
+          ...(options.freeSpaceProbe === undefined ? {} : { probe: options.freeSpaceProbe }),
+          ...(options.freeSpaceCheckMs === undefined ? {} : { checkIntervalMs: options.freeSpaceCheckMs }),
+        })
+      : undefined;
+  try {
+    await freeSpace?.start();
+  } catch (error) {
+    await stream.close();
+    store.close();
+    registry.close();
+    throw error;
+  }
+  const ruleAction = makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log });
+  // Refused before the rule and the append: the broker closes the connection without PUBACK.
+  const onTelemetry =
+    freeSpace === undefined
+      ? ruleAction
+      : (message: TelemetryMessage) => {
+          const refusal = freeSpace.admit(message.payload.length);
+          if (refusal !== undefined) throw refusal;
+          return ruleAction(message);
+        };
 
   const broker = createBroker({
     registry,
     log,
-    onTelemetry: makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log }),
+    onTelemetry,
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.maxUnauthenticated === undefined ? {} : { maxUnauthenticated: options.maxUnauthenticated }),
   });
 
   const ports = await broker.listen({
@@ -136,12 +209,39 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.onIngestBatch === undefined ? {} : { onIngestBatch: options.onIngestBatch }),
     });
   } catch (error) {
+    freeSpace?.stop();
     await broker.close();
     await stream.close();
     store.close();
     registry.close();
     throw error;
   }
+
+  // The command rule and its Lambda action: every PUBLISH the broker routed from a client (the ACL has
+  // let only operators publish on the command topics) is evaluated, after its PUBACK, as IoT Core's
+  // rules engine does; replies the stack publishes are handed to whoever waits for them.
+  const commandAction = makeLambdaRuleAction<AlarmCommandEnvelope>({
+    sql: pipeline.commandRule.sql,
+    invoke: (event) => consumers.applyAlarmCommand(event),
+    functionName: `${pipeline.name}-alarm-commands`,
+    log,
+    clock,
+    ...(options.commandRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.commandRetryDelaysMs }),
+  });
+  const commandPrefix = pipeline.topics.commands.replace('{deviceId}', '');
+  const replyWaiters = new CommandReplyWaiters();
+  broker.aedes.on('publish', (packet, client) => {
+    // Every telemetry message passes here too: one prefix check keeps that cheap.
+    if (!packet.topic.startsWith(commandPrefix)) return;
+    if (client) commandAction.route({ topic: packet.topic, payload: packet.payload as Buffer, clientId: client.id });
+    else replyWaiters.offer(packet.topic, packet.payload as Buffer);
+  });
+  const sendAlarmCommand: LocalStack['sendAlarmCommand'] = (deviceId, command, sendOptions) => {
+    const { clientToken, reply } = replyWaiters.expect(deviceId, command, sendOptions.timeoutMs);
+    const payload = Buffer.from(JSON.stringify({ ...command, clientToken }));
+    commandAction.route({ topic: commandTopic(deviceId), payload, clientId: sendOptions.by });
+    return reply;
+  };
 
   const checkSilence = () => consumers.checkSilence();
   const offlineTimer = setInterval(() => {
@@ -156,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // First, so no page reads a store being closed.
       await consoleServer?.close();
       clearInterval(offlineTimer);
+      freeSpace?.stop();
       await broker.close();
       // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
       await consumers.stop({ drainTimeoutMs: DRAIN_TIMEOUT_MS });
@@ -175,6 +276,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         port: options.httpPort,
         log,
         clock,
+        sendAlarmCommand: (deviceId, command) => sendAlarmCommand(deviceId, command, { by: CONSOLE_OPERATOR }),
         ...(options.consoleToken === undefined ? {} : { token: options.consoleToken }),
       });
     } catch (error) {
@@ -194,8 +296,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     httpPort: consoleServer?.port,
     consoleUrl: consoleServer?.url,
     consoleToken: consoleServer?.token,
+    freeSpace,
+    brokerStats: () => broker.stats(),
     whenIdle: (idleOptions) => consumers.whenIdle(idleOptions),
     checkSilence,
+    sendAlarmCommand,
+    commandsSettled: () => commandAction.settled(),
     stop,
   };
 }

@@ -39,8 +39,13 @@ export interface DeviceStateDeps {
   readonly outboxLeaseMs?: number;
 }
 
-/** What to store: the new state, its lastSeen and the transitions. Undefined: nothing changed. */
-export type DeviceDecision = { readonly state: unknown; readonly lastSeen: number; readonly events: readonly AlarmEvent[] } | undefined;
+/**
+ * What to store: the new state, its lastSeen, the transitions and when the scheduled check must next
+ * visit the device (nextWakeAt). Undefined: nothing to write.
+ */
+export type DeviceDecision =
+  | { readonly state: unknown; readonly lastSeen: number; readonly events: readonly AlarmEvent[]; readonly wakeAt?: number | undefined }
+  | undefined;
 
 /**
  * `events`: the transitions this call decided and saved (published too when `ok`; otherwise they wait
@@ -89,6 +94,7 @@ export async function updateDevice(
       lastSeen: decision.lastSeen,
       state: decision.state,
       outbox: decision.events.map((event) => ({ ...event, pendingSince })),
+      ...(decision.wakeAt === undefined ? {} : { wakeAt: decision.wakeAt }),
     };
     if (!(await deps.states.save(next, record?.version))) continue;
 
@@ -136,7 +142,7 @@ async function settleOutbox(
 }
 
 function outboxKey(event: AlarmEvent): string {
-  return `${event.alarmId}\u0000${event.ts}\u0000${event.state}`;
+  return `${event.alarmId}\u0000${event.ts}\u0000${event.previousState}\u0000${event.state}\u0000${event.action ?? ''}`;
 }
 
 async function publish(events: readonly OutboxEntry[], deviceId: string, deps: DeviceStateDeps): Promise<boolean> {
@@ -163,7 +169,14 @@ function sleep(ms: number): Promise<void> {
 
 function countTransitions(events: readonly AlarmEvent[], metrics: Metrics): void {
   let raised = 0;
-  for (const event of events) if (event.state === ALARM_STATES.ALARM) raised += 1;
+  let cleared = 0;
+  let reminders = 0;
+  for (const event of events) {
+    if (event.reminder === true) reminders += 1;
+    else if (event.state === ALARM_STATES.ALARM) raised += 1;
+    else if (event.state === ALARM_STATES.OK || event.state === ALARM_STATES.LATCHED) cleared += 1;
+  }
   if (raised > 0) metrics.count(METRIC.alarmsRaised, raised);
-  if (events.length - raised > 0) metrics.count(METRIC.alarmsCleared, events.length - raised);
+  if (cleared > 0) metrics.count(METRIC.alarmsCleared, cleared);
+  if (reminders > 0) metrics.count(METRIC.alarmReminders, reminders);
 }

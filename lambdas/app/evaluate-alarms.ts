@@ -3,7 +3,7 @@
  * write per device, transitions published through the outbox (docs/architecture.md, "Alarm state").
  */
 import { RetryableError } from '../domain/errors.js';
-import { applyReadings } from '../domain/alarm-engine.js';
+import { alarmStateChanged, applyReadings, lastSeenWriteBoundMs, nextWakeAt } from '../domain/alarm-engine.js';
 import type { BatchOutcome, Reading, RecordRef, StreamRecord } from '../domain/model.js';
 import { decodeStreamRecord } from '../domain/telemetry.js';
 import type { ThresholdRules } from '../domain/thresholds.js';
@@ -40,6 +40,8 @@ interface DeviceBatch {
 
 /**
  * Evaluates a batch of stream records against the threshold rules.
+ * - A device's state is written only when its alarms changed or its lastSeen moved by more than
+ *   lastSeenWriteBoundMs (docs/architecture.md, "Alarm state").
  * - Malformed records are skipped and counted (metric ReadingsRejected, dimension consumer=alarms):
  *   the ingest consumer keeps them, so they are not kept twice.
  * - Devices run concurrently, each one's readings strictly in order.
@@ -55,6 +57,7 @@ export async function evaluateAlarms(records: readonly StreamRecord[], deps: Eva
     deps.log.debug('malformed records skipped (kept by the ingest consumer)', { skipped });
   }
   const stateDeps = { ...deps, maxConflictRetries: deps.maxConflictRetries ?? 5 };
+  const lastSeenBoundMs = lastSeenWriteBoundMs(deps.rules);
 
   const failedByDevice = await mapWithLimit(devices, deps.maxConcurrentDevices ?? 8, async (device) => {
     try {
@@ -65,7 +68,18 @@ export async function evaluateAlarms(records: readonly StreamRecord[], deps: Eva
           if (result.reset) deps.log.warn('stored alarm state unreadable, started afresh', { deviceId: device.deviceId });
           // Nothing newer than the stored state (a replay or a late batch): nothing to write.
           if (result.applied === 0 || result.lastSeen === undefined) return undefined;
-          return { state: result.state, lastSeen: result.lastSeen, events: result.events };
+          // Issue 11, "alarm state writes": only lastSeen moved, and by at most the bound the offline
+          // check allows for: no write (the read was strongly consistent, so this is not a stale view).
+          if (
+            record !== undefined &&
+            result.events.length === 0 &&
+            !alarmStateChanged(record.state, result.state) &&
+            result.lastSeen - record.lastSeen <= lastSeenBoundMs
+          ) {
+            deps.metrics.count(METRIC.stateWritesSkipped);
+            return undefined;
+          }
+          return { state: result.state, lastSeen: result.lastSeen, events: result.events, wakeAt: nextWakeAt(result.state, deps.rules) };
         },
         stateDeps,
       );

@@ -19,30 +19,68 @@
  * - **Debounce.** `for.samples N` raises on the Nth consecutive breaching sample; `for.seconds S` raises on
  *   the first breaching sample at least S seconds (event time) after the first sample of an unbroken
  *   breaching run. A non-breaching sample resets the run. The event carries the raising sample's ts/value.
- * - **Silence.** `applySilence` raises a silentFor rule when `now - lastSeen >= seconds`, with the
- *   deterministic event ts `lastSeen + seconds` (so re-running the check emits nothing new), value the
- *   whole seconds of silence at `now`. It clears on the device's next applied reading, whatever its type
- *   (the device is not silent any more), with that reading's ts and value null. A gap between two
+ * - **Silence.** `applySilence` raises a silentFor rule when `now - lastSeen >= seconds + lag`, with the
+ *   deterministic event ts `lastSeen + seconds + lag` (so re-running the check emits nothing new), value
+ *   the whole seconds of silence at `now`. `lag` is how far the stored lastSeen may trail the newest
+ *   reading (writes are skipped while only lastSeen moves, by at most {@link lastSeenWriteBoundMs}). It
+ *   clears on the device's next applied reading after the silence began (ts > raise ts - seconds),
+ *   whatever its type, with that reading's ts and value null. A gap between two
  *   readings of one batch raises nothing: silence is judged on wall-clock time by the offline check.
  * - **Events.** Exactly one per transition, in event-time order (rules in file order for one reading);
  *   `threshold` is the when-bound on raise and the clear-bound (or the when-bound if none) on clear.
+ * - **Lifecycle** (docs/architecture.md, "Alarm lifecycle"). ALARM --acknowledge--> ACKNOWLEDGED, which
+ *   is not raised again while the value stays in breach and goes to OK when it clears. A `latch` rule
+ *   whose ALARM clears unacknowledged goes to LATCHED, left by acknowledge (OK) or a new breach (ALARM).
+ *   SNOOZED (any state but DISABLED, for N seconds): readings before its end are not evaluated; it ends
+ *   on the first reading at or after its end, or by the scheduled check, and the rule starts afresh from
+ *   OK (one event, SNOOZED -> whatever that first evaluation gives). DISABLED: nothing is evaluated until
+ *   enable (-> OK). reset: -> OK, debounce run dropped. A command that does not apply is refused with a
+ *   reason and changes nothing.
+ * - **Commands** are stamped with the time the rules engine received them. The rule remembers the last
+ *   command applied (time, client, action, clientToken): the same command again (a retried invocation,
+ *   a resent message with the same clientToken) is accepted again without a second event, and one older
+ *   than it is refused.
+ * - **Reminders.** A rule with `remindEvery` R in ALARM since `since` gets, from the scheduled check at
+ *   `now`, the reminder of interval k = floor((now - since) / R) if k >= 1 and no reminder of k or later
+ *   was sent: ts `since + k*R` (deterministic), so a check that runs twice sends nothing twice and a late
+ *   check still sends it; a check that passed several boundaries sends only the newest.
  * - **Stored state.** Rules no longer in the rule set are dropped. A state this version cannot read
  *   (an older shape, corruption) is treated as empty and the result says `reset: true`: its alarms
  *   restart from OK, and the newest-applied mark is lost for that device.
  */
-import type { AlarmEvent, AlarmStatus, Reading } from './model.js';
+import type { AlarmCommand } from './alarm-command.js';
+import type { AlarmCommandAction, AlarmEvent, AlarmStatus, Reading, Severity } from './model.js';
 import { ALARM_STATES } from './model.js';
-import type { MetricRule, ThresholdRule, ThresholdRules } from './thresholds.js';
+import type { MetricRule, SilenceRule, ThresholdRule, ThresholdRules } from './thresholds.js';
 
 /** The shape version of {@link DeviceAlarmState}; a stored state with another is reset. */
 export const ALARM_STATE_VERSION = 1;
 
-/** One rule's state for one device; only rules not in their resting state (OK, no run) are stored. */
+/** The last command applied to a rule: a replay of it is recognised, an older one refused. */
+export interface AppliedCommand {
+  readonly at: number;
+  readonly by: string;
+  readonly action: AlarmCommandAction;
+  readonly token?: string;
+}
+
+/** One rule's state for one device; only rules not in their resting state (OK, no run, no command) are stored. */
 export interface RuleState {
   readonly rule: string;
   readonly status: AlarmStatus;
-  /** An unbroken breaching run that has not yet raised (status OK, debounced rules only). */
+  /** An unbroken breaching run that has not yet raised (status OK or LATCHED, debounced rules only). */
   readonly run?: { readonly count: number; readonly since: number };
+  /** ALARM / ACKNOWLEDGED: event ts of the raise; the value that raised it. */
+  readonly since?: number;
+  readonly value?: number | null;
+  /** ALARM: the last reminder interval published (1, 2, ...). */
+  readonly reminded?: number;
+  /** SNOOZED: when the snooze ends, epoch ms. */
+  readonly until?: number;
+  /** ACKNOWLEDGED / SNOOZED / DISABLED: who put it there, and why. */
+  readonly by?: string;
+  readonly note?: string;
+  readonly cmd?: AppliedCommand;
 }
 
 /** One device's alarm state: plain JSON, opaque to the stores. */
@@ -82,6 +120,8 @@ export interface ApplySilenceInput {
   /** Wall-clock time of the check, epoch ms. */
   readonly now: number;
   readonly rules: ThresholdRules;
+  /** How far the stored lastSeen may trail the newest reading applied, ms. @default 0 */
+  readonly lastSeenLagMs?: number;
 }
 
 export interface ApplySilenceResult {
@@ -90,7 +130,48 @@ export interface ApplySilenceResult {
   readonly reset: boolean;
 }
 
-const { OK, ALARM } = ALARM_STATES;
+export interface ApplyCommandInput {
+  readonly deviceId: string;
+  readonly state: unknown;
+  readonly rules: ThresholdRules;
+  readonly command: AlarmCommand;
+  /** The authenticated client id of the operator. */
+  readonly by: string;
+  /** When the rules engine received the command, epoch ms: the command's event time. */
+  readonly at: number;
+}
+
+export type ApplyCommandResult =
+  | {
+      readonly outcome: 'accepted';
+      readonly state: DeviceAlarmState;
+      readonly events: AlarmEvent[];
+      /** The rule's state after the command. */
+      readonly status: AlarmStatus;
+      /** The same command was already applied: nothing changed, nothing to save. */
+      readonly duplicate: boolean;
+      readonly reset: boolean;
+    }
+  | { readonly outcome: 'rejected'; readonly reason: string; readonly status?: AlarmStatus; readonly reset: boolean };
+
+/** One alarm not at rest, as an operator sees it. */
+export interface AlarmView {
+  readonly alarmId: string;
+  readonly deviceId: string;
+  readonly ruleId: string;
+  readonly severity: Severity;
+  readonly state: AlarmStatus;
+  /** ALARM / ACKNOWLEDGED: event ts of the raise; SNOOZED / DISABLED and others: of the last command. */
+  readonly since: number | null;
+  readonly by: string | null;
+  readonly note: string | null;
+  readonly snoozedUntil: number | null;
+}
+
+const { OK, ALARM, ACKNOWLEDGED, LATCHED, SNOOZED, DISABLED } = ALARM_STATES;
+const STATUSES: ReadonlySet<string> = new Set(Object.values(ALARM_STATES));
+/** The floor of the lastSeen write bound (issue 11: "at least 60 s"). */
+const MIN_LAST_SEEN_BOUND_MS = 60_000;
 
 /** The state of a device never seen. */
 export function emptyAlarmState(): DeviceAlarmState {
@@ -119,21 +200,29 @@ export function applyReadings(input: ApplyReadingsInput): ApplyReadingsResult {
     newest = { ts: reading.ts, seq };
     if (reading.type !== undefined) type = reading.type;
     for (const rule of deviceRules) {
-      const previous = ruleStates.get(rule.id);
-      if (rule.kind === 'silentFor') {
-        if (previous?.status === ALARM) {
-          events.push(transition(deviceId, rule, { to: OK, value: null, threshold: rule.when.silentFor.seconds, ts: reading.ts }));
-          ruleStates.delete(rule.id);
-        }
-        continue;
+      const before = ruleStates.get(rule.id);
+      if (before?.status === DISABLED) continue;
+      let previous = before;
+      // The snooze's end, if this reading comes after it: the rule starts afresh from OK.
+      let endedSnooze: RuleState | undefined;
+      if (previous?.status === SNOOZED) {
+        if (reading.ts < (previous.until ?? 0)) continue;
+        endedSnooze = previous;
+        previous = afresh(previous);
       }
-      if (rule.match?.type !== undefined && rule.match.type !== reading.type) continue;
-      const value = reading.metrics[rule.metric];
-      // typeof, not `!== undefined`: a metric named like an Object.prototype member must not match it.
-      if (typeof value !== 'number') continue;
-      const next = stepMetricRule(rule, previous, reading.ts, value, deviceId, events);
-      if (next === undefined) ruleStates.delete(rule.id);
-      else ruleStates.set(rule.id, next);
+      let next: RuleState | undefined;
+      const stepEvents: AlarmEvent[] = [];
+      if (rule.kind === 'silentFor') {
+        next = stepSilenceRule(rule, previous, reading.ts, deviceId, stepEvents);
+      } else if ((rule.match?.type === undefined || rule.match.type === reading.type) && typeof reading.metrics[rule.metric] === 'number') {
+        // typeof, not `!== undefined`: a metric named like an Object.prototype member must not match it.
+        next = stepMetricRule(rule, previous, reading.ts, reading.metrics[rule.metric] as number, deviceId, stepEvents);
+      } else {
+        next = previous;
+      }
+      if (endedSnooze !== undefined) events.push(...endSnooze(rule, endedSnooze, deviceId, stepEvents));
+      else events.push(...stepEvents);
+      setRuleState(ruleStates, rule.id, next);
     }
   }
 
@@ -147,34 +236,227 @@ export function applyReadings(input: ApplyReadingsInput): ApplyReadingsResult {
 }
 
 /**
- * Raises the silentFor rules of a device silent for long enough at `now`. Emits nothing for a device
- * never seen, or one already in ALARM for the rule.
+ * The scheduled check of one device at `now`: ends snoozes that are over, raises the silentFor rules of
+ * a device silent for long enough, and publishes the reminders that are due. Emits nothing for a
+ * silence of a device never seen, or one already raised.
  */
 export function applySilence(input: ApplySilenceInput): ApplySilenceResult {
   const { deviceId, now, rules } = input;
+  const lagMs = input.lastSeenLagMs ?? 0;
   const { state: stored, reset } = readState(input.state);
   const deviceRules = rulesFor(rules, deviceId);
   const ruleStates = statesOf(stored, deviceRules);
   const events: AlarmEvent[] = [];
   const lastSeen = stored.newest?.ts;
-  if (lastSeen !== undefined) {
-    for (const rule of deviceRules) {
-      if (rule.kind !== 'silentFor' || ruleStates.get(rule.id)?.status === ALARM) continue;
-      if (rule.match?.type !== undefined && rule.match.type !== stored.type) continue;
-      const windowMs = secondsToMs(rule.when.silentFor.seconds);
-      if (now - lastSeen < windowMs) continue;
-      events.push(
-        transition(deviceId, rule, {
-          to: ALARM,
-          value: Math.floor((now - lastSeen) / 1000),
-          threshold: rule.when.silentFor.seconds,
-          ts: lastSeen + windowMs,
-        }),
-      );
-      ruleStates.set(rule.id, { rule: rule.id, status: ALARM });
+
+  for (const rule of deviceRules) {
+    let current = ruleStates.get(rule.id);
+    let endedSnooze: RuleState | undefined;
+    if (current?.status === SNOOZED) {
+      if (now < (current.until ?? 0)) continue;
+      endedSnooze = current;
+      current = afresh(current);
     }
+    const ruleEvents: AlarmEvent[] = [];
+    if (rule.kind === 'silentFor' && lastSeen !== undefined && (current === undefined || current.status === OK || current.status === LATCHED)) {
+      const silentSince = silenceRaiseTs(rule, lastSeen, lagMs);
+      if (rule.match?.type === undefined || rule.match.type === stored.type) {
+        if (now >= silentSince) {
+          const ts = Math.max(silentSince, endedSnooze?.until ?? silentSince);
+          const value = Math.floor((now - lastSeen) / 1000);
+          ruleEvents.push(transition(deviceId, rule, { from: current?.status ?? OK, to: ALARM, value, threshold: rule.when.silentFor.seconds, ts }));
+          current = raised(current, rule.id, ts, value);
+          // A late raise stands for the reminders already due: only boundaries after now remind.
+          const covered = rule.remindEvery === undefined ? 0 : Math.floor((now - ts) / secondsToMs(rule.remindEvery.seconds));
+          if (covered > 0) current = { ...current, reminded: covered };
+        }
+      }
+    }
+    if (endedSnooze !== undefined) {
+      events.push(...endSnooze(rule, endedSnooze, deviceId, ruleEvents));
+      setRuleState(ruleStates, rule.id, current);
+      continue;
+    }
+    events.push(...ruleEvents);
+    if (current?.status === ALARM && rule.remindEvery !== undefined && current.since !== undefined && ruleEvents.length === 0) {
+      const everyMs = secondsToMs(rule.remindEvery.seconds);
+      const interval = Math.floor((now - current.since) / everyMs);
+      if (interval >= 1 && interval > (current.reminded ?? 0)) {
+        events.push({
+          ...transition(deviceId, rule, {
+            from: ALARM,
+            to: ALARM,
+            value: current.value ?? null,
+            threshold: raiseThreshold(rule),
+            ts: current.since + interval * everyMs,
+          }),
+          action: 'reminder',
+          reminder: true,
+        });
+        current = { ...current, reminded: interval };
+      }
+    }
+    setRuleState(ruleStates, rule.id, current);
   }
   return { state: buildState(stored.newest, stored.type, deviceRules, ruleStates), events, reset };
+}
+
+/**
+ * Applies an operator's command to one rule of a device: the new state and its one event, or a
+ * refusal with the reason (nothing changed).
+ */
+export function applyCommand(input: ApplyCommandInput): ApplyCommandResult {
+  const { deviceId, rules, command, by, at } = input;
+  const { state: stored, reset } = readState(input.state);
+  const deviceRules = rulesFor(rules, deviceId);
+  const rule = deviceRules.find((candidate) => candidate.id === command.ruleId);
+  if (rule === undefined) {
+    const elsewhere = rules.rules.some((candidate) => candidate.id === command.ruleId);
+    return { outcome: 'rejected', reason: elsewhere ? `rule "${command.ruleId}" does not apply to device ${deviceId}` : `unknown rule "${command.ruleId}"`, reset };
+  }
+  const ruleStates = statesOf(stored, deviceRules);
+  const previous = ruleStates.get(rule.id);
+  const applied = previous?.cmd;
+  if (applied !== undefined && applied.by === by && applied.action === command.action) {
+    if (applied.at === at || (command.clientToken !== undefined && applied.token === command.clientToken)) {
+      return { outcome: 'accepted', state: buildState(stored.newest, stored.type, deviceRules, ruleStates), events: [], status: previous?.status ?? OK, duplicate: true, reset };
+    }
+  }
+  if (applied !== undefined && at < applied.at) {
+    return {
+      outcome: 'rejected',
+      reason: `a newer command (${applied.action} at ${new Date(applied.at).toISOString()}) was already applied`,
+      status: previous?.status ?? OK,
+      reset,
+    };
+  }
+
+  const events: AlarmEvent[] = [];
+  let current = previous;
+  // A snooze that is over but not yet ended by a reading or the check ends first.
+  if (current?.status === SNOOZED && at >= (current.until ?? 0)) {
+    const ended = current;
+    current = afresh(current);
+    events.push(...endSnooze(rule, ended, deviceId, []));
+  }
+  const status = current?.status ?? OK;
+  const decided = decideCommand(rule, current, command, status, by, at);
+  if (typeof decided === 'string') return { outcome: 'rejected', reason: `cannot ${command.action} ${rule.id}: ${decided}`, status, reset };
+
+  const cmd: AppliedCommand = { at, by, action: command.action, ...(command.clientToken === undefined ? {} : { token: command.clientToken }) };
+  const next: RuleState = { ...decided, cmd };
+  if (next.status !== status || command.action === 'snooze') {
+    events.push({
+      ...transition(deviceId, rule, { from: status, to: next.status, value: null, threshold: raiseThreshold(rule), ts: at }),
+      action: command.action,
+      by,
+      note: command.note ?? null,
+    });
+  }
+  setRuleState(ruleStates, rule.id, next);
+  return { outcome: 'accepted', state: buildState(stored.newest, stored.type, deviceRules, ruleStates), events, status: next.status, duplicate: false, reset };
+}
+
+/** The rule's state after a command that applies, or why it does not apply. */
+function decideCommand(
+  rule: ThresholdRule,
+  current: RuleState | undefined,
+  command: AlarmCommand,
+  status: AlarmStatus,
+  by: string,
+  at: number,
+): Omit<RuleState, 'cmd'> | string {
+  const who = { by, ...(command.note === undefined ? {} : { note: command.note }) };
+  switch (command.action) {
+    case 'acknowledge':
+      if (status === ALARM && current !== undefined) {
+        const { reminded: _reminded, ...rest } = current;
+        return { ...rest, status: ACKNOWLEDGED, ...who };
+      }
+      if (status === LATCHED) return { rule: rule.id, status: OK };
+      return `it is ${status} (only an ALARM or a LATCHED alarm can be acknowledged)`;
+    case 'snooze':
+      if (status === DISABLED) return 'it is DISABLED (enable it first)';
+      return { rule: rule.id, status: SNOOZED, until: at + secondsToMs(command.seconds ?? 0), ...who };
+    case 'disable':
+      if (status === DISABLED) return 'it is already DISABLED';
+      return { rule: rule.id, status: DISABLED, ...who };
+    case 'enable':
+      if (status !== DISABLED) return `it is ${status}, not DISABLED`;
+      return { rule: rule.id, status: OK };
+    case 'reset':
+      if (status === DISABLED) return 'it is DISABLED (enable it instead)';
+      if (status === OK && current?.run === undefined) return 'it is already OK with nothing to reset';
+      return { rule: rule.id, status: OK };
+  }
+}
+
+/**
+ * When a device's alarms next need the scheduled check without any reading: the earliest snooze end
+ * or due reminder, epoch ms; undefined when nothing is pending.
+ */
+export function nextWakeAt(state: unknown, rules: ThresholdRules): number | undefined {
+  const { state: stored } = readState(state);
+  if (stored.rules.length === 0) return undefined;
+  const byId = new Map(rules.rules.map((rule) => [rule.id, rule]));
+  let earliest: number | undefined;
+  const consider = (at: number): void => {
+    if (earliest === undefined || at < earliest) earliest = at;
+  };
+  for (const ruleState of stored.rules) {
+    const rule = byId.get(ruleState.rule);
+    if (rule === undefined) continue;
+    if (ruleState.status === SNOOZED && ruleState.until !== undefined) consider(ruleState.until);
+    if (ruleState.status === ALARM && rule.remindEvery !== undefined && ruleState.since !== undefined) {
+      consider(ruleState.since + ((ruleState.reminded ?? 0) + 1) * secondsToMs(rule.remindEvery.seconds));
+    }
+  }
+  return earliest;
+}
+
+/** The alarms of a device that are not at rest (OK without a command), in rule-file order. */
+export function describeAlarms(deviceId: string, state: unknown, rules: ThresholdRules): AlarmView[] {
+  const { state: stored } = readState(state);
+  const deviceRules = rulesFor(rules, deviceId);
+  const ruleStates = statesOf(stored, deviceRules);
+  const views: AlarmView[] = [];
+  for (const rule of deviceRules) {
+    const ruleState = ruleStates.get(rule.id);
+    if (ruleState === undefined || ruleState.status === OK) continue;
+    views.push({
+      alarmId: `${deviceId}/${rule.id}`,
+      deviceId,
+      ruleId: rule.id,
+      severity: rule.severity,
+      state: ruleState.status,
+      since: ruleState.since ?? ruleState.cmd?.at ?? null,
+      by: ruleState.by ?? null,
+      note: ruleState.note ?? null,
+      snoozedUntil: ruleState.status === SNOOZED ? (ruleState.until ?? null) : null,
+    });
+  }
+  return views;
+}
+
+/**
+ * True when the alarm-relevant part of a device's state differs (its rules' states or its type): what
+ * must be written. The newest-reading mark alone is not: it is written only when lastSeen moved by
+ * more than {@link lastSeenWriteBoundMs}.
+ */
+export function alarmStateChanged(before: unknown, after: DeviceAlarmState): boolean {
+  const { state: old, reset } = readState(before);
+  if (reset || before === undefined) return true;
+  return old.type !== after.type || JSON.stringify(old.rules) !== JSON.stringify(after.rules);
+}
+
+/**
+ * B, how far the stored lastSeen may trail the newest reading before it must be written: a quarter of
+ * the shortest silentFor window, at least 60 s. The offline check adds it to every window, so a
+ * skipped write can delay a silence alarm by up to B but never raise one falsely.
+ */
+export function lastSeenWriteBoundMs(rules: ThresholdRules): number {
+  const shortest = shortestSilenceMs(rules);
+  return shortest === undefined ? MIN_LAST_SEEN_BOUND_MS : Math.max(MIN_LAST_SEEN_BOUND_MS, Math.floor(shortest / 4));
 }
 
 /** The shortest silentFor window of a rule set in ms, or undefined when it has none. */
@@ -188,6 +470,17 @@ export function shortestSilenceMs(rules: ThresholdRules): number | undefined {
   return shortest;
 }
 
+/** A reading's effect on a silentFor rule: it clears a silence that began before it. */
+function stepSilenceRule(rule: SilenceRule, previous: RuleState | undefined, ts: number, deviceId: string, events: AlarmEvent[]): RuleState | undefined {
+  if (previous?.status !== ALARM && previous?.status !== ACKNOWLEDGED) return previous;
+  // A reading from before the silence began (a replay, or a reading whose lastSeen was not yet written) clears nothing.
+  const windowMs = secondsToMs(rule.when.silentFor.seconds);
+  if (previous.since !== undefined && ts <= previous.since - windowMs) return previous;
+  const to = previous.status === ALARM && rule.latch === true ? LATCHED : OK;
+  events.push(transition(deviceId, rule, { from: previous.status, to, value: null, threshold: rule.when.silentFor.seconds, ts }));
+  return settled(previous, to);
+}
+
 /** One reading's effect on a metric rule; the rule's next state (undefined: resting OK). */
 function stepMetricRule(
   rule: MetricRule,
@@ -198,32 +491,76 @@ function stepMetricRule(
   events: AlarmEvent[],
 ): RuleState | undefined {
   const breach = rule.kind === 'above' ? value > rule.when.above : value < rule.when.below;
-  if (previous?.status === ALARM) {
+  const status = previous?.status ?? OK;
+  if (status === ALARM || status === ACKNOWLEDGED) {
     const clearBound = rule.kind === 'above' ? rule.clear?.below : rule.clear?.above;
     let cleared: boolean;
     if (clearBound === undefined) cleared = !breach;
     else cleared = rule.kind === 'above' ? value < clearBound : value > clearBound;
     if (!cleared) return previous;
     const threshold = clearBound ?? (rule.kind === 'above' ? rule.when.above : rule.when.below);
-    events.push(transition(deviceId, rule, { to: OK, value, threshold, ts }));
-    return undefined;
+    const to = status === ALARM && rule.latch === true ? LATCHED : OK;
+    events.push(transition(deviceId, rule, { from: status, to, value, threshold, ts }));
+    return settled(previous ?? { rule: rule.id, status }, to);
   }
-  if (!breach) return undefined;
+  // OK or LATCHED: a breach (debounced) raises.
+  if (!breach) return previous?.run === undefined ? previous : withoutRun(previous);
   const run = previous?.run === undefined ? { count: 1, since: ts } : { count: previous.run.count + 1, since: previous.run.since };
   const debounce = rule.for;
   const due =
     debounce === undefined ||
     ('samples' in debounce ? run.count >= debounce.samples : ts - run.since >= secondsToMs(debounce.seconds));
-  if (!due) return { rule: rule.id, status: OK, run };
-  const threshold = rule.kind === 'above' ? rule.when.above : rule.when.below;
-  events.push(transition(deviceId, rule, { to: ALARM, value, threshold, ts }));
-  return { rule: rule.id, status: ALARM };
+  if (!due) return { ...(previous ?? { rule: rule.id, status: OK }), run };
+  events.push(transition(deviceId, rule, { from: status, to: ALARM, value, threshold: raiseThreshold(rule), ts }));
+  return raised(previous, rule.id, ts, value);
+}
+
+/**
+ * The one event of a snooze that ended: SNOOZED -> whatever the fresh evaluation decided (its event,
+ * relabelled), or SNOOZED -> OK at the snooze's end when it decided nothing.
+ */
+function endSnooze(rule: ThresholdRule, snoozed: RuleState, deviceId: string, decided: readonly AlarmEvent[]): AlarmEvent[] {
+  if (decided.length > 0) return decided.map((event, i) => (i === 0 ? { ...event, previousState: SNOOZED } : event));
+  return [transition(deviceId, rule, { from: SNOOZED, to: OK, value: null, threshold: raiseThreshold(rule), ts: snoozed.until ?? 0 })];
+}
+
+/** The rule back at OK, keeping only the memory of the last command. */
+function afresh(state: RuleState): RuleState {
+  return { rule: state.rule, status: OK, ...(state.cmd === undefined ? {} : { cmd: state.cmd }) };
+}
+
+function raised(previous: RuleState | undefined, ruleId: string, ts: number, value: number | null): RuleState {
+  return { rule: ruleId, status: ALARM, since: ts, value, ...(previous?.cmd === undefined ? {} : { cmd: previous.cmd }) };
+}
+
+function settled(previous: RuleState, to: AlarmStatus): RuleState {
+  return { rule: previous.rule, status: to, ...(previous.cmd === undefined ? {} : { cmd: previous.cmd }) };
+}
+
+function withoutRun(state: RuleState): RuleState {
+  const { run: _run, ...rest } = state;
+  return rest;
+}
+
+/** Stores the rule's state, or forgets it when it is at rest (OK, nothing remembered). */
+function setRuleState(states: Map<string, RuleState>, ruleId: string, next: RuleState | undefined): void {
+  if (next === undefined || (next.status === OK && next.run === undefined && next.cmd === undefined)) states.delete(ruleId);
+  else states.set(ruleId, next);
+}
+
+function raiseThreshold(rule: ThresholdRule): number {
+  if (rule.kind === 'silentFor') return rule.when.silentFor.seconds;
+  return rule.kind === 'above' ? rule.when.above : rule.when.below;
+}
+
+function silenceRaiseTs(rule: SilenceRule, lastSeen: number, lagMs: number): number {
+  return lastSeen + secondsToMs(rule.when.silentFor.seconds) + lagMs;
 }
 
 function transition(
   deviceId: string,
   rule: ThresholdRule,
-  change: { to: AlarmStatus; value: number | null; threshold: number; ts: number },
+  change: { from: AlarmStatus; to: AlarmStatus; value: number | null; threshold: number; ts: number },
 ): AlarmEvent {
   return {
     alarmId: `${deviceId}/${rule.id}`,
@@ -231,11 +568,14 @@ function transition(
     ruleId: rule.id,
     metric: rule.kind === 'silentFor' ? null : rule.metric,
     state: change.to,
-    previousState: change.to === ALARM ? OK : ALARM,
+    previousState: change.from,
     severity: rule.severity,
     value: change.value,
     threshold: change.threshold,
     ts: change.ts,
+    action: null,
+    by: null,
+    note: null,
   };
 }
 
@@ -309,9 +649,12 @@ function isDeviceAlarmState(value: unknown): value is DeviceAlarmState {
 
 function isRuleState(value: unknown): boolean {
   if (!isObject(value) || typeof value.rule !== 'string') return false;
-  if (value.status !== OK && value.status !== ALARM) return false;
-  const { run } = value;
-  return run === undefined || (isObject(run) && Number.isInteger(run.count) && isFiniteNumber(run.since));
+  if (typeof value.status !== 'string' || !STATUSES.has(value.status)) return false;
+  const { run, since, until, reminded, cmd } = value;
+  if (run !== undefined && !(isObject(run) && Number.isInteger(run.count) && isFiniteNumber(run.since))) return false;
+  if ((since !== undefined && !isFiniteNumber(since)) || (until !== undefined && !isFiniteNumber(until))) return false;
+  if (reminded !== undefined && !Number.isInteger(reminded)) return false;
+  return cmd === undefined || (isObject(cmd) && isFiniteNumber(cmd.at) && typeof cmd.by === 'string' && typeof cmd.action === 'string');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

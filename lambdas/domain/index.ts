@@ -10,7 +10,10 @@ export type {
   StreamEnvelope,
   StreamRecord,
 } from './model.js';
-export { ALARM_STATES, SEVERITIES, TELEMETRY_LIMITS } from './model.js';
+export type { AlarmCommandAction, AlarmEventAction } from './model.js';
+export { ALARM_COMMAND_ACTIONS, ALARM_STATES, ALARM_STATUSES, SEVERITIES, TELEMETRY_LIMITS } from './model.js';
+export type { AlarmCommand, AlarmCommandRefusal, ParseAlarmCommandResult } from './alarm-command.js';
+export { ALARM_COMMAND_LIMITS, parseAlarmCommand } from './alarm-command.js';
 export { ConfigError, FleetTelemetryError, RetryableError } from './errors.js';
 
 export type { DecodeResult, TelemetryRejection } from './telemetry.js';
@@ -40,7 +43,22 @@ export type {
   ApplyReadingsResult,
   ApplySilenceInput,
   ApplySilenceResult,
+  ApplyCommandInput,
+  ApplyCommandResult,
+  AlarmView,
+  AppliedCommand,
   DeviceAlarmState,
   RuleState,
 } from './alarm-engine.js';
-export { ALARM_STATE_VERSION, applyReadings, applySilence, emptyAlarmState, shortestSilenceMs } from './alarm-engine.js';
+export {
+  ALARM_STATE_VERSION,
+  alarmStateChanged,
+  applyCommand,
+  applyReadings,
+  applySilence,
+  describeAlarms,
+  emptyAlarmState,
+  lastSeenWriteBoundMs,
+  nextWakeAt,
+  shortestSilenceMs,
+} from './alarm-engine.js';

@@ -6,8 +6,27 @@
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const ALARM_STATES = { OK: 'OK', ALARM: 'ALARM' } as const;
+/**
+ * An alarm's lifecycle states (docs/architecture.md, "Alarm lifecycle"). OK and ALARM are decided by
+ * readings and time; ACKNOWLEDGED, SNOOZED and DISABLED by an operator's command; LATCHED by a
+ * `latch` rule that cleared without having been acknowledged.
+ */
+export const ALARM_STATES = {
+  OK: 'OK',
+  ALARM: 'ALARM',
+  ACKNOWLEDGED: 'ACKNOWLEDGED',
+  LATCHED: 'LATCHED',
+  SNOOZED: 'SNOOZED',
+  DISABLED: 'DISABLED',
+} as const;
 export type AlarmStatus = (typeof ALARM_STATES)[keyof typeof ALARM_STATES];
+export const ALARM_STATUSES: readonly AlarmStatus[] = Object.values(ALARM_STATES);
+
+/** What an operator may ask of one alarm (the `action` of a command on cmd/fleet/alarms/{deviceId}). */
+export const ALARM_COMMAND_ACTIONS = ['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const;
+export type AlarmCommandAction = (typeof ALARM_COMMAND_ACTIONS)[number];
+/** What caused an event: an operator's command, a reminder of an unacknowledged alarm, or null (readings, time). */
+export type AlarmEventAction = AlarmCommandAction | 'reminder';
 
 /** Limits from the telemetry contract (128 KiB is IoT Core's message size limit). */
 export const TELEMETRY_LIMITS = {
@@ -87,6 +106,14 @@ export interface AlarmEvent {
   readonly threshold: number;
   /** Event time of the transition, epoch ms. */
   readonly ts: number;
+  /** The command that made this transition, `reminder`, or null for an automatic transition. */
+  readonly action: AlarmEventAction | null;
+  /** The MQTT client id of the operator whose command this is; null otherwise. */
+  readonly by: string | null;
+  /** The operator's note; null when none was given or for automatic transitions. */
+  readonly note: string | null;
+  /** Only on a reminder: the alarm is still ALARM and unacknowledged (state and previousState ALARM). */
+  readonly reminder?: true;
 }
 
 /** The outcome of a use case over one batch: the records a retry can fix. */

@@ -25,6 +25,10 @@ interface RuleCommon {
   readonly id: string;
   readonly severity: Severity;
   readonly match?: RuleMatch;
+  /** An ALARM that clears without having been acknowledged goes to LATCHED instead of OK. */
+  readonly latch?: true;
+  /** While ALARM and unacknowledged, the offline check publishes the event again every `seconds`. */
+  readonly remindEvery?: { readonly seconds: number };
 }
 
 /** Raises when `metric` > `when.above`; clears when it is below `clear.below` (default: not above `when.above`). */
@@ -96,6 +100,8 @@ const ruleSchema = z.strictObject({
       .optional(),
   }),
   clear: z.strictObject({ above: bound.optional(), below: bound.optional() }).optional(),
+  latch: z.boolean().optional(),
+  remindEvery: z.strictObject({ seconds: z.number().positive({ error: 'must be greater than 0' }) }).optional(),
   for: z
     .strictObject({
       samples: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).optional(),
@@ -157,9 +163,13 @@ export function silenceRules(rules: ThresholdRules): readonly SilenceRule[] {
 
 /** Cross-field checks zod's shape cannot express; a problem (without the rule label) or the rule. */
 function normalizeRule(raw: RawRule): ThresholdRule | string {
-  const common: RuleCommon = raw.match === undefined
-    ? { id: raw.id, severity: raw.severity }
-    : { id: raw.id, severity: raw.severity, match: raw.match };
+  const common: RuleCommon = {
+    id: raw.id,
+    severity: raw.severity,
+    ...(raw.match === undefined ? {} : { match: raw.match }),
+    ...(raw.latch === true ? { latch: true as const } : {}),
+    ...(raw.remindEvery === undefined ? {} : { remindEvery: { seconds: raw.remindEvery.seconds } }),
+  };
   const { above, below, silentFor } = raw.when;
   const whenKeys = [above !== undefined && 'above', below !== undefined && 'below', silentFor !== undefined && 'silentFor']
     .filter((key): key is string => key !== false);

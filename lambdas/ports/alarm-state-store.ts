@@ -14,6 +14,11 @@ export interface DeviceAlarmRecord {
   readonly state: unknown;
   /** Transitions decided but not yet confirmed published (outbox): flushed before anything else. */
   readonly outbox: readonly OutboxEntry[];
+  /**
+   * When the scheduled check must visit the device even without a reading (a snooze ends, a reminder
+   * is due), epoch ms; absent when nothing is pending. Stores index it (sparsely) for listDueBy.
+   */
+  readonly wakeAt?: number;
 }
 
 /**
@@ -34,4 +39,6 @@ export interface AlarmStateStore {
   save(next: DeviceAlarmRecord, expectedVersion: number | undefined): Promise<boolean>;
   /** Devices whose lastSeen is before `before` (epoch ms): the offline check's candidates. */
   listSeenBefore(before: number): Promise<readonly DeviceAlarmRecord[]>;
+  /** Devices whose wakeAt is at or before `now` (epoch ms): the offline check's other candidates. */
+  listDueBy(now: number): Promise<readonly DeviceAlarmRecord[]>;
 }

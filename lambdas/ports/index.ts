@@ -2,6 +2,9 @@ export type { TimeSeriesStore, WriteOutcome, StoreRejection } from './time-serie
 export type { RejectSink } from './reject-sink.js';
 export type { AlarmNotifier } from './alarm-notifier.js';
 export type { AlarmStateStore, DeviceAlarmRecord, OutboxEntry } from './alarm-state-store.js';
+export type { CommandOutcome, CommandReplies, CommandReplyBody } from './command-replies.js';
+export type { AlarmCommandRecord, AlarmHistory, AlarmHistoryEntry } from './alarm-history.js';
+export type { AlarmHistoryQuery, AlarmListFilter, AlarmReader, AlarmView } from './alarm-reader.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { Log, Metrics, MetricName } from './observability.js';

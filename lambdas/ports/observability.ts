@@ -18,6 +18,12 @@ export const METRIC = {
   alarmsRaised: 'AlarmsRaised',
   alarmsCleared: 'AlarmsCleared',
   stateConflicts: 'AlarmStateConflicts',
+  /** Operator commands, dimension outcome=accepted|rejected. */
+  alarmCommands: 'AlarmCommands',
+  /** Reminders of unacknowledged alarms published by the offline check. */
+  alarmReminders: 'AlarmReminders',
+  /** Devices whose batch changed nothing worth a write (issue 11: alarm state writes). */
+  stateWritesSkipped: 'AlarmStateWritesSkipped',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -6,7 +6,7 @@ import { ConfigError } from '../domain/errors.js';
  * every variable that is missing or empty, so a cold start fails with the fix in its message.
  *
  * @example
- * const env = readEnv(INGEST_ENV); // env.TIMESTREAM_TABLE: string
+ * const env = readEnv(INGEST_ENV); // env.REJECT_QUEUE_URL: string
  */
 export function readEnv<const Name extends string>(
   names: readonly Name[],

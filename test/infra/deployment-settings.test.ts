@@ -35,7 +35,9 @@ describe('readDeploymentSettings', () => {
     expect(
       from({
         streamMode: 'on-demand',
+        streamRetentionHours: '72',
         timeSeriesStore: 'none',
+        readingsRetentionDays: '90',
         timestreamMemoryRetentionHours: 12,
         timestreamMagneticRetentionDays: 730,
         alarmEmail: 'a@example.com',
@@ -47,7 +49,9 @@ describe('readDeploymentSettings', () => {
       }),
     ).toEqual({
       streamMode: 'on-demand',
+      streamRetentionHours: 72,
       timeSeriesStore: 'none',
+      readingsRetentionDays: 90,
       timestreamMemoryRetentionHours: 12,
       timestreamMagneticRetentionDays: 730,
       alarmEmail: 'a@example.com',
@@ -61,7 +65,9 @@ describe('readDeploymentSettings', () => {
 
   it.each([
     ['streamMode', 'ondemand', /streamMode="ondemand": expected one of provisioned, on-demand/],
-    ['timeSeriesStore', 'influx', /timeSeriesStore="influx": expected one of timestream, none/],
+    ['streamRetentionHours', '23', /streamRetentionHours="23": expected an integer from 24 to 8760/],
+    ['timeSeriesStore', 'influx', /timeSeriesStore="influx": expected one of dynamodb, timestream, none/],
+    ['readingsRetentionDays', '0', /readingsRetentionDays="0": expected an integer from 1 to 36500/],
     ['timestreamMemoryRetentionHours', '0', /expected an integer from 1 to 8766/],
     ['timestreamMemoryRetentionHours', 1.5, /expected an integer from 1 to 8766/],
     ['timestreamMagneticRetentionDays', 'a year', /expected an integer from 1 to 73000/],

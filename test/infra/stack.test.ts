@@ -9,12 +9,14 @@ import { POWERTOOLS_ENV } from '../../infra/aws/constructs/fleet-function.js';
 import { operationalAlarmCount } from '../../infra/aws/cost/estimate.js';
 import { DEFAULT_DEPLOYMENT_SETTINGS } from '../../infra/aws/deployment-settings.js';
 import { FUNCTION_SIZING } from '../../infra/aws/function-sizing.js';
+import { ALARM_COMMANDS_SIZING } from '../../infra/aws/constructs/alarm-commands.js';
 import { REPO_ROOT } from '../../infra/aws/paths.js';
 import { pipeline } from '../../infra/pipeline.js';
 import type { EventSourceMappingSettings } from '../../infra/pipeline.js';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
-import { INGEST_ENV } from '../../lambdas/ingest/env.js';
+import { INGEST_ENV, INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
+import { ALARM_COMMANDS_ENV } from '../../lambdas/alarm-commands/env.js';
 import { SYNTH_TIMEOUT_MS, onlyResource, synthesize } from './synth.js';
 import type { Synthesized } from './synth.js';
 
@@ -30,7 +32,9 @@ beforeAll(() => {
   const path = process.env['PATH'];
   process.env['PATH'] = `${dir}:${path ?? ''}`;
   try {
-    synth = synthesize();
+    // The Timestream variant: today's stack for accounts that have Timestream. The default store
+    // (DynamoDB) is pinned by readings-store.test.ts; everything else here is the same in both.
+    synth = synthesize({ context: { timeSeriesStore: 'timestream' } });
   } finally {
     process.env['PATH'] = path;
   }
@@ -44,15 +48,18 @@ afterAll(() => {
 
 it('bundles the functions with the local esbuild, never running docker', () => {
   expect(existsSync(fakeDocker.mark)).toBe(false);
-  template.resourceCountIs('AWS::Lambda::Function', 4);
+  template.resourceCountIs('AWS::Lambda::Function', 5);
 });
 
 const FUNCTIONS = {
-  ingest: { env: INGEST_ENV, list: 'INGEST_ENV', thresholds: false },
+  ingest: { env: [...INGEST_ENV, ...INGEST_STORE_ENV.timestream], list: 'INGEST_ENV', thresholds: false },
   alarms: { env: ALARMS_ENV, list: 'ALARMS_ENV', thresholds: true },
   offline: { env: OFFLINE_ENV, list: 'OFFLINE_ENV', thresholds: true },
+  'alarm-commands': { env: ALARM_COMMANDS_ENV, list: 'ALARM_COMMANDS_ENV', thresholds: true },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
+/** What each function is given: the cost estimator's table, and the alarm-commands construct's own. */
+const SIZING = { ...FUNCTION_SIZING, 'alarm-commands': ALARM_COMMANDS_SIZING } as const;
 
 function fn(name: FunctionName): ReturnType<typeof onlyResource> {
   return onlyResource(template, 'AWS::Lambda::Function', { FunctionName: `${pipeline.name}-${name}` });
@@ -81,16 +88,21 @@ function assetDirOf(name: FunctionName): string {
   return join(synth.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 }
 
+/** The alarm-state table's key (the history table has a sort key too). */
+const ALARM_STATE_KEYS = { KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }] };
+
 /** A plausible value for every variable a handler may read (nothing is called at import). */
 const SAMPLE_ENV: Readonly<Record<string, string>> = {
+  TIME_SERIES_STORE: 'timestream',
   TIMESTREAM_DATABASE: 'fleet_telemetry',
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
   ALARM_STATE_TABLE: 'fleet-telemetry-alarm-state',
+  ALARM_HISTORY_TABLE: 'fleet-telemetry-alarm-history',
   ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
-} satisfies Record<(typeof INGEST_ENV | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
+} satisfies Record<(typeof INGEST_ENV | typeof INGEST_STORE_ENV.timestream | typeof ALARMS_ENV | typeof OFFLINE_ENV | typeof ALARM_COMMANDS_ENV)[number], string>;
 
 /** Imports the bundle the way the Lambda runtime does (an ES module by file URL). */
 const LOAD_HANDLER =
@@ -118,13 +130,13 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
     expect(stream).toMatchObject({
       Name: pipeline.stream.name,
       ShardCount: pipeline.stream.shardCount,
-      RetentionPeriodHours: pipeline.stream.retentionHours,
+      RetentionPeriodHours: DEFAULT_DEPLOYMENT_SETTINGS.streamRetentionHours,
       StreamModeDetails: { StreamMode: 'PROVISIONED' },
     });
   });
 
   it('routes messages with the pipeline rule SQL, SQL version and partition key', () => {
-    const rule = onlyResource(template, 'AWS::IoT::TopicRule').properties;
+    const rule = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties;
     const payload = rule['TopicRulePayload'] as Record<string, unknown>;
     expect(rule['RuleName']).toBe(pipeline.rule.name);
     expect(payload['Sql']).toBe(pipeline.rule.sql);
@@ -143,7 +155,7 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
   });
 
   it.each(['ingest', 'alarms'] as const)(
-    'maps the stream to the %s function with exactly the pipeline settings and an SQS on-failure destination',
+    'maps the stream to the %s function with exactly the pipeline settings and the S3 failure bucket as on-failure destination',
     (name) => {
       const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: fn(name).logicalId },
@@ -152,30 +164,34 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
       expect(FunctionName).toBeDefined();
       expect(settings).toEqual(asCfnProperties(pipeline.consumers[name]));
       expect(EventSourceArn).toEqual({ 'Fn::GetAtt': [logicalIdOf('AWS::Kinesis::Stream', {}), 'Arn'] });
-      const failures = logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-consumer-failures` });
+      const failures = logicalIdOf('AWS::S3::Bucket', {});
       expect(DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } });
     },
   );
 
-  it('bisects, bounds retries and record age, and reports batch item failures on both mappings', () => {
+  it('bisects, retries until a record age well below the retention, and reports batch item failures on both mappings', () => {
     for (const settings of Object.values(pipeline.consumers)) {
       expect(settings.bisectBatchOnFunctionError).toBe(true);
-      expect(settings.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+      expect(settings.maximumRetryAttempts).toBe(-1);
       expect(settings.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+      expect(settings.maximumRecordAgeInSeconds).toBeLessThanOrEqual(DEFAULT_DEPLOYMENT_SETTINGS.streamRetentionHours * 3_600 * 0.75);
       expect(settings.functionResponseTypes).toEqual(['ReportBatchItemFailures']);
     }
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
-  it('names the alarm-state table and the Timestream database and table as the pipeline does', () => {
-    expect(onlyResource(template, 'AWS::DynamoDB::Table').properties['TableName']).toBe(pipeline.tables.alarmState);
-    expect(onlyResource(template, 'AWS::Timestream::Database').properties['DatabaseName']).toBe(
-      pipeline.tables.timestreamDatabase,
-    );
-    expect(onlyResource(template, 'AWS::Timestream::Table').properties).toMatchObject({
-      DatabaseName: pipeline.tables.timestreamDatabase,
-      TableName: pipeline.tables.timestreamTable,
-    });
+  it('has no DynamoDB readings table and no ReadingsTableName output with Timestream', () => {
+    // Alarm state and alarm history only.
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    expect(Object.keys(template.findOutputs('AlarmHistoryTableName'))).toHaveLength(1);
+    expect(template.findOutputs('ReadingsTableName')).toEqual({});
+  });
+
+  it('puts the Timestream table in the stack\'s database, both named by CloudFormation', () => {
+    expect(onlyResource(template, 'AWS::Timestream::Database').properties).not.toHaveProperty('DatabaseName');
+    const table = onlyResource(template, 'AWS::Timestream::Table').properties;
+    expect(table).not.toHaveProperty('TableName');
+    expect(table['DatabaseName']).toEqual({ Ref: logicalIdOf('AWS::Timestream::Database', {}) });
   });
 
   it('runs the offline check on the pipeline schedule', () => {
@@ -197,8 +213,8 @@ describe('the functions', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        MemorySize: FUNCTION_SIZING[name].memoryMb,
-        Timeout: FUNCTION_SIZING[name].timeoutSeconds,
+        MemorySize: SIZING[name].memoryMb,
+        Timeout: SIZING[name].timeoutSeconds,
       });
       const logGroup = (properties['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(template.toJSON()['Resources'][logGroup]['Properties']['RetentionInDays']).toBe(
@@ -232,12 +248,13 @@ describe('the functions', () => {
     },
   );
 
-  it('points the ingest function at the pipeline tables and the reject queue', () => {
+  it("points the ingest function at the stack's Timestream table and the reject queue", () => {
     const variables = (fn('ingest').properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toEqual(
       expect.objectContaining({
-        TIMESTREAM_DATABASE: pipeline.tables.timestreamDatabase,
-        TIMESTREAM_TABLE: pipeline.tables.timestreamTable,
+        TIME_SERIES_STORE: 'timestream',
+        TIMESTREAM_DATABASE: { Ref: logicalIdOf('AWS::Timestream::Database', {}) },
+        TIMESTREAM_TABLE: { 'Fn::GetAtt': [logicalIdOf('AWS::Timestream::Table', {}), 'Name'] },
         REJECT_QUEUE_URL: { Ref: logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }) },
       }),
     );
@@ -250,7 +267,7 @@ describe('the functions', () => {
       const endpoint = logicalIdOf('Custom::AWS', {});
       expect(variables).toEqual(
         expect.objectContaining({
-          ALARM_STATE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::Table', {}) },
+          ALARM_STATE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::Table', ALARM_STATE_KEYS) },
           ALARM_TOPIC_ARN: { Ref: logicalIdOf('AWS::SNS::Topic', { TopicName: `${pipeline.name}-alarms` }) },
           IOT_DATA_ENDPOINT: { 'Fn::GetAtt': [endpoint, 'endpointAddress'] },
           THRESHOLDS_FILE: 'thresholds.json',
@@ -321,7 +338,7 @@ describe('the functions', () => {
 
 describe('least privilege', () => {
   it('lets the rule role put records on the one stream and send to its error queue, nothing else', () => {
-    const rule = onlyResource(template, 'AWS::IoT::TopicRule').properties;
+    const rule = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties;
     const roleArn = (rule['TopicRulePayload'] as { Actions: { Kinesis: { RoleArn: { 'Fn::GetAtt': [string] } } }[] })
       .Actions[0]!.Kinesis.RoleArn;
     const role = roleArn['Fn::GetAtt'][0];
@@ -335,7 +352,7 @@ describe('least privilege', () => {
   });
 
   it('trusts only this account and this rule to assume the rule role', () => {
-    const rule = onlyResource(template, 'AWS::IoT::TopicRule').properties;
+    const rule = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties;
     const role = (rule['TopicRulePayload'] as { Actions: { Kinesis: { RoleArn: { 'Fn::GetAtt': [string] } } }[] })
       .Actions[0]!.Kinesis.RoleArn['Fn::GetAtt'][0];
     const trust = template.toJSON()['Resources'][role]['Properties']['AssumeRolePolicyDocument']['Statement'];
@@ -364,13 +381,15 @@ describe('least privilege', () => {
       'kinesis:SubscribeToShard',
     ];
     const notify = ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'iot:Publish'];
+    const failureWrites = ['s3:PutObject', 's3:ListBucket'];
     expect(actions('ingest')).toEqual(
-      [...logs, ...kinesisRead, 'timestream:WriteRecords', 'timestream:DescribeEndpoints', 'sqs:SendMessage'].sort(),
+      [...logs, ...kinesisRead, ...failureWrites, 'timestream:WriteRecords', 'timestream:DescribeEndpoints', 'sqs:SendMessage'].sort(),
     );
     expect(actions('alarms')).toEqual(
-      [...logs, ...kinesisRead, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'].sort(),
+      [...logs, ...kinesisRead, ...failureWrites, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
     );
-    expect(actions('offline')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'].sort());
+    expect(actions('offline')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:Query'].sort());
+    expect(actions('alarm-commands')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort());
   });
 
   it('allows "*" as a resource only for the two actions that have no resource scope', () => {
@@ -397,7 +416,7 @@ describe('secure and kept by default', () => {
   });
 
   it('keeps a message the rule could not deliver, original payload included, in the rule-errors queue', () => {
-    const payload = onlyResource(template, 'AWS::IoT::TopicRule').properties['TopicRulePayload'] as Record<string, unknown>;
+    const payload = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties['TopicRulePayload'] as Record<string, unknown>;
     const queue = logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rule-errors` });
     expect(payload['ErrorAction']).toEqual({
       Sqs: { QueueUrl: { Ref: queue }, RoleArn: expect.anything(), UseBase64: false },
@@ -406,7 +425,7 @@ describe('secure and kept by default', () => {
 
   it('encrypts every queue, keeps messages 14 days and refuses requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(3);
+    expect(Object.keys(queues)).toHaveLength(2);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -421,13 +440,13 @@ describe('secure and kept by default', () => {
   });
 
   it('keeps alarm state on demand with point-in-time recovery, keyed by deviceId, and retains it', () => {
-    const table = onlyResource(template, 'AWS::DynamoDB::Table');
+    const table = onlyResource(template, 'AWS::DynamoDB::Table', ALARM_STATE_KEYS);
     expect(table.properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'deviceId', AttributeType: 'S' }],
     });
+    expect(table.properties['AttributeDefinitions']).toContainEqual({ AttributeName: 'deviceId', AttributeType: 'S' });
     expect(table.resource['DeletionPolicy']).toBe('Retain');
   });
 
@@ -463,7 +482,7 @@ describe('secure and kept by default', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('alarms on iterator age, function errors, kept messages and write throttles, to the ops topic', () => {
+  it('alarms on iterator age, function errors, kept messages, failure-bucket writes, the offline check\'s duration and write throttles, to the ops topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a['Properties'] as Record<string, unknown>,
     );
@@ -475,8 +494,9 @@ describe('secure and kept by default', () => {
         'alarms-errors',
         'offline-errors',
         'rejects-queue-depth',
-        'consumer-failures-queue-depth',
         'rule-errors-queue-depth',
+        'failure-bucket-writes',
+        'offline-duration',
         'stream-write-throttles',
       ]
         .map((n) => `${pipeline.name}-${n}`)
@@ -536,7 +556,14 @@ describe('IoT access', () => {
           Resource: arn('client/${iot:Connection.Thing.ThingName}'),
           Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
         },
-        { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry') },
+        {
+          Effect: 'Allow',
+          Action: 'iot:Publish',
+          Resource: [
+            arn('topic/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+            arn('topic/$aws/rules/fleet_telemetry_to_stream/dt/fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+          ],
+        },
         { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/alarms/fleet/${iot:Connection.Thing.ThingName}') },
         { Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic/alarms/fleet/${iot:Connection.Thing.ThingName}') },
       ],
@@ -552,10 +579,18 @@ describe('IoT access', () => {
     );
   });
 
-  it("lets an operator subscribe to and receive every device's alarms, and publish nothing", () => {
+  it("lets an operator subscribe to and receive every device's alarms, and publish only alarm commands", () => {
     const policy = onlyResource(template, 'AWS::IoT::Policy', { PolicyName: `${pipeline.name}-operator` }).properties;
-    const statements = (policy['PolicyDocument'] as { Statement: { Action: string; Resource: unknown }[] }).Statement;
-    expect(statements.map((s) => s.Action)).toEqual(['iot:Connect', 'iot:Subscribe', 'iot:Receive']);
+    const statements = (policy['PolicyDocument'] as { Statement: { Effect: string; Action: string; Resource: unknown }[] }).Statement;
+    expect(statements.map((s) => `${s.Effect} ${s.Action}`)).toEqual([
+      'Allow iot:Connect',
+      'Allow iot:Subscribe',
+      'Allow iot:Receive',
+      'Allow iot:Publish',
+      'Deny iot:Publish',
+      'Allow iot:Subscribe',
+      'Allow iot:Receive',
+    ]);
     expect(statements[1]!.Resource).toEqual(arn('topicfilter/alarms/fleet/*'));
     expect(statements[2]!.Resource).toEqual(arn('topic/alarms/fleet/*'));
   });

@@ -54,7 +54,11 @@ export function onlyResource(
   type: string,
   props: Record<string, unknown> = {},
 ): { logicalId: string; properties: Record<string, unknown>; resource: Record<string, unknown> } {
-  const found = Object.entries(template.findResources(type, { Properties: props }));
+  // A resource with no properties at all (e.g. a Timestream database CloudFormation names) has no
+  // Properties key, so an empty filter must not ask for one.
+  const found = Object.entries(
+    Object.keys(props).length === 0 ? template.findResources(type) : template.findResources(type, { Properties: props }),
+  );
   if (found.length !== 1) throw new Error(`expected one ${type} matching ${JSON.stringify(props)}, found ${found.length}`);
   const [logicalId, resource] = found[0] as [string, Record<string, unknown>];
   return { logicalId, resource, properties: (resource['Properties'] ?? {}) as Record<string, unknown> };

@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../../lambdas/ports/index.js';
-import { alarmTopic, telemetryTopic } from '../../infra/pipeline.js';
+import { alarmTopic, commandReplyTopic, commandTopic, telemetryTopic } from '../../infra/pipeline.js';
 import { CONNACK, createBroker } from '../../infra/local/broker/index.js';
 import type { Broker, BrokerOptions, TelemetryMessage } from '../../infra/local/broker/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';
@@ -395,6 +395,67 @@ describe('local MQTT broker', () => {
       expect(granted).toEqual([1, 1, 0x80, 0x80, 0x80, 0x80]);
     });
 
+    it('lets an operator subscribe to the command replies, of every device or one, but not to the commands or a wider filter', async () => {
+      const operator = await connectAs('ops', 'operator');
+      const filters = [
+        'cmd/fleet/alarms/+/accepted', 'cmd/fleet/alarms/+/rejected', 'cmd/fleet/alarms/d1/accepted', 'cmd/fleet/alarms/d1/rejected',
+        'cmd/fleet/alarms/+', 'cmd/fleet/alarms/#', 'cmd/fleet/alarms/+/+', 'cmd/fleet/alarms/d1/#',
+      ];
+
+      const granted = await subscribeGranted(operator, filters);
+
+      expect(granted).toEqual([1, 1, 1, 1, 0x80, 0x80, 0x80, 0x80]);
+    });
+
+    it('refuses a device the command replies, its own included', async () => {
+      const device = await connectAs('d1');
+
+      const granted = await subscribeGranted(device, [commandReplyTopic('d1', 'accepted'), commandReplyTopic('+', 'rejected'), commandTopic('d1')]);
+
+      expect(granted).toEqual([0x80, 0x80, 0x80]);
+      expect(device.connected).toBe(true);
+    });
+
+    it('acknowledges an operator\'s alarm command without handing it to onTelemetry, and routes it to the broker\'s publish event', async () => {
+      const operator = await connectAs('ops', 'operator');
+      const routed = new Promise<[string, string, string | undefined]>((resolve) => {
+        broker.aedes.on('publish', (packet, client) => {
+          if (client) resolve([packet.topic, packet.payload.toString(), client.id]);
+        });
+      });
+
+      await operator.publishAsync(commandTopic('d1'), '{"action":"acknowledge","ruleId":"overheat"}', { qos: 1 });
+
+      expect(await routed).toEqual(['cmd/fleet/alarms/d1', '{"action":"acknowledge","ruleId":"overheat"}', 'ops']);
+      expect(received).toEqual([]);
+      expect(operator.connected).toBe(true);
+    });
+
+    it('closes the connection of a device publishing an alarm command, its own device\'s included, and routes nothing', async () => {
+      const device = await connectAs('d1');
+      let routed = 0;
+      broker.aedes.on('publish', (_packet, client) => {
+        if (client) routed += 1;
+      });
+      const gone = closed(device);
+
+      device.publish(commandTopic('d1'), '{"action":"reset","ruleId":"overheat"}', { qos: 1 }, () => undefined);
+      await gone;
+
+      expect(routed).toBe(0);
+      expect(broker.stats().publishesRefused).toBe(1);
+    });
+
+    it('closes the connection of an operator publishing on a command reply topic (replies come from the server only)', async () => {
+      const operator = await connectAs('ops', 'operator');
+      const gone = closed(operator);
+
+      operator.publish(commandReplyTopic('d1', 'accepted'), '{"forged":true}', { qos: 1 }, () => undefined);
+      await gone;
+
+      expect(broker.stats().publishesRefused).toBe(1);
+    });
+
     it('delivers a server-side alarm publish to an operator subscribed to alarms/fleet/+', async () => {
       const operator = await connectAs('ops', 'operator');
       await subscribeGranted(operator, ['alarms/fleet/+']);
@@ -406,7 +467,7 @@ describe('local MQTT broker', () => {
       expect(broker.stats().serverPublishes).toBe(1);
     });
 
-    it('refuses any publish by an operator', async () => {
+    it('refuses telemetry from an operator', async () => {
       const operator = await connectAs('ops', 'operator');
       const gone = closed(operator);
 

@@ -32,8 +32,8 @@ describe('the console API', () => {
     expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
     return (await res.json()) as T;
   };
-  const ack = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${origin}/api/alarms/ack`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const command = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${origin}/api/alarms/command`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
     t = await startTestStack(THRESHOLDS, { httpPort: 0 });
@@ -188,8 +188,10 @@ describe('the console API', () => {
     });
   });
 
-  describe('alarms and acknowledgement', () => {
-    interface AlarmRow { alarmId: string; deviceId: string; state: string; severity: string; ts: number; ack: { by: string; at: number } | null }
+  describe('alarms and their commands', () => {
+    interface AlarmRow { alarmId: string; deviceId: string; state: string; previousState: string; severity: string; ts: number; action: string | null; by: string | null; note: string | null; snoozedUntil?: number | null }
+    interface CommandRow { deviceId: string; ruleId: string | null; action: string | null; by: string; note: string | null; outcome: string; reason: string | null; state: string | null }
+    interface AlarmsBody { active: AlarmRow[]; transitions: AlarmRow[]; commands: CommandRow[] }
 
     const overheat = async (deviceId: string) => {
       const device = await t.connect(deviceId, { type: 'env-sensor' });
@@ -215,42 +217,73 @@ describe('the console API', () => {
       expect((await getJson<{ activeAlarms: Record<string, number> }>('/api/overview')).activeAlarms.warning).toBeGreaterThanOrEqual(2);
     });
 
-    it('records who acknowledged an alarm and when, keeps the first acknowledgement, and shows it on the alarm', async () => {
+    it('acknowledges an alarm through the command path as the console, with a note, and shows who and why', async () => {
       const alarm = await overheat('ack-1');
-      const before = Date.now();
 
-      const first = await ack({ alarmId: alarm.alarmId, ts: alarm.ts, by: '  alice ' });
-      const second = await ack({ alarmId: alarm.alarmId, ts: alarm.ts, by: 'bob' });
+      const res = await command({ alarmId: alarm.alarmId, action: 'acknowledge', note: '  checking the fan ' });
 
-      expect(first.status).toBe(201);
-      const firstBody = (await first.json()) as { ack: { by: string; at: number } };
-      expect(firstBody.ack).toMatchObject({ alarmId: 'ack-1/overheat', ts: alarm.ts, by: 'alice' });
-      expect(firstBody.ack.at).toBeGreaterThanOrEqual(before);
-      expect(second.status).toBe(200);
-      expect(await second.json()).toEqual({ ack: firstBody.ack, created: false });
-      const listed = await getJson<{ active: AlarmRow[]; transitions: AlarmRow[] }>('/api/alarms?device=ack-1');
-      expect(listed.active.find((a) => a.alarmId === 'ack-1/overheat')?.ack).toEqual({ by: 'alice', at: firstBody.ack.at });
-      expect(listed.transitions.find((a) => a.alarmId === 'ack-1/overheat' && a.state === 'ALARM')?.ack).toEqual({ by: 'alice', at: firstBody.ack.at });
-      expect(listed.active.find((a) => a.alarmId === 'ack-1/battery-low')?.ack).toBeNull();
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ outcome: 'accepted', deviceId: 'ack-1', ruleId: 'overheat', action: 'acknowledge', state: 'ACKNOWLEDGED' });
+      const body = await eventually(async () => {
+        const alarms = await getJson<AlarmsBody>('/api/alarms?device=ack-1');
+        return alarms.active.some((a) => a.state === 'ACKNOWLEDGED') && alarms.commands.length > 0 ? alarms : undefined;
+      }, 10_000, 'the acknowledgement on the read side');
+      expect(body.active.find((a) => a.alarmId === 'ack-1/overheat')).toMatchObject({ state: 'ACKNOWLEDGED', action: 'acknowledge', by: 'console', note: 'checking the fan' });
+      expect(body.transitions.find((a) => a.alarmId === 'ack-1/overheat' && a.state === 'ACKNOWLEDGED')).toMatchObject({ previousState: 'ALARM', by: 'console' });
+      expect(body.commands).toEqual([expect.objectContaining({ deviceId: 'ack-1', ruleId: 'overheat', action: 'acknowledge', by: 'console', note: 'checking the fan', outcome: 'accepted' })]);
+      expect(body.active.find((a) => a.alarmId === 'ack-1/battery-low')).toMatchObject({ state: 'ALARM', by: null });
+      const detail = await getJson<{ active: AlarmRow[]; commands: CommandRow[]; device: { activeAlarms: number } }>('/api/devices/ack-1');
+      expect(detail.commands).toHaveLength(1);
+      // An acknowledged alarm is still active (in breach): the fleet counts it.
+      expect(detail.device.activeAlarms).toBe(2);
     });
 
-    it('acknowledges as "operator" when no name is given', async () => {
+    it('answers a command that does not apply with 409 and the handler\'s reason, and records it', async () => {
       const alarm = await overheat('ack-2');
-      const res = await ack({ alarmId: alarm.alarmId, ts: alarm.ts });
-      expect(((await res.json()) as { ack: { by: string } }).ack.by).toBe('operator');
+      expect((await command({ alarmId: alarm.alarmId, action: 'acknowledge' })).status).toBe(200);
+
+      const again = await command({ alarmId: alarm.alarmId, action: 'enable' });
+
+      expect(again.status).toBe(409);
+      const body = (await again.json()) as { outcome: string; reason: string; error: string };
+      expect(body).toMatchObject({ outcome: 'rejected', reason: expect.any(String) });
+      expect(body.error).toBe(body.reason);
+      expect((await getJson<AlarmsBody>('/api/alarms?device=ack-2')).commands.map((c) => `${c.action} ${c.outcome}`)).toEqual(['enable rejected', 'acknowledge accepted']);
+    });
+
+    it('snoozes an alarm for the seconds asked', async () => {
+      const alarm = await overheat('snooze-1');
+
+      const res = await command({ alarmId: alarm.alarmId, action: 'snooze', seconds: 900, note: 'maintenance window' });
+
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ outcome: 'accepted', state: 'SNOOZED' });
+      const body = await getJson<AlarmsBody>('/api/alarms?device=snooze-1');
+      expect(body.commands[0]).toMatchObject({ action: 'snooze', seconds: 900, note: 'maintenance window' });
+      // The snooze runs 900 s from the command's time (when the rules engine received it).
+      const snoozed = body.active.find((a) => a.alarmId === 'snooze-1/overheat');
+      expect(snoozed).toMatchObject({ state: 'SNOOZED', by: 'console', note: 'maintenance window' });
+      expect(snoozed?.snoozedUntil).toBe((body.commands[0] as CommandRow & { at: number }).at + 900_000);
+      expect(body.active.find((a) => a.alarmId === 'snooze-1/battery-low')?.snoozedUntil).toBeNull();
     });
 
     it.each([
-      [{ alarmId: 'nobody/overheat', ts: 1 }, {}, 404, /no ALARM transition nobody\/overheat at 1/],
-      [{ alarmId: 'x/overheat', ts: 'soon' }, {}, 400, /^ts: /],
-      [{ alarmId: 'x/overheat', ts: 1, by: 'a\u0007b' }, {}, 400, /^by: /],
-      [{ alarmId: 'x/overheat', ts: 1, extra: true }, {}, 400, /^body: |extra/],
-      [{ alarmId: 'x/overheat', ts: 1 }, { 'content-type': 'text/plain' }, 415, /application\/json/],
-      [{ alarmId: 'x/overheat', ts: 1 }, { origin: 'http://evil.example' }, 403, /cross-origin/],
-    ])('refuses the acknowledgement %j (headers %j) with %i', async (body, headers, status, message) => {
-      const res = await ack(body, headers);
+      ['an alarm id without a rule', { alarmId: 'no-slash', action: 'reset' }, {}, 400, /^alarmId: /],
+      ['an unknown action', { alarmId: 'x/overheat', action: 'silence' }, {}, 400, /^action: /],
+      ['negative seconds', { alarmId: 'x/overheat', action: 'snooze', seconds: -5 }, {}, 400, /^seconds: /],
+      ['a note over 1,000 characters', { alarmId: 'x/overheat', action: 'reset', note: 'n'.repeat(1_001) }, {}, 400, /^note: /],
+      ['a "by" of its own choosing', { alarmId: 'x/overheat', action: 'reset', by: 'mallory' }, {}, 400, /by/],
+      ['a body that is not JSON', { alarmId: 'x/overheat', action: 'reset' }, { 'content-type': 'text/plain' }, 415, /application\/json/],
+      ['a cross-origin request', { alarmId: 'x/overheat', action: 'reset' }, { origin: 'http://evil.example' }, 403, /cross-origin/],
+    ])('refuses %s with %i before it reaches the command path', async (_what, body, headers, status, message) => {
+      const res = await command(body, headers);
       expect(res.status).toBe(status);
       expect(((await res.json()) as { error: string }).error).toMatch(message);
+    });
+
+    it('has no acknowledgement route of its own any more: acknowledgements are commands', async () => {
+      const res = await fetch(`${origin}/api/alarms/ack`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(405);
     });
   });
 

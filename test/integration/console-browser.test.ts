@@ -1,7 +1,8 @@
 /**
  * The console in a real browser (Debian's chromium, driven by playwright-core) against the real local
  * stack: readings published over MQTT reach the chart, an overheat reaches the Alarms view and is
- * acknowledged, nothing opens without the token, and values from devices are shown as text. A
+ * acknowledged with a note through the command path, a reminder shows in a device's alarm history,
+ * nothing opens without the token, and values from devices are shown as text. A
  * screenshot of each view goes to test-artifacts/console/ (git-ignored).
  */
 import { mkdirSync } from 'node:fs';
@@ -19,6 +20,7 @@ const THRESHOLDS = {
     { id: 'overheat', metric: 'temperature', match: { type: 'env-sensor' }, when: { above: 80 }, clear: { below: 75 }, for: { samples: 3 }, severity: 'critical' },
     { id: 'battery-low', metric: 'battery', when: { below: 3.3 }, clear: { above: 3.5 }, severity: 'warning' },
     { id: 'silent', when: { silentFor: { seconds: 300 } }, severity: 'major' },
+    { id: 'pressure-high', metric: 'pressure', when: { above: 10 }, remindEvery: { seconds: 1 }, severity: 'minor' },
   ],
 };
 /** Markup a device could send as its payload; the page must show it, never run it. */
@@ -41,7 +43,8 @@ describe('the console in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     [t, browser] = await Promise.all([
-      startTestStack(THRESHOLDS, { httpPort: 0 }),
+      // The scheduled check (silence, reminders) every 200 ms: a reminder due each second shows soon.
+      startTestStack(THRESHOLDS, { httpPort: 0, offlineCheckIntervalMs: 200 }),
       chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
@@ -98,7 +101,33 @@ describe('the console in a browser', () => {
     await screenshot('device');
   });
 
-  it('shows an overheat in the Alarms view, and who acknowledged it and when, after a reload', async () => {
+  it('draws every chart of a device whose metrics are named like Object.prototype members', async () => {
+    const device = await t.connect('sensor-proto', { type: 'env-sensor' });
+    const errors: string[] = [];
+    const onError = (error: Error) => errors.push(error.message);
+    page.on('pageerror', onError);
+    try {
+      // JSON text, not JSON.stringify of a literal: `{ __proto__: 1 }` would set the prototype.
+      const now = Date.now();
+      await device.publishAsync(telemetryTopic('sensor-proto'), `{"ts":${now - 2_000},"seq":1,"metrics":{"__proto__":1.5,"constructor":2.5,"toString":3.5}}`, { qos: 1 });
+      await device.publishAsync(telemetryTopic('sensor-proto'), `{"ts":${now - 1_000},"seq":2,"metrics":{"valueOf":4.5,"hasOwnProperty":5.5,"temperature":20}}`, { qos: 1 });
+      await t.stack.whenIdle();
+
+      await show('device/sensor-proto');
+      const expected = [['__proto__', '1.5'], ['constructor', '2.5'], ['toString', '3.5'], ['valueOf', '4.5'], ['hasOwnProperty', '5.5'], ['temperature', '20']];
+      for (const [metric, last] of expected) {
+        const chart = page.getByTestId(`chart-${metric}`);
+        await expect.poll(() => chart.getAttribute('data-points'), { message: `chart of ${metric}` }).toBe('1');
+        expect(await chart.getAttribute('data-last')).toBe(last);
+      }
+      expect(await page.locator('[data-testid^="chart-"]').count()).toBe(6);
+      expect(errors).toEqual([]);
+    } finally {
+      page.off('pageerror', onError);
+    }
+  });
+
+  it('shows an overheat in the Alarms view, acknowledges it with a note through the command path, and shows who and why after a reload', async () => {
     const device = await t.connect('sensor-hot', { type: 'env-sensor' });
     await show('alarms?device=sensor-hot');
     await expect.poll(() => page.getByTestId('active-alarms-empty').count()).toBe(1);
@@ -109,17 +138,44 @@ describe('the console in a browser', () => {
     const row = page.getByTestId('active-alarms').locator('tr', { hasText: 'overheat' });
     await row.waitFor({ timeout: 10_000 });
     expect(await row.textContent()).toContain('critical');
-    await page.getByTestId('ack-name').fill('alice');
-    await page.getByTestId('ack-name').dispatchEvent('change');
-    await row.getByTestId('ack-button').click();
-    await row.getByTestId('ack-info').waitFor();
+    expect(await row.getByTestId('alarm-state').textContent()).toBe('ALARM');
+    // ALARM offers acknowledge, snooze, disable and reset; not enable.
+    expect(await row.getByTestId('command-enable').count()).toBe(0);
+    await page.getByTestId('command-note').fill('fan replaced');
+    await row.getByTestId('command-acknowledge').click();
+    await expect.poll(() => row.getByTestId('alarm-state').textContent(), { timeout: 10_000 }).toBe('ACKNOWLEDGED');
 
     await page.reload();
-    const info = page.getByTestId('active-alarms').locator('tr', { hasText: 'overheat' }).getByTestId('ack-info');
-    await info.waitFor();
-    expect(await info.textContent()).toMatch(/^by alice at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-    expect(await page.getByTestId('alarm-history').locator('tr', { hasText: 'overheat' }).first().textContent()).toContain('by alice');
+    const acknowledged = page.getByTestId('active-alarms').locator('tr', { hasText: 'overheat' });
+    await acknowledged.getByTestId('alarm-by').waitFor();
+    expect(await acknowledged.getByTestId('alarm-by').textContent()).toBe('console “fan replaced”');
+    expect(await acknowledged.getByTestId('command-acknowledge').count()).toBe(0);
+    const history = page.getByTestId('alarm-history');
+    expect(await history.getByTestId('history-command').first().textContent()).toBe('command acknowledge: accepted');
+    expect(await history.locator('tr', { hasText: 'ACKNOWLEDGED' }).first().textContent()).toContain('(acknowledge)');
     await screenshot('alarms');
+  });
+
+  it('shows a command the handler refuses with its reason, reminders in a device\'s alarm history, and until when a snooze runs', async () => {
+    const device = await t.connect('tank-1', { type: 'tank' });
+    await device.publishAsync(telemetryTopic('tank-1'), JSON.stringify({ ts: Date.now(), seq: 1, metrics: { pressure: 12 } }), { qos: 1 });
+    await show('alarms');
+    await page.getByTestId('command-alarm').fill('tank-1/pressure-high');
+    await page.getByTestId('command-action').selectOption('enable');
+    await page.getByTestId('command-send').click();
+    await expect.poll(() => page.getByTestId('command-reply').textContent(), { timeout: 10_000 }).toMatch(/^ rejected: \S/);
+
+    await show('device/tank-1');
+    await expect.poll(() => page.getByTestId('alarm-history').getByTestId('history-reminder').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.getByTestId('alarm-history').getByTestId('history-reminder').first().textContent()).toBe('ALARM → ALARM (reminder)');
+
+    // Snoozed from the device's own table, for the length chosen: the row says until when.
+    await page.getByTestId('snooze-seconds').selectOption('900');
+    const row = page.getByTestId('active-alarms').locator('tr', { hasText: 'pressure-high' });
+    await row.getByTestId('command-snooze').click();
+    await expect.poll(() => row.getByTestId('alarm-state').textContent(), { timeout: 10_000 }).toBe('SNOOZED');
+    expect(await row.getByTestId('snoozed-until').textContent()).toMatch(/^ until \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    await screenshot('device-history');
   });
 
   it('shows a hostile payload and a hostile device id as text, never as markup', async () => {

@@ -62,7 +62,9 @@ describe('the local stack, end to end', () => {
     const alarms = collect<AlarmEvent>(operator);
     const device = await t.connect('quiet-1', { type: 'env-sensor' });
 
-    await device.publishAsync(telemetryTopic('quiet-1'), JSON.stringify({ seq: 1, metrics: { temperature: 20 } }), { qos: 1 });
+    // Its last reading two minutes old: silent for longer than the 1 s window plus the 60 s by which
+    // the stored lastSeen may trail the newest reading (docs/architecture.md, "Alarm state").
+    await device.publishAsync(telemetryTopic('quiet-1'), JSON.stringify({ ts: Date.now() - 120_000, seq: 1, metrics: { temperature: 20 } }), { qos: 1 });
     const [raised] = await alarms.until(1, 10_000);
     expect(raised).toMatchObject({ alarmId: 'quiet-1/silent', state: 'ALARM', previousState: 'OK', metric: null, severity: 'major', threshold: 1 });
 

@@ -21,8 +21,11 @@ interface Run {
  */
 const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
 function query(...args: string[]): Promise<Run> {
+  return queryWithEnv(process.env, ...args);
+}
+function queryWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000, env }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
     });
@@ -60,6 +63,26 @@ describe('npm run query', { timeout: 90_000 }, () => {
       anAlarmEvent(),
       anAlarmEvent({ state: 'OK', previousState: 'ALARM', value: 74, threshold: 75, ts: T0 + 60_000 }),
       anAlarmEvent({ alarmId: 'sensor-0002/silent', deviceId: 'sensor-0002', ruleId: 'silent', metric: null, severity: 'major', value: 300, threshold: 300, ts: T0 + 30_000 }),
+      anAlarmEvent({
+        alarmId: 'sensor-0002/silent', deviceId: 'sensor-0002', ruleId: 'silent', metric: null, severity: 'major', value: null, threshold: 300,
+        state: 'ACKNOWLEDGED', previousState: 'ALARM', action: 'acknowledge', by: 'night-shift', note: 'battery swap', ts: T0 + 40_000,
+      }),
+    ]);
+    await store.alarmHistory.record([
+      {
+        kind: 'command',
+        command: {
+          deviceId: 'sensor-0002', ruleId: 'silent', action: 'acknowledge', by: 'night-shift', note: 'battery swap', seconds: null,
+          clientToken: 't-1', at: T0 + 40_000, outcome: 'accepted', reason: null, state: 'ACKNOWLEDGED',
+        },
+      },
+      {
+        kind: 'command',
+        command: {
+          deviceId: 'sensor-0002', ruleId: 'silent', action: 'enable', by: 'night-shift', note: null, seconds: null,
+          clientToken: null, at: T0 + 41_000, outcome: 'rejected', reason: 'not disabled', state: 'ACKNOWLEDGED',
+        },
+      },
     ]);
     store.close();
 
@@ -92,6 +115,29 @@ describe('npm run query', { timeout: 90_000 }, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('documents the AWS read path in readings --help', async () => {
+    const run = await query('readings', '--help');
+
+    expect(run.code).toBe(0);
+    for (const text of ['--target <where>', '--region <region>', '--stack <name>', 'DescribeStacks', 'ReadingsTableName', 'TimestreamTableName', "AWS SDK's default chain", '--csv']) {
+      expect(run.stdout).toContain(text);
+    }
+  });
+
+  it('says in one line, exit 2, that AWS credentials are missing for --target aws', async () => {
+    // No credentials anywhere in the SDK's chain: no variables, no files, no instance metadata.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+    const run = await queryWithEnv(
+      { ...env, AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true' },
+      'readings', '--target', 'aws', '--region', 'eu-west-1', '--device', 'sensor-0001',
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error: no AWS credentials for eu-west-1: configure them \(aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\): .+\n$/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   describe('with a filled data directory', () => {
     it('prints readings as an aligned table, newest last, with - for a missing seq or type', async () => {
       const run = await query('readings', '--data', data, '--since', String(T0 + 1_000), '--limit', '3');
@@ -117,6 +163,28 @@ describe('npm run query', { timeout: 90_000 }, () => {
       expect(run.stderr).toBe('');
     });
 
+    it('prints one device’s readings in a time range as CSV, one column per metric', async () => {
+      const run = await query('readings', '--csv', '--data', data, '--device', 'sensor-0001', '--until', String(T0 + 1_001));
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(
+        [
+          'ts_iso,ts_ms,device_id,seq,type,humidity,temperature',
+          `${new Date(T0).toISOString()},${T0},sensor-0001,1,env-sensor,41,22.4`,
+          `${new Date(T0 + 1_000).toISOString()},${T0 + 1_000},sensor-0001,2,env-sensor,,22.5`,
+          '',
+        ].join('\r\n'),
+      );
+    });
+
+    it('refuses --json with --csv, and --region without --target aws, as usage errors', async () => {
+      const both = await query('readings', '--json', '--csv', '--data', data);
+      const region = await query('readings', '--region', 'eu-west-1', '--data', data);
+
+      expect([both.code, both.stderr]).toEqual([2, 'error: --json and --csv: choose one\n']);
+      expect([region.code, region.stderr]).toEqual([2, 'error: --stack and --region need --target aws\n']);
+    });
+
     it('takes a relative --since, counted back from now', async () => {
       const run = await query('readings', '--json', '--data', data, '--since', '15m');
 
@@ -124,19 +192,28 @@ describe('npm run query', { timeout: 90_000 }, () => {
       expect(JSON.parse(run.stdout).map((r: { deviceId: string; ts: number }) => [r.deviceId, r.ts])).toEqual([['live-1', now - 60_000]]);
     });
 
-    it('prints alarm states and transitions as one JSON object', async () => {
+    it('prints alarm states, transitions and commands as one JSON object', async () => {
       const run = await query('alarms', '--json', '--data', data);
 
       expect(run.code).toBe(0);
-      const { states, transitions } = JSON.parse(run.stdout) as { states: { alarmId: string; state: string }[]; transitions: { alarmId: string; state: string; ts: number }[] };
-      expect(states.map((s) => [s.alarmId, s.state])).toEqual([
-        ['sensor-0001/overheat', 'OK'],
-        ['sensor-0002/silent', 'ALARM'],
+      const { states, transitions, commands } = JSON.parse(run.stdout) as {
+        states: { alarmId: string; state: string; by: string | null }[];
+        transitions: { alarmId: string; state: string; ts: number }[];
+        commands: { action: string; outcome: string; by: string; at: number }[];
+      };
+      expect(states.map((s) => [s.alarmId, s.state, s.by])).toEqual([
+        ['sensor-0001/overheat', 'OK', null],
+        ['sensor-0002/silent', 'ACKNOWLEDGED', 'night-shift'],
       ]);
       expect(transitions.map((t) => [t.alarmId, t.state, t.ts - T0])).toEqual([
         ['sensor-0001/overheat', 'ALARM', 0],
         ['sensor-0002/silent', 'ALARM', 30_000],
+        ['sensor-0002/silent', 'ACKNOWLEDGED', 40_000],
         ['sensor-0001/overheat', 'OK', 60_000],
+      ]);
+      expect(commands.map((c) => [c.action, c.outcome, c.by, c.at - T0])).toEqual([
+        ['acknowledge', 'accepted', 'night-shift', 40_000],
+        ['enable', 'rejected', 'night-shift', 41_000],
       ]);
     });
 
@@ -144,10 +221,13 @@ describe('npm run query', { timeout: 90_000 }, () => {
       const run = await query('alarms', '--data', data, '--device', 'sensor-0002');
 
       expect(run.code).toBe(0);
-      expect(run.stdout).toContain('ALARM STATES\nALARM               DEVICE       STATE  SEVERITY  METRIC  VALUE  THRESHOLD  SINCE\n');
-      expect(run.stdout).toContain('sensor-0002/silent  sensor-0002  ALARM  major     -       300    300');
+      expect(run.stdout).toMatch(/^ALARM STATES\nALARM +DEVICE +STATE +SEVERITY +METRIC +VALUE +THRESHOLD +SINCE +BY\n/);
+      expect(run.stdout).toMatch(/^sensor-0002\/silent +sensor-0002 +ACKNOWLEDGED +major +- +- +300 +\S+ +night-shift: "battery swap"$/m);
       expect(run.stdout).toContain('TRANSITIONS\n');
-      expect(run.stdout).toContain('OK -> ALARM');
+      expect(run.stdout).toMatch(/ OK -> ALARM +reading /);
+      expect(run.stdout).toMatch(/ ALARM -> ACKNOWLEDGED +acknowledge .* night-shift: "battery swap"$/m);
+      expect(run.stdout).toMatch(/^COMMANDS\nTIME +DEVICE +RULE +ACTION +OUTCOME +STATE +BY +REASON\n/m);
+      expect(run.stdout).toMatch(/ sensor-0002 +silent +enable +rejected +ACKNOWLEDGED +night-shift +not disabled$/m);
       expect(run.stdout).not.toContain('sensor-0001');
     });
 

@@ -15,8 +15,10 @@ export interface IotDataEndpointProps {
  * (`<prefix>-ats.iot.<region>.amazonaws.com`), so a context value is one more thing to get wrong on
  * a first deployment, and the legacy `iot:Data` (VeriSign) endpoint that the SDK would guess is not
  * the one to use. A custom resource calls IoT DescribeEndpoint with endpointType `iot:Data-ATS` when
- * the stack is created (the value never changes for an account, so updates keep it). Setting the
- * context value skips the lookup and its small provider function.
+ * the stack is created and whenever the resource is updated: the data of a custom resource is what
+ * its last Create or Update returned, so an Update that calls nothing would leave
+ * `endpointAddress` empty (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources.AwsCustomResource.html).
+ * Setting the context value skips the lookup and its small provider function.
  */
 export class IotDataEndpoint extends Construct {
   /** The host name (a token resolved at deploy time unless given). */
@@ -28,13 +30,18 @@ export class IotDataEndpoint extends Construct {
       this.host = props.host;
       return;
     }
+    // Called on update too: with onCreate only, any later change of this resource's properties
+    // (a CDK upgrade that changes the provider, say) makes CloudFormation send an Update that the
+    // provider answers with no data, and every reference to endpointAddress fails the update.
+    const describeEndpoint = {
+      service: 'Iot',
+      action: 'DescribeEndpoint',
+      parameters: { endpointType: 'iot:Data-ATS' },
+      physicalResourceId: PhysicalResourceId.of('iot-data-ats-endpoint'),
+    };
     const lookup = new AwsCustomResource(this, 'DescribeEndpoint', {
-      onCreate: {
-        service: 'Iot',
-        action: 'DescribeEndpoint',
-        parameters: { endpointType: 'iot:Data-ATS' },
-        physicalResourceId: PhysicalResourceId.of('iot-data-ats-endpoint'),
-      },
+      onCreate: describeEndpoint,
+      onUpdate: describeEndpoint,
       policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: AwsCustomResourcePolicy.ANY_RESOURCE }),
       // The SDK in the Lambda runtime has DescribeEndpoint; installing the latest at deploy time
       // would need npm from inside the account and slows every deployment.
@@ -62,7 +69,7 @@ export class IotDataEndpoint extends Construct {
           {
             id: 'AwsSolutions-IAM4',
             reason:
-              "aws-cdk-lib's AwsCustomResource provider function uses AWSLambdaBasicExecutionRole, which only lets it write its own logs; the function runs once per stack create to read the IoT endpoint.",
+              "aws-cdk-lib's AwsCustomResource provider function uses AWSLambdaBasicExecutionRole, which only lets it write its own logs; the function runs on stack create and update to read the IoT endpoint.",
             appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
           },
         ],

@@ -1,9 +1,9 @@
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { EventSourceMappingSettings } from '../../pipeline.js';
+import type { FailureBucket } from './failure-bucket.js';
 import type { FleetFunction } from './fleet-function.js';
 
 export interface KinesisConsumerProps {
@@ -11,14 +11,15 @@ export interface KinesisConsumerProps {
   readonly consumer: FleetFunction;
   /** pipeline.consumers.<name>: the same object the local event-source emulation runs with. */
   readonly settings: EventSourceMappingSettings;
-  /** Receives the metadata of a batch the mapping gave up on (retries or record age exhausted). */
-  readonly onFailure: IQueue;
+  /** Receives the whole invocation record of a batch the mapping gave up on (record age exhausted). */
+  readonly onFailure: FailureBucket;
 }
 
 /**
  * One event source mapping from the stream to a function. Its settings are the pipeline
  * definition's, spread as they are: EventSourceMappingSettings is named after the properties of
- * AWS::Lambda::EventSourceMapping for that reason, so what runs locally is what deploys.
+ * AWS::Lambda::EventSourceMapping for that reason, so what runs locally is what deploys (and the
+ * app validates them at synth with the local runtime's own check, infra/pipeline-validation.ts).
  */
 export class KinesisConsumer extends Construct {
   public readonly mapping: CfnEventSourceMapping;
@@ -30,8 +31,18 @@ export class KinesisConsumer extends Construct {
     // Grant: Lambda polls the stream and writes to the on-failure destination with the function's
     // execution role (docs lambda/latest/dg/with-kinesis: "Execution role permissions").
     props.stream.grantRead(props.consumer.role);
-    props.consumer.role.addToPolicy(
-      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.onFailure.queueArn] }),
+    props.onFailure.grantFailureWrites(props.consumer.role);
+    NagSuppressions.addResourceSuppressions(
+      props.consumer.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'The on-failure destination writes one object per failed batch under a key Lambda chooses (aws/lambda/<mapping>/<shard>/<date>/...), so s3:PutObject must name the objects of that one bucket with a wildcard.',
+          appliesTo: [{ regex: '/^Resource::<FailureBucket[A-Za-z0-9]+\\.Arn>\\/\\*$/' }],
+        },
+      ],
+      true,
     );
 
     // Wire
@@ -40,7 +51,7 @@ export class KinesisConsumer extends Construct {
       eventSourceArn: props.stream.streamArn,
       ...settings,
       functionResponseTypes: [...settings.functionResponseTypes],
-      destinationConfig: { onFailure: { destination: props.onFailure.queueArn } },
+      destinationConfig: { onFailure: { destination: props.onFailure.bucket.bucketArn } },
     });
     // Lambda checks the role's permissions when the mapping is created: the policy must exist first.
     this.mapping.node.addDependency(props.consumer);

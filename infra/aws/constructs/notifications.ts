@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -11,6 +11,11 @@ export interface NotificationsProps {
   readonly alarmEmail?: string;
   /** Subscribed to the operations topic. @default no subscription */
   readonly opsEmail?: string;
+  /**
+   * Name prefix of the CloudWatch alarms allowed to publish to the operations topic (the stack's
+   * own alarms are all named with it).
+   */
+  readonly opsAlarmNamePrefix: string;
 }
 
 /**
@@ -20,16 +25,38 @@ export interface NotificationsProps {
  *
  * Both are encrypted with one customer managed key: the AWS managed `alias/aws/sns` key cannot be
  * used by CloudWatch alarm actions, whose key policy must allow `cloudwatch.amazonaws.com`
- * (docs sns/latest/dg/sns-key-management: "compatibility between event sources and encrypted
- * topics"). The key rotates yearly.
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility between event
+ * sources from AWS services and encrypted topics"). The key rotates yearly.
+ *
+ * Who may publish, and nothing more:
+ * - operations topic: CloudWatch, for this account's alarms named with opsAlarmNamePrefix. A topic
+ *   policy replaces SNS's default one (`enforceSSL` writes a Deny-only policy), so without this
+ *   Allow no alarm action can publish; `aws:SourceAccount` and `aws:SourceArn` keep another
+ *   account's or another stack's alarms out (the confused-deputy guard,
+ *   https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html). The key policy's
+ *   statement for CloudWatch carries the same conditions.
+ * - device-alarm topic: only the alarms and offline functions' roles, by their identity policies
+ *   (same account: an IAM Allow suffices while the topic policy denies nothing but plain HTTP).
  */
 export class Notifications extends Construct {
   public readonly key: Key;
   public readonly alarmTopic: Topic;
   public readonly opsTopic: Topic;
 
-  constructor(scope: Construct, id: string, props: NotificationsProps = {}) {
+  constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const fromThisStacksAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${props.opsAlarmNamePrefix}*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     this.key = new Key(this, 'TopicKey', {
       description: `Encrypts the ${pipeline.name} SNS topics`,
       enableKeyRotation: true,
@@ -41,6 +68,7 @@ export class Notifications extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: fromThisStacksAlarms,
       }),
     );
 
@@ -56,6 +84,16 @@ export class Notifications extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+
+    this.opsTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisStacksCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+        conditions: fromThisStacksAlarms,
+      }),
+    );
 
     if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
     if (props.opsEmail !== undefined) this.opsTopic.addSubscription(new EmailSubscription(props.opsEmail));

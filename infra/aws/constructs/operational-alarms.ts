@@ -5,9 +5,25 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { pipeline } from '../../pipeline.js';
+import { FAILURE_BUCKET_METRICS_FILTER } from './failure-bucket.js';
+
+/** Every alarm of the stack is named with this prefix; the operations topic lets exactly these publish. */
+export const OPS_ALARM_NAME_PREFIX = `${pipeline.name}-`;
+
+/** The S3 request metric that counts writes to the failure bucket (its metrics filter must exist). */
+export function failureBucketWrites(bucket: IBucket, period: Duration): Metric {
+  return new Metric({
+    namespace: 'AWS/S3',
+    metricName: 'PutRequests',
+    dimensionsMap: { BucketName: bucket.bucketName, FilterId: FAILURE_BUCKET_METRICS_FILTER },
+    statistic: 'Sum',
+    period,
+  });
+}
 
 export interface StreamConsumerWatch {
   readonly name: string;
@@ -24,6 +40,10 @@ export interface OperationalAlarmsProps {
   readonly functions: readonly { readonly name: string; readonly function: IFunction }[];
   /** Queues of kept messages: any message waiting there wants a person. */
   readonly queues: readonly { readonly name: string; readonly queue: IQueue }[];
+  /** Functions that must finish well within a period (the scheduled offline check). */
+  readonly durations: readonly { readonly name: string; readonly function: IFunction; readonly maxDuration: Duration }[];
+  /** The failure bucket: any object written there (a batch given up on, a Timestream reject) wants a person. */
+  readonly failureBucket: IBucket;
   /** Where every alarm (and its recovery) is sent. */
   readonly topic: ITopic;
 }
@@ -33,7 +53,9 @@ export interface OperationalAlarmsProps {
  * - a consumer falling behind: Lambda's IteratorAge (ms) for a stream event source mapping;
  * - a function failing whole invocations: Errors > 0 (record-level problems are reported as batch
  *   item failures or rejects, so a function error is a bug or an outage);
- * - a kept-messages queue that is not empty (rejects, consumer failures, rule errors);
+ * - a kept-messages queue that is not empty (rejects, rule errors);
+ * - anything written to the failure bucket (S3 request metrics: PutRequests);
+ * - the offline check running too long for its schedule (Duration, Maximum);
  * - the stream refusing writes (WriteProvisionedThroughputExceeded): time to add shards.
  * Missing data is not breaching: an idle fleet is not an outage.
  */
@@ -44,7 +66,7 @@ export class OperationalAlarms extends Construct {
     super(scope, id);
     const add = (alarmId: string, description: string, metric: IMetric, threshold: number, periods = 1): void => {
       const alarm = new Alarm(this, alarmId, {
-        alarmName: `${pipeline.name}-${alarmId}`,
+        alarmName: `${OPS_ALARM_NAME_PREFIX}${alarmId}`,
         alarmDescription: description,
         metric,
         threshold,
@@ -82,6 +104,21 @@ export class OperationalAlarms extends Construct {
         1,
       );
     }
+    for (const fn of props.durations) {
+      add(
+        `${fn.name}-duration`,
+        `The ${fn.name} function ran longer than ${fn.maxDuration.toHumanString()} twice in a row: it is close to overrunning its schedule.`,
+        fn.function.metricDuration({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        fn.maxDuration.toMilliseconds(),
+        2,
+      );
+    }
+    add(
+      'failure-bucket-writes',
+      'Something was written to the failure bucket: a batch a stream mapping gave up on, or a Timestream magnetic-store reject report. Read it, fix the cause, redrive (npm run redrive).',
+      failureBucketWrites(props.failureBucket, Duration.minutes(5)),
+      1,
+    );
     add(
       'stream-write-throttles',
       'The stream refused writes (WriteProvisionedThroughputExceeded): add shards (pipeline.stream.shardCount) or use on-demand mode.',

@@ -11,6 +11,8 @@ import { keptMessagesQueue } from './kept-messages-queue.js';
 export interface TelemetryIngressProps {
   /** `provisioned` uses pipeline.stream.shardCount. */
   readonly streamMode: DeploymentSettings['streamMode'];
+  /** How long the stream keeps records, hours (context streamRetentionHours). */
+  readonly retentionHours: number;
 }
 
 /**
@@ -43,10 +45,10 @@ export class TelemetryIngress extends Construct {
       ...(props.streamMode === 'provisioned'
         ? { streamMode: StreamMode.PROVISIONED, shardCount: pipeline.stream.shardCount }
         : { streamMode: StreamMode.ON_DEMAND }),
-      retentionPeriod: Duration.hours(pipeline.stream.retentionHours),
+      retentionPeriod: Duration.hours(props.retentionHours),
       // The AWS managed key (alias/aws/kinesis): producers and consumers need no KMS grant.
       encryption: StreamEncryption.MANAGED,
-      // Deleted with the stack: it holds at most a day of records the consumers have already read,
+      // Deleted with the stack: what a consumer gave up on is in the failure bucket, which is kept,
       // and a retained stream would keep billing shard-hours and block a redeploy under its name.
       removalPolicy: RemovalPolicy.DESTROY,
     });

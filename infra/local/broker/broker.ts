@@ -15,7 +15,7 @@ import type { AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { pipeline } from '../../pipeline.js';
+import { isBasicIngestTopic, pipeline, ruleTopicOf } from '../../pipeline.js';
 import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import { systemClock } from '../../../lambdas/ports/index.js';
@@ -27,10 +27,17 @@ import type { ConnackRefusal } from './errors.js';
 import { InOrderAcks } from './in-order-acks.js';
 import type { AckTicket } from './in-order-acks.js';
 import { listenTcp, listenWebSocket } from './listeners.js';
-import type { Listener } from './listeners.js';
+import type { ConnectionHandler, Listener } from './listeners.js';
+import { ConnectionAdmission, DEFAULT_CONNECTION_LIMITS } from './admission.js';
+import type { AdmissionStats } from './admission.js';
+import { packetLimitsFor } from './packet-guard.js';
+import { AuthThrottle } from './auth-throttle.js';
+import type { AuthThrottleOptions } from './auth-throttle.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 
 /** One accepted telemetry message, as the local rule needs it. */
 export interface TelemetryMessage {
+  /** As the rule sees it: a Basic Ingest topic without its `$aws/rules/<rule>/` prefix. */
   readonly topic: string;
   readonly payload: Buffer;
   /** The MQTT client id, which is also the device id (the broker enforces it). */
@@ -60,6 +67,17 @@ export interface BrokerOptions {
   readonly registryPollMs?: number;
   /** Source of `receivedAt`. @default systemClock */
   readonly clock?: Clock;
+  /** Open connections at most; one more is closed at once. @default 20,000 */
+  readonly maxConnections?: number;
+  /**
+   * Connections read before their CONNECT is accepted, at most; more wait unread (TCP backpressure)
+   * for a slot. @default 1,000
+   */
+  readonly maxUnauthenticated?: number;
+  /** How long a connection may wait for that slot. @default 30,000 (ms) */
+  readonly connectionWaitTimeoutMs?: number;
+  /** The brake on password guessing (auth-throttle.ts). @default DEFAULT_AUTH_THROTTLE */
+  readonly authThrottle?: AuthThrottleOptions;
 }
 
 export interface ListenOptions {
@@ -75,6 +93,8 @@ export interface BrokerStats {
   readonly connected: number;
   readonly connectsAccepted: number;
   readonly connectsRefused: number;
+  /** CONNECTs whose password check waited because of earlier failures (same client id or address). */
+  readonly connectsDelayed: number;
   readonly publishesRefused: number;
   readonly subscriptionsRefused: number;
   /** Telemetry messages `onTelemetry` accepted (each is acknowledged if QoS 1). */
@@ -85,6 +105,8 @@ export interface BrokerStats {
   readonly disconnectedByRegistry: number;
   /** Server-side publishes (alarm notifications). */
   readonly serverPublishes: number;
+  /** Connections, and those refused before any MQTT was read (admission.ts). */
+  readonly connections: AdmissionStats;
 }
 
 export interface Broker {
@@ -127,7 +149,7 @@ interface WaitGroup {
   settled: boolean;
 }
 
-type Counters = { -readonly [K in Exclude<keyof BrokerStats, 'connected'>]: number };
+type Counters = { -readonly [K in Exclude<keyof BrokerStats, 'connected' | 'connections'>]: number };
 
 /** Generous headroom over one telemetry packet per WebSocket message (a few packets may share one). */
 const WS_MESSAGE_HEADROOM_BYTES = 64 * 1024;
@@ -156,12 +178,25 @@ export function createBroker(options: BrokerOptions): Broker {
   const maxPayloadBytes = options.maxPayloadBytes ?? TELEMETRY_LIMITS.maxPayloadBytes;
   const isTelemetryTopic = options.isTelemetryTopic ?? matchesTelemetryFilter;
   const clock = options.clock ?? systemClock;
+  const admission = new ConnectionAdmission(
+    {
+      maxConnections: options.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+      maxUnauthenticated: options.maxUnauthenticated ?? DEFAULT_CONNECTION_LIMITS.maxUnauthenticated,
+      waitTimeoutMs: options.connectionWaitTimeoutMs ?? DEFAULT_CONNECTION_LIMITS.waitTimeoutMs,
+      packets: packetLimitsFor(maxPayloadBytes),
+    },
+    log,
+  );
+
+  const throttle = new AuthThrottle(options.authThrottle);
+  const warnings = new RateLimitedLog({ log });
 
   const sessions = new WeakMap<Client, Session>();
   const live = new Set<Client>();
   const counters: Counters = {
     connectsAccepted: 0,
     connectsRefused: 0,
+    connectsDelayed: 0,
     publishesRefused: 0,
     subscriptionsRefused: 0,
     messagesAccepted: 0,
@@ -177,9 +212,11 @@ export function createBroker(options: BrokerOptions): Broker {
     reason: string,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
     cause?: unknown,
+    extra?: Record<string, unknown>,
   ) => {
     counters.connectsRefused += 1;
-    log.warn('mqtt connect refused', { clientId: client.id, username, returnCode, reason });
+    // Per return code, at most one line per interval with a count: a guesser must not flood the log.
+    warnings.warn(`connect-refused-${returnCode}`, 'mqtt connect refused', { clientId: client.id, username, returnCode, reason, ...extra });
     const error = new ConnectRefusedError(client.id, returnCode, reason, cause === undefined ? undefined : { cause });
     done(Object.assign(error, { returnCode }) as unknown as AuthenticateError, false);
   };
@@ -201,7 +238,12 @@ export function createBroker(options: BrokerOptions): Broker {
   function failTelemetry(member: Waiting, cause: unknown): void {
     counters.telemetryFailures += 1;
     const error = new TelemetryNotAcceptedError(member.clientId, member.topic, { cause });
-    log.warn(error.message, { clientId: member.clientId, error: String(cause) });
+    // Rate-limited with a count: while the disk headroom is engaged this is every message.
+    warnings.warn('telemetry-not-accepted', 'mqtt telemetry not accepted; closing the connection without PUBACK so the client resends', {
+      clientId: member.clientId,
+      topic: member.topic,
+      error: cause instanceof Error ? cause.message : String(cause),
+    });
     member.session.acks.settle(member.ticket, error);
   }
 
@@ -246,31 +288,54 @@ export function createBroker(options: BrokerOptions): Broker {
         refuseConnect(client, username, CONNACK.identifierRejected, 'client id must equal the username', done);
         return;
       }
-      registry.authenticate(username, password).then(
-        (device) => {
-          if (!device) {
-            // Unknown device and wrong password get the same answer, so ids cannot be probed.
-            refuseConnect(client, username, CONNACK.badUsernameOrPassword, 'unknown device or wrong password', done);
-            return;
-          }
-          const publishTopic = publishableTopic(device);
-          sessions.set(client, {
-            deviceId: device.deviceId,
-            role: device.role,
-            credentialStamp: device.credentialStamp,
-            publishTopic,
-            publishesTelemetry: publishTopic !== undefined && isTelemetryTopic(publishTopic),
-            acks: new InOrderAcks(),
-            revoked: false,
-          });
-          counters.connectsAccepted += 1;
-          log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
-          done(null, true);
-        },
-        (error: unknown) => {
-          refuseConnect(client, username, CONNACK.serverUnavailable, `registry error: ${String(error)}`, done, error);
-        },
-      );
+      const address = admission.remoteAddressOf(client.conn as Duplex);
+      const checkPassword = () =>
+        registry.authenticate(username, password).then(
+          (device) => {
+            if (!device) {
+              const { clientFailures, addressFailures } = throttle.failed(client.id, address, clock.now());
+              // Unknown device and wrong password get the same answer, so ids cannot be probed.
+              refuseConnect(client, username, CONNACK.badUsernameOrPassword, 'unknown device or wrong password', done, undefined, {
+                remoteAddress: address,
+                clientFailures,
+                addressFailures,
+              });
+              return;
+            }
+            throttle.succeeded(client.id);
+            const publishTopic = publishableTopic(device);
+            sessions.set(client, {
+              deviceId: device.deviceId,
+              role: device.role,
+              credentialStamp: device.credentialStamp,
+              publishTopic,
+              publishesTelemetry: publishTopic !== undefined && isTelemetryTopic(publishTopic),
+              acks: new InOrderAcks(),
+              revoked: false,
+            });
+            counters.connectsAccepted += 1;
+            admission.authenticated(client.conn as Duplex);
+            log.debug('mqtt client authenticated', { clientId: client.id, role: device.role });
+            done(null, true);
+          },
+          (error: unknown) => {
+            refuseConnect(client, username, CONNACK.serverUnavailable, `registry error: ${String(error)}`, done, error);
+          },
+        );
+      const wait = throttle.beforeAttempt(client.id, address, clock.now());
+      if (wait.delayMs === 0) {
+        checkPassword();
+        return;
+      }
+      counters.connectsDelayed += 1;
+      warnings.warn('connect-delayed', 'mqtt connect delayed after repeated failed attempts', {
+        clientId: client.id,
+        remoteAddress: address,
+        delayMs: wait.delayMs,
+        because: wait.reason,
+        failures: wait.failures,
+      });
+      setTimeout(checkPassword, wait.delayMs).unref();
     },
 
     // Runs for every PUBLISH (and a Will) before aedes writes the PUBACK: keep it free of per-message
@@ -286,8 +351,10 @@ export function createBroker(options: BrokerOptions): Broker {
         done(acks.failed);
         return;
       }
-      if (topic !== session.publishTopic) {
-        // Only for the refusal's reason: the ACL allows exactly `publishTopic`.
+      // Basic Ingest: the ACL and the rule see the topic without its `$aws/rules/<rule>/` prefix.
+      const ruleTopic = ruleTopicOf(topic);
+      if (ruleTopic === undefined || ruleTopic !== session.publishTopic) {
+        // Only for the refusal's reason: the ACL allows exactly `publishTopic`, directly or through Basic Ingest.
         const decision = canPublish(session, topic);
         if (!decision.allowed) return refusePublish(client.id, topic, decision.reason, done);
       }
@@ -307,7 +374,7 @@ export function createBroker(options: BrokerOptions): Broker {
       }
       const ticket = acks.enqueue(done);
       const clientId = client.id;
-      const message: TelemetryMessage = { topic, payload, clientId, qos: packet.qos, receivedAt: clock.now() };
+      const message: TelemetryMessage = { topic: ruleTopic ?? topic, payload, clientId, qos: packet.qos, receivedAt: clock.now() };
       let result: PromiseLike<void> | void;
       try {
         // Called before anything is awaited: arrival order is the order of these calls.
@@ -322,6 +389,12 @@ export function createBroker(options: BrokerOptions): Broker {
         counters.messagesAccepted += 1;
         acks.settle(ticket);
       }
+    },
+
+    // Basic Ingest messages go to the rule only: no subscriber receives them, as on IoT Core (where
+    // nothing may even subscribe to `$aws/rules/...`). Runs only per delivery to a subscriber.
+    authorizeForward(_client, packet) {
+      return isBasicIngestTopic(packet.topic) ? null : packet;
     },
 
     authorizeSubscribe(client, subscription, done) {
@@ -378,7 +451,8 @@ export function createBroker(options: BrokerOptions): Broker {
   let listening = false;
   let closing: Promise<void> | undefined;
 
-  const handle = (stream: Duplex, request?: IncomingMessage) => aedes.handle(stream, request);
+  const handle: ConnectionHandler = (connection, request?: IncomingMessage) =>
+    admission.offer(connection, (stream) => aedes.handle(stream, request));
 
   return {
     aedes,
@@ -428,12 +502,14 @@ export function createBroker(options: BrokerOptions): Broker {
     },
 
     stats() {
-      return { connected: live.size, ...counters };
+      return { connected: live.size, ...counters, connections: admission.stats() };
     },
 
     close() {
       closing ??= (async () => {
         if (pollTimer) clearInterval(pollTimer);
+        admission.close();
+        warnings.flushAll();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await Promise.all(listeners.map((listener) => listener.close()));
       })();

@@ -3,12 +3,15 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { Server as TcpServer, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { BrokerError } from './errors.js';
+import type { IncomingConnection } from './admission.js';
 
-/** What aedes' `handle` accepts: a byte stream, and the HTTP request it came from (WebSocket). */
-export type ConnectionHandler = (stream: Duplex, request?: IncomingMessage) => unknown;
+/**
+ * Gets each accepted connection before anything is read from it, and the HTTP request it came from
+ * (WebSocket). Reading starts when the handler calls `open()` (admission.ts decides when).
+ */
+export type ConnectionHandler = (connection: IncomingConnection, request?: IncomingMessage) => unknown;
 
 export interface Listener {
   readonly port: number;
@@ -39,10 +42,16 @@ function closeServer(server: TcpServer): Promise<void> {
 /** MQTT over TCP. */
 export async function listenTcp(handle: ConnectionHandler, host: string, port: number): Promise<Listener> {
   const sockets = new Set<Socket>();
-  const server = createTcpServer((socket) => {
+  // Paused: nothing is read from a socket until admission opens it (the kernel's window holds the rest).
+  const server = createTcpServer({ pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    handle(socket);
+    handle({
+      remoteAddress: socket.remoteAddress ?? '',
+      open: () => socket,
+      destroy: () => socket.destroy(),
+      onClose: (listener) => socket.once('close', listener),
+    });
   });
   const boundPort = await listenOn(server, host, port, 'MQTT');
   return {
@@ -84,8 +93,18 @@ export async function listenWebSocket(
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : (protocols.values().next().value ?? false)),
   });
   wss.on('connection', (socket, request) => {
+    // The stream now, so no message is missed; paused until admission opens it (its first read resumes it).
     const stream = createWebSocketStream(socket);
-    handle(stream, request);
+    socket.pause();
+    handle(
+      {
+        remoteAddress: request.socket.remoteAddress ?? '',
+        open: () => stream,
+        destroy: () => socket.terminate(),
+        onClose: (listener) => socket.once('close', listener),
+      },
+      request,
+    );
   });
   const boundPort = await listenOn(http, host, port, 'MQTT over WebSocket');
   return {

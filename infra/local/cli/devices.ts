@@ -18,6 +18,7 @@ import {
 } from '../registry/index.js';
 import type { DeviceInfo, DeviceRole } from '../registry/index.js';
 import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { saveCredential } from './operator-credential.js';
 
 /** The registry's file name inside the data directory (DATA_FILES.devices in infra/local/stack.ts). */
 const DEVICES_FILE = 'devices.db';
@@ -68,16 +69,19 @@ program
   .argument('<deviceId>', 'device id = MQTT client id = username: 1 to 128 of A-Z a-z 0-9 _ : -')
   .option('--type <type>', 'device type, used to scope threshold rules (e.g. env-sensor)')
   .addOption(
-    new Option('--role <role>', 'device: publishes its own telemetry, reads its own alarms; operator: reads every alarm')
+    new Option('--role <role>', 'device: publishes its own telemetry, reads its own alarms; operator: reads every alarm, sends alarm commands')
       .choices(DEVICE_ROLES)
       .default('device'),
   )
+  .option('--save-credential', 'operators only: also keep the password in <data>/credentials/<id>.json (mode 0600) for npm run alarms', false)
   .addOption(jsonOption())
   .addOption(dataOption())
-  .action((deviceId: string, opts: CommonOptions & { type?: string; role: DeviceRole }) => {
+  .action((deviceId: string, opts: CommonOptions & { type?: string; role: DeviceRole; saveCredential: boolean }) => {
+    if (opts.saveCredential && opts.role !== 'operator') throw new UsageError('--save-credential is for operators (--role operator)');
     const credentials = withRegistry(opts.data, (registry) =>
       registry.add(deviceId, { role: opts.role, ...(opts.type === undefined ? {} : { type: opts.type }) }),
     );
+    if (opts.saveCredential) process.stderr.write(`Saved the credential in ${saveCredential(opts.data, credentials)} (mode 0600).\n`);
     if (opts.json) {
       writeJson(credentials);
     } else {
@@ -86,7 +90,9 @@ program
     process.stderr.write(
       `Registered ${opts.role} ${deviceId}. Save the password now: only its hash is stored, it cannot be shown again.\n` +
         `Connect with client id = username = ${deviceId}` +
-        (opts.role === 'device' ? `; publish on dt/fleet/${deviceId}/telemetry.\n` : '; subscribe to alarms/fleet/+.\n'),
+        (opts.role === 'device'
+          ? `; publish on dt/fleet/${deviceId}/telemetry.\n`
+          : '; subscribe to alarms/fleet/+, send alarm commands on cmd/fleet/alarms/{deviceId}.\n'),
     );
   });
 

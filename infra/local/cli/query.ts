@@ -1,17 +1,20 @@
 /**
  * `npm run query -- readings|alarms|rejects|stream [options]`: what the local stack has stored, read
  * from `<data>/store.db` and `<data>/stream.db` without disturbing it (read-only, WAL: the stack keeps
- * writing while this reads). Data on stdout (an aligned table, or JSON with --json), errors on stderr
+ * writing while this reads). `readings --target aws` reads the deployed stack's store instead
+ * (readings-command.ts). Data on stdout (an aligned table, or JSON with --json), errors on stderr
  * as one line (cli-support.ts: exit code 2 for a wrong invocation, 1 for a missing store and the like).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { RecordedAlarmEvent, RejectRow, ReadingRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
+import type { RecordedAlarmEvent, RejectRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
 import type { FailureEntry, StreamDescription } from '../stream/index.js';
-import { runCli, writeJson, writeText } from './cli-support.js';
+import { DEFAULT_STACK_NAME } from '../../aws/stack-outputs.js';
+import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { queryReadings, renderReadings } from './readings-command.js';
 
 /** File names inside the data directory (the same names as DATA_FILES in infra/local/stack.ts). */
 const STORE_FILE = 'store.db';
@@ -96,53 +99,64 @@ function noteLimit(shown: number, limit: number, what: string): void {
 
 // ------------------------------------------------------------------------------------------- commands
 
-function readings(opts: CommonOptions): void {
-  const rows = withStore(opts.data, (store) =>
-    store.queryReadings({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }),
-  );
-  // The newest N, printed oldest first like a log tail: the last line is the newest reading.
-  const ordered: ReadingRow[] = rows.reverse();
-  if (opts.json) return printJson(ordered);
-  print(
-    table(
-      ['TIME', 'DEVICE', 'SEQ', 'TYPE', 'METRICS'],
-      ordered.map((r) => [
-        iso(r.ts),
-        r.deviceId,
-        text(r.seq),
-        text(r.type),
-        Object.entries(r.metrics)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' '),
-      ]),
-    ),
-  );
+interface ReadingsCliOptions extends CommonOptions {
+  target: 'local' | 'aws';
+  until?: number;
+  csv: boolean;
+  stack?: string;
+  region?: string;
+}
+
+async function readings(opts: ReadingsCliOptions): Promise<void> {
+  if (opts.json && opts.csv) throw new UsageError('--json and --csv: choose one');
+  const rows = await queryReadings(opts, { info: (line) => process.stderr.write(`${line}\n`) });
+  print(renderReadings(rows, opts.json ? 'json' : opts.csv ? 'csv' : 'table'));
   noteLimit(rows.length, opts.limit, 'readings');
 }
 
 function alarms(opts: CommonOptions): void {
-  const { states, transitions } = withStore(opts.data, (store) => ({
+  const { states, transitions, commands } = withStore(opts.data, (store) => ({
     states: store.queryAlarmStates({ deviceId: opts.device }),
     transitions: store.queryTransitions({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }).reverse(),
+    commands: store.queryCommands({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }).reverse(),
   }));
-  if (opts.json) return printJson({ states, transitions });
+  if (opts.json) return printJson({ states, transitions, commands });
   const value = (e: RecordedAlarmEvent): string => text(e.value);
+  const who = (by: string | null, note: string | null): string => (by === null ? '-' : note === null ? by : `${by}: ${JSON.stringify(note)}`);
   print('ALARM STATES');
   print(
     table(
-      ['ALARM', 'DEVICE', 'STATE', 'SEVERITY', 'METRIC', 'VALUE', 'THRESHOLD', 'SINCE'],
-      states.map((s) => [s.alarmId, s.deviceId, s.state, s.severity, text(s.metric), value(s), text(s.threshold), iso(s.ts)]),
+      ['ALARM', 'DEVICE', 'STATE', 'SEVERITY', 'METRIC', 'VALUE', 'THRESHOLD', 'SINCE', 'BY'],
+      states.map((s) => [s.alarmId, s.deviceId, s.state, s.severity, text(s.metric), value(s), text(s.threshold), iso(s.ts), who(s.by, s.note)]),
     ),
   );
   print('');
   print('TRANSITIONS');
   print(
     table(
-      ['TIME', 'ALARM', 'CHANGE', 'SEVERITY', 'VALUE', 'THRESHOLD'],
-      transitions.map((t) => [iso(t.ts), t.alarmId, `${t.previousState} -> ${t.state}`, t.severity, value(t), text(t.threshold)]),
+      ['TIME', 'ALARM', 'CHANGE', 'CAUSE', 'SEVERITY', 'VALUE', 'THRESHOLD', 'BY'],
+      transitions.map((t) => [
+        iso(t.ts),
+        t.alarmId,
+        `${t.previousState} -> ${t.state}`,
+        t.reminder === true ? 'reminder' : (t.action ?? 'reading'),
+        t.severity,
+        value(t),
+        text(t.threshold),
+        who(t.by, t.note),
+      ]),
     ),
   );
   noteLimit(transitions.length, opts.limit, 'transitions');
+  print('');
+  print('COMMANDS');
+  print(
+    table(
+      ['TIME', 'DEVICE', 'RULE', 'ACTION', 'OUTCOME', 'STATE', 'BY', 'REASON'],
+      commands.map((c) => [iso(c.at), c.deviceId, text(c.ruleId), text(c.action), c.outcome, text(c.state), who(c.by, c.note), text(c.reason)]),
+    ),
+  );
+  noteLimit(commands.length, opts.limit, 'commands');
 }
 
 /** A payload cut to fit a table cell; --json has it whole. */
@@ -226,10 +240,36 @@ const program = new Command('query').description(
   'Read what the local stack stored: readings, alarms, rejected messages, the stream.',
 );
 
-common(program.command('readings').description('readings ({deviceId, ts, seq, type, metrics}, ts in epoch ms), newest last'), {
-  device: true,
-}).action(readings);
-common(program.command('alarms').description('current alarm states and the transitions (--since and --limit apply to transitions)'), {
+common(
+  program
+    .command('readings')
+    .description('readings ({deviceId, ts, seq, type, metrics}, ts in epoch ms), newest last, from the local store or the deployed stack')
+    .addHelpText(
+      'after',
+      `
+Reading a deployed stack (--target aws):
+  The stack's outputs (CloudFormation DescribeStacks on --stack, default ${DEFAULT_STACK_NAME}, in
+  --region, default the AWS SDK's chain: AWS_REGION or your profile) name its store: the DynamoDB
+  readings table (ReadingsTableName; the fleet's newest readings need AlarmStateTableName to list
+  the devices) or Timestream (TimestreamDatabaseName, TimestreamTableName). Credentials come from the
+  AWS SDK's default chain (environment, ~/.aws profiles, SSO, instance roles). Needs
+  cloudformation:DescribeStacks and dynamodb:Query + dynamodb:Scan (alarm-state table) or
+  timestream:Select. Same output as locally: a table, --json or --csv.
+
+Examples:
+  npm run query -- readings --device sensor-0001 --since 2h
+  npm run query -- readings --target aws --region eu-west-1 --device sensor-0001 --since 1d --csv
+  npm run query -- readings --target aws --stack FleetTelemetry --limit 20 --json`,
+    ),
+  { device: true },
+)
+  .addOption(new Option('--target <where>', 'read the local store or the deployed AWS stack').choices(['local', 'aws']).default('local'))
+  .option('--until <time>', 'before this time (exclusive): epoch ms, ISO-8601, or a duration back from now', (v) => parseSince(v))
+  .option('--csv', 'CSV on stdout (RFC 4180): ts_iso, ts_ms, device_id, seq, type, one column per metric', false)
+  .option('--stack <name>', `with --target aws: the CloudFormation stack (default ${DEFAULT_STACK_NAME})`)
+  .option('--region <region>', "with --target aws: the stack's AWS region (default: the AWS SDK's chain)")
+  .action(readings);
+common(program.command('alarms').description('alarm lifecycle states, the transitions (reminders included) and the operators\' commands (--since and --limit apply to transitions and commands)'), {
   device: true,
 }).action(alarms);
 common(program.command('rejects').description('rejected messages with their reasons and original payloads'), { device: true }).action(

@@ -1,6 +1,5 @@
 /**
- * The console's own connection to store.db: its acknowledgements table, and the few reads the
- * store's read side does not offer (a keyset page of one device's readings for CSV export, the
+ * The console's own connection to store.db: the few reads the store's read side does not offer (a keyset page of one device's readings for CSV export, the
  * metric names in a range, the cheap change checks the live feed polls).
  *
  * Those reads go straight to the store's tables, so the connection first checks the store's schema
@@ -14,16 +13,6 @@ import { SEVERITIES } from '../../../lambdas/domain/model.js';
 import type { RecordedAlarmEvent, TransitionSqlRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import { toRecordedEvent } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import { ConsoleConfigError } from './errors.js';
-
-/** Who acknowledged an ALARM transition, and when. */
-export interface AlarmAck {
-  readonly alarmId: string;
-  /** Event time of the ALARM transition acknowledged (with alarmId, its key). */
-  readonly ts: number;
-  readonly by: string;
-  /** Epoch ms. */
-  readonly at: number;
-}
 
 /** One reading of one device, as CSV export pages through them. */
 export interface ExportRow {
@@ -49,25 +38,6 @@ export interface DeviceMark {
   readonly lastReceivedAt: number;
 }
 
-const ACK_SCHEMA = `
-  -- Acknowledgements of ALARM transitions, made in the console. Keyed like the transition log
-  -- (alarm_id, ts): acknowledging the same raise twice keeps the first.
-  CREATE TABLE IF NOT EXISTS console_alarm_acks (
-    alarm_id  TEXT    NOT NULL,
-    ts        INTEGER NOT NULL,  -- event time of the ALARM transition
-    acked_by  TEXT    NOT NULL,
-    acked_at  INTEGER NOT NULL,  -- epoch ms
-    PRIMARY KEY (alarm_id, ts)
-  ) STRICT, WITHOUT ROWID;
-`;
-
-interface AckSqlRow {
-  alarm_id: string;
-  ts: number;
-  acked_by: string;
-  acked_at: number;
-}
-
 interface ExportSqlRow {
   ts: number;
   seq: number;
@@ -76,30 +46,20 @@ interface ExportSqlRow {
 
 export class ConsoleDb {
   private readonly db: Database.Database;
-  private readonly insertAck: Database.Statement;
-  private readonly selectAck: Database.Statement;
-  private readonly transitionExists: Database.Statement;
   private readonly page: Database.Statement;
   private readonly mark: Database.Statement;
   private readonly maxRejectId: Database.Statement;
   private readonly transitionsRecordedSince: Database.Statement;
 
-  /** Opens `file` (store.db, which must already exist at this code's schema) and creates the acks table. */
+  /** Opens `file` (store.db, which must already exist at this code's schema). */
   constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
-    this.db = new Database(file, { fileMustExist: true, timeout: options.busyTimeoutMs ?? 5_000 });
+    // Read-only: the console writes nothing (its alarm commands go through the command rule).
+    this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5_000 });
     try {
       const version = schemaVersionOf(this.db);
       if (version !== SCHEMA_VERSION) {
         throw new ConsoleConfigError(`${file}: store schema version ${version}, the console reads ${SCHEMA_VERSION}`);
       }
-      this.db.exec(ACK_SCHEMA);
-      this.insertAck = this.db.prepare(
-        'INSERT INTO console_alarm_acks (alarm_id, ts, acked_by, acked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      );
-      this.selectAck = this.db.prepare('SELECT * FROM console_alarm_acks WHERE alarm_id = ? AND ts = ?');
-      this.transitionExists = this.db
-        .prepare("SELECT 1 FROM alarm_transitions WHERE alarm_id = ? AND ts = ? AND state = 'ALARM'")
-        .pluck();
       // Keyset pagination on the primary key (device_id, ts, seq): each page is one range scan, and
       // rows sharing a ts are neither skipped nor repeated (row values, https://www.sqlite.org/rowvalue.html).
       this.page = this.db.prepare(
@@ -118,43 +78,32 @@ export class ConsoleDb {
   }
 
   /**
-   * Records who acknowledged the ALARM transition (alarmId, ts), unless someone already did: the first
-   * acknowledgement stands. Undefined when there is no such ALARM transition.
+   * Alarms not at rest (any state but OK: raised, acknowledged, latched, snoozed, disabled), most
+   * severe first, then newest first, each as its newest transition (who and why included).
    */
-  acknowledge(alarmId: string, ts: number, by: string, at: number): { ack: AlarmAck; created: boolean } | undefined {
-    return this.db.transaction(() => {
-      if (this.transitionExists.get(alarmId, ts) === undefined) return undefined;
-      const created = this.insertAck.run(alarmId, ts, by, at).changes === 1;
-      return { ack: toAck(this.selectAck.get(alarmId, ts) as AckSqlRow), created };
-    }).immediate();
-  }
-
-  /** Alarms now in state ALARM, most severe first, then newest first, each with its acknowledgement. */
   activeAlarms(filter: AlarmFilter = {}): AlarmRow[] {
     const where = alarmWhere(filter, 'c');
-    where.terms.push("c.state = 'ALARM'");
+    where.terms.push("c.state <> 'OK'");
     const rows = this.db
       .prepare(
-        `SELECT c.*, a.acked_by, a.acked_at FROM alarm_current AS c
-         LEFT JOIN console_alarm_acks AS a ON a.alarm_id = c.alarm_id AND a.ts = c.ts
+        `SELECT c.* FROM alarm_current AS c
          WHERE ${where.terms.join(' AND ')} ORDER BY ${severityRankSql('c')}, c.ts DESC, c.alarm_id LIMIT ?`,
       )
-      .all(...where.params, filter.limit ?? -1) as AlarmSqlRow[];
-    return rows.map(toAlarmRow);
+      .all(...where.params, filter.limit ?? -1) as TransitionSqlRow[];
+    return rows.map(toRecordedEvent);
   }
 
-  /** Recorded transitions, newest first, each ALARM transition with its acknowledgement. */
+  /** Recorded transitions (reminders and those commands made included), newest first. */
   transitionHistory(filter: AlarmFilter = {}): AlarmRow[] {
     const where = alarmWhere(filter, 't');
     const rows = this.db
       .prepare(
-        `SELECT t.*, a.acked_by, a.acked_at FROM alarm_transitions AS t
-         LEFT JOIN console_alarm_acks AS a ON t.state = 'ALARM' AND a.alarm_id = t.alarm_id AND a.ts = t.ts
+        `SELECT t.* FROM alarm_transitions AS t
          ${where.terms.length === 0 ? '' : `WHERE ${where.terms.join(' AND ')}`}
          ORDER BY t.ts DESC, t.alarm_id DESC LIMIT ?`,
       )
-      .all(...where.params, filter.limit ?? -1) as AlarmSqlRow[];
-    return rows.map(toAlarmRow);
+      .all(...where.params, filter.limit ?? -1) as TransitionSqlRow[];
+    return rows.map(toRecordedEvent);
   }
 
   /** The metric names present in one device's readings in [since, until). */
@@ -226,15 +175,8 @@ export interface AlarmFilter {
   readonly limit?: number;
 }
 
-/** An alarm transition (or current state) with who acknowledged it, if anyone did. */
-export interface AlarmRow extends RecordedAlarmEvent {
-  readonly ack: { readonly by: string; readonly at: number } | null;
-}
-
-interface AlarmSqlRow extends TransitionSqlRow {
-  acked_by: string | null;
-  acked_at: number | null;
-}
+/** An alarm transition (or current state): the event as published, with who acted and why when a command caused it. */
+export type AlarmRow = RecordedAlarmEvent;
 
 function alarmWhere(filter: AlarmFilter, table: string): { terms: string[]; params: (string | number)[] } {
   const terms: string[] = [];
@@ -253,12 +195,4 @@ function alarmWhere(filter: AlarmFilter, table: string): { terms: string[]; para
 /** Orders by severity, most severe first (SEVERITIES is in that order). */
 function severityRankSql(table: string): string {
   return `CASE ${table}.severity ${SEVERITIES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} ELSE ${SEVERITIES.length} END`;
-}
-
-function toAlarmRow(r: AlarmSqlRow): AlarmRow {
-  return { ...toRecordedEvent(r), ack: r.acked_by === null || r.acked_at === null ? null : { by: r.acked_by, at: r.acked_at } };
-}
-
-function toAck(row: AckSqlRow): AlarmAck {
-  return { alarmId: row.alarm_id, ts: row.ts, by: row.acked_by, at: row.acked_at };
 }

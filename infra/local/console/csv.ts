@@ -9,6 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { ConsoleDb } from './console-db.js';
+import { metricValue } from './metric-value.js';
 
 /** Readings per page: one short synchronous query between awaits. */
 const PAGE_ROWS = 2_000;
@@ -46,7 +47,7 @@ export async function writeReadingsCsv(db: ConsoleDb, request: CsvExportRequest,
         String(row.ts),
         row.seq === null ? '' : String(row.seq),
         ...metrics.map((m) => {
-          const v = row.metrics[m];
+          const v = metricValue(row.metrics, m);
           return v === undefined ? '' : String(v);
         }),
       ]);

@@ -52,6 +52,12 @@ export interface FleetOverview {
   readonly readingsStored: number;
 }
 
+/**
+ * The states the fleet counts as active alarms: raised, acknowledged (still in breach) and latched
+ * (cleared, not yet seen by anyone). Snoozed and disabled rules raise nothing, so they are not.
+ */
+export const ACTIVE_ALARM_STATES: ReadonlySet<string> = new Set(['ALARM', 'ACKNOWLEDGED', 'LATCHED']);
+
 /** The silence window when no silentFor rule applies and the rule set has none: the contract's example. */
 export const DEFAULT_SILENT_AFTER_SECONDS = 300;
 
@@ -64,7 +70,7 @@ export function fleetDevices(sources: ConsoleSources, now: number): { devices: D
       .map((d) => [d.deviceId, d]),
   );
   const seen = new Map(sources.store.lastSeen().map((s) => [s.deviceId, s]));
-  const active = sources.store.queryAlarmStates({ state: 'ALARM' });
+  const active = sources.store.queryAlarmStates({}).filter((a) => ACTIVE_ALARM_STATES.has(a.state));
   const alarmsByDevice = new Map<string, RecordedAlarmEvent[]>();
   for (const alarm of active) alarmsByDevice.set(alarm.deviceId, [...(alarmsByDevice.get(alarm.deviceId) ?? []), alarm]);
   const silence = silenceRulesOf(sources.thresholds);
@@ -83,7 +89,7 @@ export interface DeviceFacts {
   readonly info: DeviceInfo | undefined;
   /** Its newest times in the store (event time `ts`), if it sent anything. */
   readonly last: { readonly ts: number; readonly receivedAt: number } | undefined;
-  /** Its alarms in state ALARM. */
+  /** Its active alarms (ACTIVE_ALARM_STATES). */
   readonly active: readonly RecordedAlarmEvent[];
   readonly silence: readonly SilenceRule[];
   readonly now: number;

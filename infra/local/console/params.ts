@@ -1,8 +1,14 @@
 /** Query-string and body parsing for the console's API: each failure names the parameter (400). */
 import { z } from 'zod';
 import type { Severity } from '../../../lambdas/domain/model.js';
-import { SEVERITIES } from '../../../lambdas/domain/model.js';
+import { ALARM_COMMAND_ACTIONS, SEVERITIES } from '../../../lambdas/domain/model.js';
+import type { AlarmCommand } from '../cli/alarm-command-client.js';
 import { ConsoleRequestError } from './errors.js';
+
+/** `deviceId/ruleId` (the device id and rule id patterns of the contract). */
+const ALARM_ID = /^[A-Za-z0-9_:-]{1,128}\/[A-Za-z0-9_.-]{1,64}$/;
+/** The command contract's limit on a note. */
+const MAX_NOTE_CHARS = 1_000;
 
 /** The widest time ECMAScript dates represent (ECMA-262 section 21.4.1.22: 8.64e15 ms either side of 1970). */
 const MAX_TIME = 8.64e15;
@@ -55,36 +61,35 @@ export function timeRange(params: URLSearchParams, defaults: { since: number; un
   return { since, until };
 }
 
-/** No control characters: the name is shown to every operator. */
-const NAME = /^[^\p{Cc}]{1,64}$/u;
-
-const ackSchema = z.strictObject({
-  alarmId: z.string().min(1).max(300),
-  ts: z.number().int(),
-  by: z
-    .string()
-    .trim()
-    .regex(NAME, { error: 'must be 1 to 64 characters, none of them control characters' })
-    .optional(),
+const commandSchema = z.strictObject({
+  alarmId: z.string().regex(ALARM_ID, { error: 'must be deviceId/ruleId' }),
+  action: z.enum(ALARM_COMMAND_ACTIONS),
+  note: z.string().max(MAX_NOTE_CHARS).optional(),
+  seconds: z.number().int().positive().optional(),
 });
 
-/** POST /api/alarms/ack's body. */
-export interface AckRequest {
-  readonly alarmId: string;
-  readonly ts: number;
-  readonly by: string;
+/** POST /api/alarms/command's body: which alarm, what to do, and the command's own fields. */
+export interface CommandRequest {
+  readonly deviceId: string;
+  readonly command: AlarmCommand;
 }
 
-/** Who acknowledges when the form leaves the name empty. */
-export const DEFAULT_ACK_BY = 'operator';
-
-export function parseAckRequest(body: unknown): AckRequest {
-  const normalized = body !== null && typeof body === 'object' && (body as { by?: unknown }).by === '' ? { ...body, by: undefined } : body;
-  const result = ackSchema.safeParse(normalized);
+/**
+ * Checks the shape the page sends (the command's own rules, such as `seconds` for snooze only, are
+ * the alarm-commands handler's to decide, and come back as its rejected reply).
+ */
+export function parseCommandRequest(body: unknown): CommandRequest {
+  const result = commandSchema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.join('.') || 'body';
     throw new ConsoleRequestError(400, `${where}: ${issue?.message ?? 'invalid'}`);
   }
-  return { alarmId: result.data.alarmId, ts: result.data.ts, by: result.data.by ?? DEFAULT_ACK_BY };
+  const { alarmId, action, note, seconds } = result.data;
+  const slash = alarmId.indexOf('/');
+  const trimmed = note?.trim();
+  return {
+    deviceId: alarmId.slice(0, slash),
+    command: { action, ruleId: alarmId.slice(slash + 1), ...(trimmed ? { note: trimmed } : {}), ...(seconds === undefined ? {} : { seconds }) },
+  };
 }

@@ -12,7 +12,8 @@
  * - `/api/devices/<id>/readings?since=&until=&limit=`   readings, oldest first (default: the last hour)
  * - `/api/devices/<id>/readings.csv?since=&until=`      CSV export (default: the last hour)
  * - `/api/alarms?severity=a,b&device=&limit=`           active alarms and transition history
- * - POST `/api/alarms/ack` `{ alarmId, ts, by? }`        acknowledge an ALARM transition
+ * - POST `/api/alarms/command` `{ alarmId, action, note?, seconds? }`   an alarm command, through the
+ *                                         command rule as an operator's (200 accepted, 409 rejected, 504 no reply)
  * - `/api/rejects?device=&limit=`         rejected messages with their reasons
  * - `/api/stream`                         shards, each consumer's lag, failures
  * - `/api/events?device=`                 server-sent events: overview, readings, alarm, rejects, resync
@@ -22,24 +23,31 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../lambdas/ports/index.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import { METRIC } from '../../../lambdas/ports/index.js';
 import { checkTokenShape, generateToken, TokenGate } from './auth.js';
 import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
+import { ACTIVE_ALARM_STATES, FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
-import { deviceParam, limitParam, parseAckRequest, severitiesParam, timeRange } from './params.js';
+import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRange } from './params.js';
+import { NoCommandReplyError } from '../cli/alarm-command-client.js';
+import type { AlarmCommand, CommandReply } from '../cli/alarm-command-client.js';
 import type { ConsoleSources } from './sources.js';
+import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
 export interface ConsoleOptions {
-  /** The stack's store: the console reads it, and opens its own connection to `store.file` for acknowledgements. */
+  /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
+  /** A device's chart readings through the read port. @default the local store's SqliteReadingsReader */
+  readonly readingsReader?: ReadingsReader;
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   readonly metrics: { get(name: string): number };
@@ -53,6 +61,11 @@ export interface ConsoleOptions {
   readonly clock?: Clock;
   /** How often the live feed polls the store, ms. @default 500 */
   readonly pollIntervalMs?: number;
+  /**
+   * Sends an alarm command the way an operator's MQTT client does (the stack's command rule and
+   * alarm-commands handler) and resolves with its reply. Absent: the console offers no commands (503).
+   */
+  readonly sendAlarmCommand?: (deviceId: string, command: AlarmCommand) => Promise<CommandReply>;
 }
 
 export interface ConsoleServer {
@@ -68,7 +81,7 @@ export interface ConsoleServer {
 
 /** Loopback only: the console is for the machine it runs on (the token guards it from local pages and processes). */
 const HOST = '127.0.0.1';
-/** Request bodies are tiny (an acknowledgement). */
+/** Request bodies are tiny (an alarm command). */
 const MAX_BODY_BYTES = 4 * 1024;
 const HOUR_MS = 3_600_000;
 /** How stale the fleet list and overview may be (see FleetCache). */
@@ -132,9 +145,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    if (path === '/api/alarms/ack') {
+    if (path === '/api/alarms/command') {
       if (method !== 'POST') throw new ConsoleRequestError(405, 'use POST');
-      return acknowledge(req, res);
+      return alarmCommand(req, res);
     }
     if (method !== 'GET' && method !== 'HEAD') throw new ConsoleRequestError(405, 'use GET');
     // Streams have no HEAD: there is no length to announce.
@@ -146,9 +159,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     if (path === '/api/overview') return json(res, overview(p));
     if (path === '/api/alarms') {
       const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
+      const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
       return json(res, {
-        active: db.activeAlarms(filter),
-        transitions: db.transitionHistory({ ...filter, limit: limitParam(p, 'limit', { fallback: 200, max: 5_000 }) }),
+        active: await withSnoozeEnds(db.activeAlarms(filter), filter.deviceId),
+        transitions: db.transitionHistory({ ...filter, limit }),
+        commands: options.store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
       });
     }
     if (path === '/api/rejects') {
@@ -168,8 +183,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (device[2] === '/readings.csv') {
         return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
       }
-      if (device[2] === '/readings') return json(res, readings(deviceId, p, now));
-      return json(res, deviceDetail(deviceId, p));
+      if (device[2] === '/readings') return json(res, await readings(deviceId, p, now));
+      return json(res, await deviceDetail(deviceId, p));
     }
     throw new ConsoleRequestError(404, 'no such route');
   };
@@ -183,7 +198,19 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return { ...summary, matched: matching.length, devices: matching.slice(0, limit) };
   };
 
-  const deviceDetail = (deviceId: string, p: URLSearchParams) => {
+  const alarmReader = options.store.alarmReader(options.thresholds);
+  /**
+   * The alarm rows with, for a snoozed one, when its snooze ends: the engine's own view of the state
+   * (the transitions the rows come from do not carry it).
+   */
+  const withSnoozeEnds = async (rows: AlarmRow[], deviceId: string | undefined): Promise<(AlarmRow & { snoozedUntil: number | null })[]> => {
+    if (!rows.some((r) => r.state === 'SNOOZED')) return rows.map((r) => ({ ...r, snoozedUntil: null }));
+    const views = await alarmReader.listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
+    const ends = new Map(views.map((v) => [v.alarmId, v.snoozedUntil]));
+    return rows.map((r) => ({ ...r, snoozedUntil: r.state === 'SNOOZED' ? (ends.get(r.alarmId) ?? null) : null }));
+  };
+
+  const deviceDetail = async (deviceId: string, p: URLSearchParams) => {
     // Fresh, not from the fleet cache: one device costs three primary-key lookups.
     const registered = options.registry.get(deviceId);
     const info = registered?.role === 'device' ? registered : undefined;
@@ -194,38 +221,50 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       deviceId,
       info,
       last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
-      active,
+      // As the fleet list counts them.
+      active: active.filter((a) => ACTIVE_ALARM_STATES.has(a.state)),
       silence,
       now: clock.now(),
     });
+    const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
     return {
       device,
-      active,
-      transitions: db.transitionHistory({ deviceId, limit: limitParam(p, 'limit', { fallback: 200, max: 5_000 }) }),
+      active: await withSnoozeEnds(active, deviceId),
+      transitions: db.transitionHistory({ deviceId, limit }),
+      commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }),
     };
   };
 
-  const readings = (deviceId: string, p: URLSearchParams, now: number) => {
+  // Through the readings read port: a console over a deployed stack passes a DynamoDbReadingsReader
+  // (infra/aws/deployed-readings.ts) as `readingsReader` instead of the local store's.
+  const readingsReader = options.readingsReader ?? new SqliteReadingsReader(options.store);
+  const readings = async (deviceId: string, p: URLSearchParams, now: number) => {
     const { since, until } = timeRange(p, { since: now - HOUR_MS, until: now + 1 });
     const limit = limitParam(p, 'limit', { fallback: 20_000, max: 100_000 });
     // The newest `limit` of the range (one more tells whether there were more), returned oldest first.
-    const rows = options.store.queryReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
+    const rows = await readingsReader.deviceReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
     const truncated = rows.length > limit;
     const kept = rows.slice(0, limit).reverse();
     return { deviceId, since, until, truncated, readings: kept.map((r) => ({ ts: r.ts, seq: r.seq, metrics: r.metrics })) };
   };
 
-  const acknowledge = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const alarmCommand = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // A form on another site cannot send application/json without a CORS preflight, which this server
     // never grants; SameSite=Strict already keeps the cookie off such requests.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new ConsoleRequestError(415, 'send application/json');
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) throw new ConsoleRequestError(403, 'cross-origin request refused');
-    const body = await readJsonBody(req);
-    const ack = parseAckRequest(body);
-    const result = db.acknowledge(ack.alarmId, ack.ts, ack.by, clock.now());
-    if (result === undefined) throw new ConsoleRequestError(404, `no ALARM transition ${ack.alarmId} at ${ack.ts}`);
-    json(res, result, result.created ? 201 : 200);
+    const { deviceId, command } = parseCommandRequest(await readJsonBody(req));
+    if (options.sendAlarmCommand === undefined) throw new ConsoleRequestError(503, 'alarm commands are not available in this console');
+    let reply: CommandReply;
+    try {
+      reply = await options.sendAlarmCommand(deviceId, command);
+    } catch (error) {
+      if (error instanceof NoCommandReplyError) throw new ConsoleRequestError(504, error.message, { cause: error });
+      throw error;
+    }
+    if (reply.outcome === 'accepted') return json(res, { outcome: reply.outcome, ...reply.body });
+    json(res, { outcome: reply.outcome, ...reply.body, error: reply.body.reason ?? 'refused' }, 409);
   };
 
   const refuse = (req: IncomingMessage, res: ServerResponse, url: URL): void => {

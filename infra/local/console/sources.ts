@@ -5,12 +5,12 @@ import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
 /**
- * What the console reads, as narrow views of the stack's parts (the console never writes to them;
- * its one write, acknowledgements, goes to its own table through its own connection).
+ * What the console reads, as narrow views of the stack's parts. The console writes nothing: its
+ * alarm commands go through the command rule like an operator's (ConsoleOptions.sendAlarmCommand).
  */
 export interface ConsoleSources {
   /** The store's read side. */
-  readonly store: Pick<SqliteStore, 'file' | 'queryReadings' | 'queryAlarmStates' | 'queryTransitions' | 'queryRejects' | 'lastSeen'>;
+  readonly store: Pick<SqliteStore, 'file' | 'queryReadings' | 'queryAlarmStates' | 'queryTransitions' | 'queryRejects' | 'lastSeen' | 'queryCommands' | 'alarmReader'>;
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   /** The consumers' counters (ReadingsStored gives the ingest rate). */

@@ -11,6 +11,9 @@ import type { Clock, Log, TimeSeriesStore, WriteOutcome } from '../../../lambdas
 import { makeIngestHandler } from '../../../lambdas/ingest/ingest-handler.js';
 import { makeAlarmsHandler } from '../../../lambdas/alarms/alarms-handler.js';
 import { makeOfflineHandler } from '../../../lambdas/offline/offline-handler.js';
+import { makeAlarmCommandsHandler } from '../../../lambdas/alarm-commands/alarm-commands-handler.js';
+import type { AlarmCommandEnvelope } from '../../../lambdas/alarm-commands/alarm-commands-handler.js';
+import type { CommandReplies } from '../../../lambdas/ports/command-replies.js';
 import { fanOutNotifier } from '../../../lambdas/adapters/fan-out-notifier.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { AlarmNotifier } from '../../../lambdas/ports/index.js';
@@ -18,6 +21,7 @@ import { WebhookNotifier } from '../../../lambdas/adapters/local/webhook-notifie
 import type { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import type { ConsumerStream } from '../event-source/index.js';
 import { EventSourceMapping } from '../event-source/index.js';
+import { PositionRecordingStream } from './positions.js';
 
 /** The consumers whose checkpoints the stack keeps (pipeline.consumers). */
 export const CONSUMERS = ['ingest', 'alarms'] as const;
@@ -37,6 +41,8 @@ export interface ConsumersOptions {
   readonly thresholds: ThresholdRules;
   /** Alarm events go out on the embedded broker through this (a BrokerNotifier, or the worker's proxy of one). */
   readonly brokerNotifier: AlarmNotifier;
+  /** Alarm command replies go out on the embedded broker through this (a BrokerCommandReplies, or the worker's proxy of one). */
+  readonly commandReplies: CommandReplies;
   readonly webhookUrl?: string;
   readonly metrics: CounterMetrics;
   readonly log: Log;
@@ -47,8 +53,10 @@ export interface ConsumersOptions {
 
 export interface Consumers {
   start(): void;
-  /** Runs the silent-device check once. */
+  /** Runs the silent-device check once (it also sends reminders and ends snoozes). */
   checkSilence(): Promise<{ checked: number; raised: number }>;
+  /** Runs the alarm-commands handler on one event of the command rule (the local Lambda action). */
+  applyAlarmCommand(event: AlarmCommandEnvelope): Promise<void>;
   /** Drains in-flight batches for at most `drainTimeoutMs`, saves the checkpoints, stops. */
   stop(options: { readonly drainTimeoutMs: number }): Promise<void>;
   /** Resolves once both mappings have caught up with the newest records. */
@@ -64,9 +72,11 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   const notifier = store.commitBefore(fanOutNotifier(notifiers));
   const observed = options.onIngestBatch === undefined ? undefined : observeWrites(store.timeSeries, options.onIngestBatch);
 
+  // Each checkpoint is also kept in store.db, after the writes it passes (see resumeFromStore).
+  const positioned = new PositionRecordingStream(stream, store);
   const ingest = new EventSourceMapping({
     consumer: 'ingest',
-    stream,
+    stream: positioned,
     settings: pipeline.consumers.ingest,
     functionName: `${pipeline.name}-ingest`,
     handler: reportAfterCommit(
@@ -78,7 +88,7 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   });
   const alarms = new EventSourceMapping({
     consumer: 'alarms',
-    stream,
+    stream: positioned,
     settings: pipeline.consumers.alarms,
     functionName: `${pipeline.name}-alarms`,
     handler: store.groupWrites(makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log })),
@@ -87,6 +97,29 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   });
   const offline = makeOfflineHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log });
   let offlineRun: Promise<unknown> = Promise.resolve();
+  // The command handler shares this thread's store connection with the alarms consumer and the
+  // offline check: a command racing them is settled by the same conditional writes and outbox lease.
+  // Its reply, like its transitions, leaves the process only once its writes are committed (and, with
+  // durability 'full', fsynced: a power cut cannot take back a command the operator was told of).
+  const replies = options.commandReplies;
+  const applyAlarmCommand = store.groupWrites(
+    makeAlarmCommandsHandler({
+      rules: options.thresholds,
+      states: store.alarmStates,
+      notifier,
+      history: store.alarmHistory,
+      replies: {
+        publishReply: async (deviceId, outcome, body) => {
+          await store.commitDurably();
+          await replies.publishReply(deviceId, outcome, body);
+        },
+      },
+      metrics,
+      log,
+      clock,
+    }),
+  );
+  const commandsInFlight = new Set<Promise<unknown>>();
 
   return {
     start() {
@@ -98,10 +131,17 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
       offlineRun = run.catch(() => undefined);
       return run;
     },
+    applyAlarmCommand(event) {
+      const run = applyAlarmCommand(event);
+      const settled = run.catch(() => undefined);
+      commandsInFlight.add(settled);
+      void settled.finally(() => commandsInFlight.delete(settled));
+      return run;
+    },
     async stop({ drainTimeoutMs }) {
       // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
       await Promise.all([ingest.stop({ drain: true, drainTimeoutMs }), alarms.stop({ drain: true, drainTimeoutMs })]);
-      await offlineRun;
+      await Promise.all([offlineRun, ...commandsInFlight]);
     },
     async whenIdle({ timeoutMs }) {
       await Promise.all([ingest.whenIdle({ timeoutMs }), alarms.whenIdle({ timeoutMs })]);

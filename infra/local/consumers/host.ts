@@ -11,17 +11,20 @@ import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { PublishFn } from '../../../lambdas/adapters/local/broker-notifier.js';
 import { BrokerNotifier } from '../../../lambdas/adapters/local/broker-notifier.js';
+import { BrokerCommandReplies } from '../../../lambdas/adapters/local/broker-command-replies.js';
+import type { AlarmCommandEnvelope } from '../../../lambdas/alarm-commands/alarm-commands-handler.js';
 import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import { EventSourceMappingNotIdleError } from '../event-source/index.js';
 import type { LocalStream } from '../stream/index.js';
 import { Channel } from './channel.js';
 import { composeConsumers, CONSUMERS } from './compose.js';
+import { resumeFromStore } from './positions.js';
 import type { IngestBatchCommitted } from './compose.js';
 import type { MetricsView } from './metrics-view.js';
 import { MirroredMetrics } from './metrics-view.js';
 import { CALLS, EVENTS } from './protocol.js';
-import type { CheckpointEvent, FailureEvent, LogEvent, WorkerConfig } from './protocol.js';
+import type { CheckpointEvent, CommandReplyCall, FailureEvent, LogEvent, WorkerConfig } from './protocol.js';
 import { startModuleWorker } from './ts-worker.js';
 import { packRecords } from './record-batch.js';
 
@@ -35,7 +38,7 @@ export interface ConsumerHostOptions {
   readonly store: SqliteStore;
   readonly thresholds: ThresholdRules;
   readonly webhookUrl?: string;
-  /** Publishes an alarm event on the embedded broker. */
+  /** Publishes an alarm event or a command reply on the embedded broker. */
   readonly publish: PublishFn;
   readonly log: Log;
   /** In-process mode only. */
@@ -50,6 +53,8 @@ export interface ConsumerHost {
   /** Resolves once both consumers have caught up with everything appended so far (their checkpoints saved). */
   whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
   checkSilence(): Promise<{ checked: number; raised: number }>;
+  /** Runs the alarm-commands handler on one command rule event; rejects on a function error (the caller retries). */
+  applyAlarmCommand(event: AlarmCommandEnvelope): Promise<void>;
   /** Drains for at most `drainTimeoutMs`, saves the checkpoints, stops. */
   stop(options: { readonly drainTimeoutMs: number }): Promise<void>;
 }
@@ -59,6 +64,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 const RESTART_DELAY_MS = 1_000;
 
 export async function startConsumerHost(options: ConsumerHostOptions): Promise<ConsumerHost> {
+  // Before any consumer reads its checkpoint: replay what store.db lost to a power cut.
+  resumeFromStore(options.stream, options.store, CONSUMERS, options.log);
   return options.mode === 'in-process' ? startInProcess(options) : startInWorker(options);
 }
 
@@ -69,6 +76,7 @@ function startInProcess(options: ConsumerHostOptions): ConsumerHost {
     store: options.store,
     thresholds: options.thresholds,
     brokerNotifier: new BrokerNotifier(options.publish),
+    commandReplies: new BrokerCommandReplies(options.publish),
     ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
     metrics,
     log: options.log,
@@ -80,6 +88,7 @@ function startInProcess(options: ConsumerHostOptions): ConsumerHost {
     metrics,
     whenIdle: (o = {}) => consumers.whenIdle({ timeoutMs: o.timeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS }),
     checkSilence: () => consumers.checkSilence(),
+    applyAlarmCommand: (event) => consumers.applyAlarmCommand(event),
     stop: (o) => consumers.stop(o),
   };
 }
@@ -88,6 +97,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
   const { stream, log } = options;
   const metrics = new MirroredMetrics();
   const brokerNotifier = new BrokerNotifier(options.publish);
+  const commandReplies = new BrokerCommandReplies(options.publish);
   // What the worker has handed over, per consumer and shard: the stack's view of its progress.
   const progress = new Map<string, number>();
   for (const consumer of CONSUMERS) {
@@ -96,6 +106,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
   const config: WorkerConfig = {
     streamFile: stream.file,
     storeFile: options.store.file,
+    durableNotifications: options.store.durableNotifications,
     thresholds: options.thresholds,
     ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
     reportIngestBatches: options.onIngestBatch !== undefined,
@@ -145,6 +156,10 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
         channel.onEvent(EVENTS.ingestBatch, (data) => observer(data as IngestBatchCommitted));
       }
       channel.onCall(CALLS.notify, (events) => brokerNotifier.notify(events as AlarmEvent[]));
+      channel.onCall(CALLS.commandReply, (args) => {
+        const { deviceId, outcome, body } = args as CommandReplyCall;
+        return commandReplies.publishReply(deviceId, outcome, body);
+      });
       worker.on('error', (error) => {
         failure = error instanceof Error ? error.message : String(error);
         log.error('consumers worker failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -201,6 +216,10 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
     async checkSilence() {
       if (current === undefined) throw new Error('the consumers worker is not running (restarting)');
       return current.channel.call<{ checked: number; raised: number }>(CALLS.checkSilence, null);
+    },
+    async applyAlarmCommand(event) {
+      if (current === undefined) throw new Error('the consumers worker is not running (restarting)');
+      await current.channel.call(CALLS.alarmCommand, event);
     },
     async stop({ drainTimeoutMs }) {
       stopping = true;

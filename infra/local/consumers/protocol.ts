@@ -1,11 +1,14 @@
 /** What the stack's thread and the consumers' worker say to each other (see channel.ts). */
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import type { FailureWrite } from '../stream/index.js';
+import type { CommandOutcome, CommandReplyBody } from '../../../lambdas/ports/command-replies.js';
 
 /** The worker's start-up data (structured-cloned: plain data only). */
 export interface WorkerConfig {
   readonly streamFile: string;
   readonly storeFile: string;
+  /** The worker's store connection fsyncs before alarm events leave (SqliteStoreOptions.durableNotifications). */
+  readonly durableNotifications: boolean;
   readonly thresholds: ThresholdRules;
   readonly webhookUrl?: string;
   /** Send an `ingestBatch` event after each ingest write (benchmarks). */
@@ -36,7 +39,17 @@ export const CALLS = {
   checkSilence: 'checkSilence',
   /** stack -> worker: drain ({ drainTimeoutMs }), save checkpoints, close the store. */
   stop: 'stop',
+  /** stack -> worker: run the alarm-commands handler on one command rule event (AlarmCommandEnvelope). */
+  alarmCommand: 'alarmCommand',
+  /** worker -> stack: publish this command reply on the broker (CommandReplyCall). */
+  commandReply: 'commandReply',
 } as const;
+
+export interface CommandReplyCall {
+  readonly deviceId: string;
+  readonly outcome: CommandOutcome;
+  readonly body: CommandReplyBody;
+}
 
 export interface CheckpointEvent {
   readonly consumer: string;

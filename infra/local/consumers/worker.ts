@@ -15,7 +15,8 @@ import { Channel } from './channel.js';
 import { composeConsumers } from './compose.js';
 import type { IngestBatchCommitted } from './compose.js';
 import { CALLS, EVENTS } from './protocol.js';
-import type { LogEvent, WorkerConfig } from './protocol.js';
+import type { CommandReplyCall, LogEvent, WorkerConfig } from './protocol.js';
+import type { AlarmCommandEnvelope } from '../../../lambdas/alarm-commands/alarm-commands-handler.js';
 import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { WorkerStream } from './worker-stream.js';
 
@@ -50,7 +51,7 @@ function sendMetrics(): void {
 }
 
 const reader = StreamReader.open(config.streamFile);
-const store = SqliteStore.open(config.storeFile);
+const store = SqliteStore.open(config.storeFile, { durableNotifications: config.durableNotifications });
 const consumers = composeConsumers({
   stream: new WorkerStream(reader, channel, { beforeCheckpoint: sendMetrics }),
   store,
@@ -59,6 +60,12 @@ const consumers = composeConsumers({
   brokerNotifier: {
     notify: async (events: readonly AlarmEvent[]) => {
       if (events.length > 0) await channel.call(CALLS.notify, events);
+    },
+  },
+  // Command replies too: the worker has no broker.
+  commandReplies: {
+    publishReply: async (deviceId, outcome, body) => {
+      await channel.call(CALLS.commandReply, { deviceId, outcome, body } satisfies CommandReplyCall);
     },
   },
   ...(config.webhookUrl === undefined ? {} : { webhookUrl: config.webhookUrl }),
@@ -72,6 +79,10 @@ channel.onCall(CALLS.checkSilence, async () => {
   const outcome = await consumers.checkSilence();
   sendMetrics();
   return outcome;
+});
+channel.onCall(CALLS.alarmCommand, async (event) => {
+  await consumers.applyAlarmCommand(event as AlarmCommandEnvelope);
+  sendMetrics();
 });
 channel.onCall(CALLS.stop, async (args) => {
   const { drainTimeoutMs } = args as { drainTimeoutMs: number };

@@ -20,3 +20,5 @@ export { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, shardIdOf } from 
 export type { HashKeyRange } from './hash.js';
 export { formatSequenceNumber, SEQUENCE_NUMBER_DIGITS } from './sequence.js';
 export { StreamReader } from './stream-reader.js';
+export { DEFAULT_MIN_FREE_BYTES, FreeSpaceGuard, FreeSpaceHeadroomError, statfsProbe } from './free-space.js';
+export type { FreeSpaceGuardOptions, FreeSpaceProbe, FreeSpaceStats } from './free-space.js';

@@ -9,7 +9,7 @@ import type { WriteGroup } from './write-group.js';
  * each alarm's newest transition in `alarm_current`: what `npm run query -- alarms` shows. A transition
  * is identified by (alarmId, ts, state): the outbox republishes at least once, the log keeps it once.
  * A transition older than the alarm's current one (republished late) is logged but does not move the
- * current state back.
+ * current state back. With SqliteAlarmHistory (the commands) it is the local alarm history.
  */
 export class SqliteAlarmLog implements AlarmNotifier {
   private readonly insertTransition: Database.Statement;
@@ -23,28 +23,33 @@ export class SqliteAlarmLog implements AlarmNotifier {
   ) {
     this.insertTransition = db.prepare(
       `INSERT INTO alarm_transitions
-         (alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         (alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at,
+          action, by_client, note, reminder)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (alarm_id, ts, state) DO NOTHING`,
     );
     this.upsertCurrent = db.prepare(
       `INSERT INTO alarm_current
-         (alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         (alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at,
+          action, by_client, note)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (alarm_id) DO UPDATE SET
          ts = excluded.ts, state = excluded.state, previous_state = excluded.previous_state,
          rule_id = excluded.rule_id, metric = excluded.metric, severity = excluded.severity,
-         value = excluded.value, threshold = excluded.threshold, recorded_at = excluded.recorded_at
+         value = excluded.value, threshold = excluded.threshold, recorded_at = excluded.recorded_at,
+         action = excluded.action, by_client = excluded.by_client, note = excluded.note
        WHERE excluded.ts >= alarm_current.ts`,
     );
     this.recordAll = db.transaction((events: readonly AlarmEvent[], at: number) => {
       for (const e of events) {
         const values = [
           e.alarmId, e.ts, e.state, e.previousState, e.deviceId, e.ruleId,
-          e.metric, e.severity, e.value, e.threshold, at,
+          e.metric, e.severity, e.value, e.threshold, at, e.action, e.by, e.note,
         ];
-        // Only a transition seen for the first time may move the current state.
-        if (this.insertTransition.run(values).changes === 1) this.upsertCurrent.run(values);
+        // Only a transition seen for the first time may move the current state; a reminder never does
+        // (the alarm has been in ALARM since its raise, not since the reminder).
+        const inserted = this.insertTransition.run([...values, e.reminder === true ? 1 : 0]).changes === 1;
+        if (inserted && e.reminder !== true) this.upsertCurrent.run(values);
       }
     });
   }

@@ -13,6 +13,7 @@ interface AlarmStateRow {
   last_seen: number;
   state: string;
   outbox: string;
+  wake_at: number | null;
 }
 
 /**
@@ -34,6 +35,7 @@ export class SqliteAlarmStateStore implements AlarmStateStore {
   private readonly insertNew: Database.Statement;
   private readonly updateIfVersion: Database.Statement;
   private readonly selectSeenBefore: Database.Statement<[number], AlarmStateRow>;
+  private readonly selectDueBy: Database.Statement<[number], AlarmStateRow>;
   private readonly remembered = new Map<string, DeviceAlarmRecord>();
 
   constructor(
@@ -42,12 +44,13 @@ export class SqliteAlarmStateStore implements AlarmStateStore {
   ) {
     this.selectOne = db.prepare('SELECT * FROM alarm_state WHERE device_id = ?');
     this.insertNew = db.prepare(
-      `INSERT INTO alarm_state (device_id, version, last_seen, state, outbox) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO alarm_state (device_id, version, last_seen, state, outbox, wake_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id) DO NOTHING`,
     );
     this.updateIfVersion = db.prepare(
-      'UPDATE alarm_state SET version = ?, last_seen = ?, state = ?, outbox = ? WHERE device_id = ? AND version = ?',
+      'UPDATE alarm_state SET version = ?, last_seen = ?, state = ?, outbox = ?, wake_at = ? WHERE device_id = ? AND version = ?',
     );
+    this.selectDueBy = db.prepare('SELECT * FROM alarm_state WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, device_id');
     this.selectSeenBefore = db.prepare('SELECT * FROM alarm_state WHERE last_seen < ? ORDER BY last_seen, device_id');
   }
 
@@ -64,10 +67,11 @@ export class SqliteAlarmStateStore implements AlarmStateStore {
   async save(next: DeviceAlarmRecord, expectedVersion: number | undefined): Promise<boolean> {
     const state = JSON.stringify(next.state ?? null);
     const outbox = JSON.stringify(next.outbox);
+    const wakeAt = next.wakeAt ?? null;
     const result = this.writes.run(`store.db alarm_state save ${next.deviceId}`, () =>
       expectedVersion === undefined
-        ? this.insertNew.run(next.deviceId, next.version, next.lastSeen, state, outbox)
-        : this.updateIfVersion.run(next.version, next.lastSeen, state, outbox, next.deviceId, expectedVersion),
+        ? this.insertNew.run(next.deviceId, next.version, next.lastSeen, state, outbox, wakeAt)
+        : this.updateIfVersion.run(next.version, next.lastSeen, state, outbox, wakeAt, next.deviceId, expectedVersion),
     );
     if (result.changes === 1) this.remember(next);
     else this.remembered.delete(next.deviceId);
@@ -84,6 +88,11 @@ export class SqliteAlarmStateStore implements AlarmStateStore {
     this.remembered.set(record.deviceId, record);
   }
 
+  async listDueBy(now: number): Promise<readonly DeviceAlarmRecord[]> {
+    const rows = sqliteCall('store.db alarm_state listDueBy', () => this.selectDueBy.all(now));
+    return rows.map(toRecord);
+  }
+
   async listSeenBefore(before: number): Promise<readonly DeviceAlarmRecord[]> {
     const rows = sqliteCall('store.db alarm_state listSeenBefore', () => this.selectSeenBefore.all(before));
     return rows.map(toRecord);
@@ -97,5 +106,6 @@ function toRecord(row: AlarmStateRow): DeviceAlarmRecord {
     lastSeen: row.last_seen,
     state: JSON.parse(row.state) as unknown,
     outbox: JSON.parse(row.outbox) as AlarmEvent[],
+    ...(row.wake_at === null ? {} : { wakeAt: row.wake_at }),
   };
 }

@@ -80,6 +80,11 @@ export interface TransitionSqlRow {
   value: number | null;
   threshold: number;
   recorded_at: number;
+  action: AlarmEvent['action'];
+  by_client: string | null;
+  note: string | null;
+  /** Only in alarm_transitions: 1 for a reminder. */
+  reminder?: number;
 }
 
 interface RejectSqlRow {
@@ -262,6 +267,10 @@ export function toRecordedEvent(r: TransitionSqlRow): RecordedAlarmEvent {
     value: r.value,
     threshold: r.threshold,
     ts: r.ts,
+    action: r.action,
+    by: r.by_client,
+    note: r.note,
+    ...(r.reminder === 1 ? { reminder: true as const } : {}),
     recordedAt: r.recorded_at,
   };
 }

@@ -94,6 +94,61 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX alarm_current_by_device ON alarm_current (device_id);
   `,
+  // 2: the alarm lifecycle (issue 13): commands and who gave them, reminders, snooze ends.
+  `
+  -- When the scheduled check must visit a device without a reading (a snooze ends, a reminder is
+  -- due); NULL when nothing is pending. Partial index: only the few devices waiting are in it.
+  ALTER TABLE alarm_state ADD COLUMN wake_at INTEGER;
+  CREATE INDEX alarm_state_by_wake_at ON alarm_state (wake_at) WHERE wake_at IS NOT NULL;
+
+  -- A transition's cause: the command (and its operator and note), 'reminder', or NULL (automatic).
+  ALTER TABLE alarm_transitions ADD COLUMN action TEXT;
+  ALTER TABLE alarm_transitions ADD COLUMN by_client TEXT;
+  ALTER TABLE alarm_transitions ADD COLUMN note TEXT;
+  ALTER TABLE alarm_transitions ADD COLUMN reminder INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE alarm_current ADD COLUMN action TEXT;
+  ALTER TABLE alarm_current ADD COLUMN by_client TEXT;
+  ALTER TABLE alarm_current ADD COLUMN note TEXT;
+
+  -- Every operator command with its outcome, once (a retried command records the same row again).
+  -- rule_id and action are '' when the command was too malformed to name them.
+  CREATE TABLE alarm_commands (
+    device_id    TEXT    NOT NULL,
+    at           INTEGER NOT NULL,  -- epoch ms, when the rule received it
+    by_client    TEXT    NOT NULL,
+    rule_id      TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    note         TEXT,
+    seconds      INTEGER,
+    client_token TEXT,
+    outcome      TEXT    NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
+    reason       TEXT,
+    state        TEXT,
+    recorded_at  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, at, by_client, rule_id, action)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 3: each consumer's position, stored with the writes it covers.
+  `
+  -- The last stream record each consumer has applied, per shard: written after (in the same or a later
+  -- transaction than) the writes of the records it passes, so whatever state of this file survives a
+  -- power cut, its positions never claim more than it holds. At start the stack resumes each consumer
+  -- from the lower of this and the stream's own checkpoint (stream.db), replaying what a rollback of
+  -- this file took away (offsets stored with the data, as Kafka Connect and Flink do).
+  CREATE TABLE consumer_positions (
+    consumer        TEXT NOT NULL,
+    shard_id        TEXT NOT NULL,
+    sequence_number TEXT NOT NULL,  -- the stream's 20-digit form: compares as text
+    PRIMARY KEY (consumer, shard_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 4: finding a resend of a reading that has no ts.
+  `
+  -- A reading without ts takes its receive time as its time (ts = received_at), so a resend (a lost
+  -- PUBACK) would be a second row. The time-series adapter looks for an earlier copy through this
+  -- index, which holds only such rows: readings that carry ts cost nothing more.
+  CREATE INDEX readings_timed_by_receipt ON readings (device_id, seq, ts) WHERE ts = received_at;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AlarmNotifier } from '../../ports/alarm-notifier.js';
@@ -7,7 +7,12 @@ import type { Clock } from '../../ports/clock.js';
 import { systemClock } from '../../ports/clock.js';
 import type { RejectSink } from '../../ports/reject-sink.js';
 import type { TimeSeriesStore } from '../../ports/time-series-store.js';
+import { RetryableError } from '../../domain/errors.js';
 import { LocalAdapterError } from './errors.js';
+import type { ThresholdRules } from '../../domain/thresholds.js';
+import type { AlarmHistory } from '../../ports/alarm-history.js';
+import type { AlarmReader } from '../../ports/alarm-reader.js';
+import { SqliteAlarmHistory, SqliteAlarmReader, queryCommands, type CommandQuery, type RecordedAlarmCommand } from './sqlite-alarm-history.js';
 import { SqliteAlarmLog } from './sqlite-alarm-log.js';
 import { SqliteAlarmStateStore } from './sqlite-alarm-state.js';
 import type {
@@ -43,6 +48,20 @@ export interface SqliteStoreOptions {
    * @default 5000
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Fsync store.db's WAL before a notifier wrapped by `commitBefore` is told of any alarm event, so
+   * that no transition is heard of that a power cut could take back (see the class comment). Off only
+   * where nothing else is made to survive power loss either (the stack's durability 'normal' or 'off').
+   * @default true
+   */
+  readonly durableNotifications?: boolean;
+}
+
+/** A consumer's position as store.db holds it: the last stream record whose writes it covers. */
+export interface ConsumerPosition {
+  readonly consumer: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
 }
 
 /**
@@ -54,13 +73,19 @@ export interface SqliteStoreOptions {
  * checkpoint is. A process crash (kill -9) still loses nothing ("Transactions are durable across
  * application crashes regardless of the synchronous setting or journal mode",
  * https://www.sqlite.org/pragma.html#pragma_synchronous); an OS crash or power loss can roll back the
- * newest commits. That is acceptable because the store is not the durable record: the stream is
- * (`stream.db`, committed and fsynced before the broker acknowledges, kept for the retention
- * period), and every write here is an idempotent upsert, so the store is rebuilt by replaying the
- * stream from an earlier checkpoint. Note the consumers' checkpoints live in stream.db and may be
- * ahead of what store.db kept after a power loss: recovering those last readings means moving the
- * ingest checkpoint back (replay from TRIM_HORIZON is always safe). On the hot path a per-commit
- * fsync would cost more than the inserts themselves.
+ * newest commits (the WAL keeps a prefix of them: each frame's checksum covers every frame before it,
+ * https://www.sqlite.org/fileformat.html, "The Write-Ahead Log"). Two things make that safe:
+ * - Each consumer's position (`consumer_positions`) is written in the same or a later transaction than
+ *   the writes it covers, so a rolled-back file also has rolled-back positions; the stack resumes each
+ *   consumer from the lower of its position here and its checkpoint in stream.db (which is fsynced
+ *   with the appends) and replays what the store lost. Every write is an idempotent upsert or a
+ *   version-checked write, so the replay stores each reading once and the alarm engine re-decides
+ *   exactly the transitions it had decided.
+ * - A transition must not be decided twice once someone has heard of it: `commitBefore` fsyncs the WAL
+ *   before telling any notifier of an event (durableNotifications), so the rollback never reaches
+ *   past a published transition's state and outbox.
+ * A per-commit fsync (`synchronous = FULL`) would also do it, for a disk flush per invocation on the
+ * consumers' thread (measured against this in docs/architecture.md, Decisions).
  *
  * @example
  * const store = SqliteStore.open(join(dataDir, 'store.db'));
@@ -75,22 +100,38 @@ export class SqliteStore {
   readonly alarmStates: AlarmStateStore;
   /** Records every alarm transition once: wire it as one of the notifiers (the console and CLI read it). */
   readonly alarmLog: AlarmNotifier;
+  /** The alarm history: records commands (and transitions, through the alarm log). */
+  readonly alarmHistory: AlarmHistory;
 
   private readonly queries: StoreQueries;
   private readonly writes: WriteGroup;
+  private readonly selectPositions: Database.Statement<[], ConsumerPosition>;
+  private readonly upsertPosition: Database.Statement;
+  private walFd: number | undefined;
 
   private constructor(
     private readonly db: Database.Database,
     /** The file this store was opened on. */
     readonly file: string,
     clock: Clock,
+    /** Whether `commitBefore` fsyncs before notifying (SqliteStoreOptions.durableNotifications). */
+    readonly durableNotifications: boolean,
   ) {
-    this.writes = new WriteGroup(db);
+    this.writes = new WriteGroup(db, durableNotifications ? { makeDurable: () => this.syncWal() } : {});
     this.timeSeries = new SqliteTimeSeriesStore(db, this.writes);
     this.rejects = new SqliteRejectSink(db, this.writes);
     this.alarmStates = new SqliteAlarmStateStore(db, this.writes);
-    this.alarmLog = new SqliteAlarmLog(db, clock, this.writes);
+    const alarmLog = new SqliteAlarmLog(db, clock, this.writes);
+    this.alarmLog = alarmLog;
+    this.alarmHistory = new SqliteAlarmHistory(db, alarmLog, clock, this.writes);
     this.queries = new StoreQueries(db);
+    this.selectPositions = db.prepare(
+      'SELECT consumer, shard_id AS shardId, sequence_number AS sequenceNumber FROM consumer_positions ORDER BY consumer, shard_id',
+    );
+    this.upsertPosition = db.prepare(
+      `INSERT INTO consumer_positions (consumer, shard_id, sequence_number) VALUES (?, ?, ?)
+       ON CONFLICT (consumer, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number`,
+    );
   }
 
   /**
@@ -122,7 +163,7 @@ export class SqliteStore {
         db.pragma('wal_autocheckpoint = 10000');
         migrate(db, file);
       }
-      return new SqliteStore(db, file, options.clock ?? systemClock);
+      return new SqliteStore(db, file, options.clock ?? systemClock, options.durableNotifications ?? true);
     } catch (err) {
       db.close();
       throw err;
@@ -147,6 +188,48 @@ export class SqliteStore {
    */
   commitBefore(notifier: AlarmNotifier): AlarmNotifier {
     return this.writes.commitBefore(notifier);
+  }
+
+  /**
+   * Records that `consumer` has applied every record of the shard up to `sequenceNumber`. Call it only
+   * once those records' writes are committed (the event source mapping saves its checkpoint after the
+   * invocation's grouped writes commit): it joins the open transaction or the next one, never costing
+   * a commit of its own.
+   */
+  recordConsumerPosition(consumer: string, shardId: string, sequenceNumber: string): void {
+    this.writes.runGrouped(`store.db consumer position ${consumer} ${shardId}`, () => this.upsertPosition.run(consumer, shardId, sequenceNumber));
+  }
+
+  /** Every consumer's position, per shard (none before its first checkpoint). */
+  consumerPositions(): ConsumerPosition[] {
+    return this.selectPositions.all();
+  }
+
+  /**
+   * Commits the grouped writes still pending, now: for a side effect that is not a notifier (a
+   * command reply) and must not be seen before the writes it reports.
+   */
+  commitPending(): void {
+    this.writes.commit();
+  }
+
+  /**
+   * Commits the grouped writes still pending and, with durableNotifications, fsyncs them: for a side
+   * effect that reports those writes outside the process (a command reply), so that a power cut
+   * cannot take back what it reported.
+   */
+  commitDurably(): Promise<void> {
+    return this.writes.commitDurably();
+  }
+
+  /** The alarms' lifecycle states (as the engine reads them under `rules`) and their history. */
+  alarmReader(rules: ThresholdRules): AlarmReader {
+    return new SqliteAlarmReader(this.db, rules);
+  }
+
+  /** Recorded operator commands (see queryCommands in sqlite-alarm-history.ts). */
+  queryCommands(q: CommandQuery = {}): RecordedAlarmCommand[] {
+    return queryCommands(this.db, q);
   }
 
   /** See StoreQueries.queryReadings. */
@@ -181,7 +264,33 @@ export class SqliteStore {
       // Closing with a transaction open would roll it back: grouped writes still pending go in first.
       this.writes.commit();
     } finally {
+      // Before the connection: the last connection's close deletes the WAL file.
+      if (this.walFd !== undefined) closeSync(this.walFd);
+      this.walFd = undefined;
       this.db.close();
     }
+  }
+
+  /**
+   * Fsyncs the WAL file on libuv's thread pool: every commit made before it is then durable. The same
+   * fsync SQLite's `synchronous = FULL` makes inside each COMMIT, made only when something is about to
+   * leave the process. SQLite keeps the same WAL file (rewriting it from the start after a checkpoint,
+   * whose own fsync of store.db covers what it copied) while this connection is open.
+   */
+  private syncWal(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let fd: number;
+      try {
+        this.walFd ??= openSync(`${this.file}-wal`, 'r+');
+        fd = this.walFd;
+      } catch (cause) {
+        reject(new RetryableError(`store.db: cannot open the WAL to make alarm state durable: ${String(cause)}`, { cause }));
+        return;
+      }
+      fsync(fd, (cause) => {
+        if (cause) reject(new RetryableError(`store.db: the WAL fsync failed; alarm events wait until it succeeds: ${cause.message}`, { cause }));
+        else resolve();
+      });
+    });
   }
 }

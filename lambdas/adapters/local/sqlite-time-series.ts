@@ -7,9 +7,25 @@ import type { WriteGroup } from './write-group.js';
 export const NO_SEQ = -1;
 
 /**
+ * How long after a reading without ts a resend of it is recognised. A resend follows a lost PUBACK:
+ * the client sends again when it reconnects (the simulator backs off up to 30 s; a stack restart takes
+ * seconds), or after an outage from its buffer. Past this, the same seq and content is a new reading.
+ */
+export const RESEND_WINDOW_MS = 3_600_000;
+
+/**
  * The time-series port on the local SQLite store (`readings` table). Writing the same (deviceId, ts,
  * seq) again replaces type, metrics and receivedAt and keeps one row: the local equivalent of a
  * Timestream upsert with a higher Version (botocore timestream-write service-2.json, `Record.Version`).
+ *
+ * A reading with seq but without ts has its receive time as its time, which a resend (after a lost
+ * PUBACK) does not share. Such a reading is the same reading as an earlier one of the device with the
+ * same seq, type and metrics whose time was also its receive time, received at most RESEND_WINDOW_MS
+ * before it: the resend is not written again, and the reading keeps its first receive time. Same seq
+ * with other content is a new reading (a device whose seq restarted). Replaying the stream decides the
+ * same way, since the receive time is the rules engine's, carried in the record. AWS cannot do this
+ * without a query per reading (Timestream has no conditional write), so there a resend without ts is
+ * stored twice: the contract asks devices to send ts for exactly-once storage (README, Contracts).
  */
 export class SqliteTimeSeriesStore implements TimeSeriesStore {
   /**
@@ -20,6 +36,7 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
 
   private readonly upsertReading: Database.Statement;
   private readonly upsertDevice: Database.Statement;
+  private readonly findEarlierReceipt: Database.Statement;
   private readonly writeAll: (rows: readonly Reading[], accepted: readonly number[]) => void;
 
   constructor(
@@ -36,12 +53,24 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
        ON CONFLICT (device_id) DO UPDATE
        SET last_ts = max(last_ts, excluded.last_ts), last_received_at = max(last_received_at, excluded.last_received_at)`,
     );
+    // Without statistics the planner prefers the primary key's (device_id, ts) range, a scan of every
+    // reading of the device in the window; the partial index is one seek (its WHERE is implied by the
+    // query's `ts = received_at`).
+    this.findEarlierReceipt = db
+      .prepare(
+        `SELECT 1 FROM readings INDEXED BY readings_timed_by_receipt
+         WHERE device_id = ? AND seq = ? AND ts = received_at AND ts >= ? AND ts < ? AND metrics = ? AND type IS ?
+         LIMIT 1`,
+      )
+      .pluck();
     this.writeAll = db.transaction((readings: readonly Reading[], accepted: readonly number[]) => {
       // Newest times per device, so `devices` takes one upsert per device per write, not per reading.
       const newest = new Map<string, { ts: number; receivedAt: number }>();
       for (const i of accepted) {
         const r = readings[i] as Reading;
-        this.upsertReading.run(r.deviceId, r.ts, r.seq ?? NO_SEQ, r.type ?? null, JSON.stringify(r.metrics), r.receivedAt);
+        const metrics = JSON.stringify(r.metrics);
+        if (r.seq !== undefined && r.ts === r.receivedAt && this.isResend(r, r.seq, metrics)) continue;
+        this.upsertReading.run(r.deviceId, r.ts, r.seq ?? NO_SEQ, r.type ?? null, metrics, r.receivedAt);
         const seen = newest.get(r.deviceId);
         if (seen === undefined) newest.set(r.deviceId, { ts: r.ts, receivedAt: r.receivedAt });
         else {
@@ -51,6 +80,11 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
       }
       for (const [deviceId, { ts, receivedAt }] of newest) this.upsertDevice.run(deviceId, ts, receivedAt);
     });
+  }
+
+  /** Whether an earlier copy of this reading, timed by its own receipt, is stored (see the class comment). */
+  private isResend(r: Reading, seq: number, metrics: string): boolean {
+    return this.findEarlierReceipt.get(r.deviceId, seq, r.receivedAt - RESEND_WINDOW_MS, r.receivedAt, metrics, r.type ?? null) !== undefined;
   }
 
   /**

@@ -43,13 +43,38 @@ export class WriteGroup {
   private lost = 0;
   private began = false;
   private commitScheduled = false;
+  private readonly makeDurable: (() => Promise<void>) | undefined;
 
-  constructor(private readonly db: Database.Database) {}
+  /**
+   * @param options.makeDurable makes every commit made so far survive power loss (fsyncs store.db's
+   *   WAL). When given, {@link WriteGroup.commitBefore} runs it after committing and before the
+   *   notifier: nothing leaves the process that a power cut could take back from the store.
+   */
+  constructor(
+    private readonly db: Database.Database,
+    options: { readonly makeDurable?: () => Promise<void> } = {},
+  ) {
+    this.makeDurable = options.makeDurable;
+  }
 
   /** Runs one adapter write: alone outside a scope, inside the group's transaction within one. */
   run<T>(where: string, fn: () => T): T {
+    return this.write(where, fn, this.scopes > 0);
+  }
+
+  /**
+   * Runs a write that may wait for the next commit even outside a scope: it joins the open
+   * transaction, or begins one committed at the end of this event-loop turn (or by a scope's end).
+   * For bookkeeping that only has to be in the same or a later transaction than the writes it covers
+   * (a consumer's position), so it never costs a commit of its own.
+   */
+  runGrouped<T>(where: string, fn: () => T): T {
+    return this.write(where, fn, true);
+  }
+
+  private write<T>(where: string, fn: () => T, grouped: boolean): T {
     this.checkStillOpen();
-    if (this.scopes > 0 && !this.db.inTransaction) this.begin(where);
+    if (grouped && !this.db.inTransaction) this.begin(where);
     try {
       return sqliteCall(where, fn);
     } catch (error) {
@@ -102,14 +127,29 @@ export class WriteGroup {
     };
   }
 
-  /** Wraps a notifier so that the writes pending in the group commit before it is called. */
+  /**
+   * Wraps a notifier so that the writes pending in the group commit before it is called, and (with
+   * `makeDurable`) are on disk before it is called with any event: an alarm's new state and outbox
+   * survive a power cut once anyone can have heard of its transition, so a restart never decides
+   * that transition again (it would be published twice) and the outbox keeps it until it is recorded.
+   */
   commitBefore(notifier: AlarmNotifier): AlarmNotifier {
     return {
       notify: async (events: readonly AlarmEvent[]): Promise<void> => {
-        this.commit();
+        if (events.length > 0) await this.commitDurably();
+        else this.commit();
         await notifier.notify(events);
       },
     };
+  }
+
+  /**
+   * Commits the group's open transaction and (with `makeDurable`) waits until every commit so far is
+   * on disk: for a side effect other than a notifier that reports those writes outside the process.
+   */
+  async commitDurably(): Promise<void> {
+    this.commit();
+    if (this.makeDurable !== undefined) await this.makeDurable();
   }
 
   private begin(where: string): void {

@@ -51,12 +51,23 @@ export class InMemoryAlarmStateStore implements AlarmStateStore {
       .filter((record) => record.lastSeen < before);
   }
 
+  async listDueBy(now: number): Promise<readonly DeviceAlarmRecord[]> {
+    return [...this.items.keys()]
+      .map((deviceId) => this.get(deviceId) as DeviceAlarmRecord)
+      .filter((record) => record.wakeAt !== undefined && record.wakeAt <= now);
+  }
+
   /**
    * Lets `hook` run inside the next save (once), before the condition: simulates a concurrent writer.
    * Hooks queue up, one per save.
    */
   beforeNextSave(hook: BeforeSaveHook): void {
     this.hooks.push(hook);
+  }
+
+  /** Every stored record (the in-memory reader lists them all). */
+  listAll(): DeviceAlarmRecord[] {
+    return [...this.items.keys()].map((deviceId) => this.get(deviceId) as DeviceAlarmRecord);
   }
 
   /** Writes a record unconditionally (seeding a test). */

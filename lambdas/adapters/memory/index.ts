@@ -9,3 +9,6 @@ export { RecordingNotifier } from './notifier.js';
 export { FakeClock } from './clock.js';
 export type { CountedMetric, LogEntry, LogLevel } from './observability.js';
 export { CapturingLog, CountingMetrics } from './observability.js';
+export { InMemoryAlarmHistory, InMemoryAlarmReader, historyKey } from './alarm-history.js';
+export type { RecordedReply } from './command-replies.js';
+export { RecordingCommandReplies } from './command-replies.js';

@@ -223,6 +223,7 @@ describe('evaluateAlarms', () => {
       },
       save: states.save.bind(states),
       listSeenBefore: states.listSeenBefore.bind(states),
+      listDueBy: states.listDueBy.bind(states),
     };
     const records = [temp('d1', 0, 85), temp('d2', 0, 85)];
 
@@ -234,7 +235,7 @@ describe('evaluateAlarms', () => {
 
   it('fails the whole invocation on any other store error', async () => {
     const { states, deps } = setup();
-    const broken = { ...states, load: async () => Promise.reject(new Error('AccessDeniedException')), save: states.save.bind(states), listSeenBefore: states.listSeenBefore.bind(states) };
+    const broken = { ...states, load: async () => Promise.reject(new Error('AccessDeniedException')), save: states.save.bind(states), listSeenBefore: states.listSeenBefore.bind(states), listDueBy: states.listDueBy.bind(states) };
 
     await expect(evaluateAlarms([temp('d1', 0, 85)], { ...deps, states: broken })).rejects.toThrow('AccessDeniedException');
   });
@@ -260,7 +261,7 @@ describe('evaluateAlarms', () => {
     const { states, notifier, deps } = setup();
     await evaluateAlarms([temp('d1', 0, 70)], deps);
     const current = states.get('d1')!;
-    const inFlight = { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: 1 } as const;
+    const inFlight = { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: 1, action: null, by: null, note: null } as const;
     await states.save({ ...current, version: current.version + 1, outbox: [{ ...inFlight, pendingSince: Date.now() }] }, current.version);
 
     const outcome = await evaluateAlarms([temp('d1', 1, 85)], { ...deps, maxConflictRetries: 1 });
@@ -273,7 +274,7 @@ describe('evaluateAlarms', () => {
     const { states, notifier, deps } = setup();
     await evaluateAlarms([temp('d1', 0, 70)], deps);
     const current = states.get('d1')!;
-    const orphan = { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: 1 } as const;
+    const orphan = { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: 1, action: null, by: null, note: null } as const;
     await states.save({ ...current, version: current.version + 1, outbox: [{ ...orphan, pendingSince: Date.now() - 60_000 }] }, current.version);
 
     const outcome = await evaluateAlarms([temp('d1', 1, 70)], { ...deps, outboxLeaseMs: 30_000 });

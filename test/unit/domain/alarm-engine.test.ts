@@ -54,6 +54,9 @@ describe('applyReadings', () => {
         value: 83.1,
         threshold: 80,
         ts: T0 + 1,
+        action: null,
+        by: null,
+        note: null,
       },
     ]);
   });
@@ -114,7 +117,7 @@ describe('applyReadings', () => {
     const { events, state } = run(rules, [[reading(T0, { temperature: 81 })], [reading(T0 + 1, { temperature: 82 })], [reading(T0 + 2, { temperature: 83 })]]);
 
     expect(events.map((e) => e.ts)).toEqual([T0 + 2]);
-    expect(state.rules).toEqual([{ rule: 'hot', status: 'ALARM' }]);
+    expect(state.rules).toEqual([{ rule: 'hot', status: 'ALARM', since: T0 + 2, value: 83 }]);
   });
 
   it('raises a seconds-debounced rule on the first breach at least S seconds after the run began', () => {
@@ -181,7 +184,7 @@ describe('applyReadings', () => {
     const { events, state } = run(rules, [[reading(T0 + 10, { temperature: 90 })], [reading(T0 + 5, { temperature: 70 })]]);
 
     expect(events.map((e) => e.state)).toEqual(['ALARM']);
-    expect(state.rules).toEqual([{ rule: 'hot', status: 'ALARM' }]);
+    expect(state.rules).toEqual([{ rule: 'hot', status: 'ALARM', since: T0 + 10, value: 90 }]);
   });
 
   it('ignores a reading equal to the newest applied, and one with the same ts and a lower seq', () => {
@@ -282,7 +285,7 @@ describe('applyReadings', () => {
     const back = applyReadings({ deviceId: 'd1', state: silenced.state, readings: [reading(T0 + 500_000, { a: 1 }, { type: 'other' })], rules });
 
     expect(back.events).toEqual([
-      { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'OK', previousState: 'ALARM', severity: 'major', value: null, threshold: 300, ts: T0 + 500_000 },
+      { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'OK', previousState: 'ALARM', severity: 'major', value: null, threshold: 300, ts: T0 + 500_000, action: null, by: null, note: null },
     ]);
     expect(back.state).toEqual({ v: 1, newest: { ts: T0 + 500_000, seq: -1 }, type: 'other', rules: [] });
   });
@@ -304,7 +307,7 @@ describe('applyReadings', () => {
 
     const after = applyReadings({ deviceId: 'd1', state: before, readings: [reading(T0 + 1, { temperature: 90 })], rules: rulesOf(hot) });
 
-    expect(after.state.rules).toEqual([{ rule: 'hot', status: 'ALARM' }]);
+    expect(after.state.rules).toEqual([{ rule: 'hot', status: 'ALARM', since: T0, value: 90 }]);
     expect(after.events).toEqual([]);
   });
 
@@ -356,9 +359,9 @@ describe('applySilence', () => {
     const result = applySilence({ deviceId: 'd1', state: seenAt(T0), now: T0 + 300_000, rules });
 
     expect(result.events).toEqual([
-      { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: T0 + 300_000 },
+      { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: T0 + 300_000, action: null, by: null, note: null },
     ]);
-    expect(result.state.rules).toEqual([{ rule: 'silent', status: 'ALARM' }]);
+    expect(result.state.rules).toEqual([{ rule: 'silent', status: 'ALARM', since: T0 + 300_000, value: 300 }]);
   });
 
   it('reports the whole seconds of silence at the check and the same event time on a later check', () => {

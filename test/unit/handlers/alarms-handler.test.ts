@@ -1,7 +1,7 @@
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -87,6 +87,9 @@ describe('alarms handler on AWS adapters', () => {
         value: 83.1,
         threshold: 80,
         ts: T + 1000,
+        action: null,
+        by: null,
+        note: null,
       },
     ]);
     expect(iot.commandCalls(PublishCommand)[0]?.args[0].input).toMatchObject({ topic: 'alarms/fleet/sensor-0001', qos: 1 });
@@ -130,7 +133,8 @@ describe('alarms handler on AWS adapters', () => {
     const { handle } = arrange();
 
     await handle(telemetryEvent('sensor-0001', [reading(0, 1, 20)]));
-    await handle(telemetryEvent('sensor-0001', [reading(1000, 2, 21)], 2));
+    // Far enough after the first that lastSeen must be written (more than the 75 s bound).
+    await handle(telemetryEvent('sensor-0001', [reading(600_000, 2, 21)], 2));
 
     const conditions = dynamo.commandCalls(PutCommand).map((call) => ({
       condition: call.args[0].input.ConditionExpression,
@@ -141,5 +145,15 @@ describe('alarms handler on AWS adapters', () => {
       { condition: 'attribute_not_exists(deviceId)', expected: undefined, version: 1 },
       { condition: '#version = :expected', expected: 1, version: 2 },
     ]);
+  });
+
+  it('reads strongly consistently and skips the write when only lastSeen moved, by less than the bound', async () => {
+    const { handle } = arrange();
+
+    await handle(telemetryEvent('sensor-0001', [reading(0, 1, 20)]));
+    await handle(telemetryEvent('sensor-0001', [reading(60_000, 2, 21)], 2));
+
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(GetCommand).map((call) => call.args[0].input.ConsistentRead)).toEqual([true, true]);
   });
 });

@@ -1,3 +1,4 @@
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -7,9 +8,10 @@ import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ALARM_COMMANDS_ENV } from '../../../lambdas/alarm-commands/env.js';
 import { ALARMS_ENV } from '../../../lambdas/alarms/env.js';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { INGEST_ENV } from '../../../lambdas/ingest/env.js';
+import { ingestEnv } from '../../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../../lambdas/offline/env.js';
 import { installAlarmTable } from '../../fixtures/aws/dynamodb-table.js';
 import { telemetryEvent } from '../../fixtures/aws/kinesis-events.js';
@@ -21,10 +23,12 @@ import { telemetryEvent } from '../../fixtures/aws/kinesis-events.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/aws/', import.meta.url));
 const VALID_ENV: Record<string, string> = {
+  TIME_SERIES_STORE: 'timestream',
   TIMESTREAM_DATABASE: 'fleet_telemetry',
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
   ALARM_STATE_TABLE: 'fleet-telemetry-alarm-state',
+  ALARM_HISTORY_TABLE: 'fleet-telemetry-alarm-history',
   ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.eu-west-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
@@ -39,9 +43,10 @@ const VALID_ENV: Record<string, string> = {
 type LambdaHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
 const modules = {
-  ingest: { path: '../../../lambdas/ingest/handler.js', names: INGEST_ENV },
+  ingest: { path: '../../../lambdas/ingest/handler.js', names: ingestEnv('timestream') },
   alarms: { path: '../../../lambdas/alarms/handler.js', names: ALARMS_ENV },
   offline: { path: '../../../lambdas/offline/handler.js', names: OFFLINE_ENV },
+  'alarm-commands': { path: '../../../lambdas/alarm-commands/handler.js', names: ALARM_COMMANDS_ENV },
 } as const;
 
 /** Imports a composition root as Lambda would on a cold start, with `env` set. */
@@ -74,12 +79,15 @@ async function stdoutJson(act: () => Promise<unknown>): Promise<Record<string, u
 const timestream = mockClient(TimestreamWriteClient);
 const sqs = mockClient(SQSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamoReadings = mockClient(DynamoDBClient);
 const iot = mockClient(IoTDataPlaneClient);
 const sns = mockClient(SNSClient);
 
 describe('AWS composition roots', () => {
   beforeEach(() => {
     for (const mock of [timestream, sqs, dynamo, iot, sns]) mock.reset();
+    dynamoReadings.reset();
+    dynamoReadings.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
     timestream.on(WriteRecordsCommand).resolves({});
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     iot.on(PublishCommand).resolves({});
@@ -115,6 +123,45 @@ describe('AWS composition roots', () => {
     expect(JSON.stringify(emf?.['_aws'])).toContain('"Namespace":"FleetTelemetryTest"');
   });
 
+  describe('ingest with TIME_SERIES_STORE=dynamodb', () => {
+    const DYNAMODB_ENV = {
+      ...VALID_ENV,
+      TIME_SERIES_STORE: 'dynamodb',
+      TIMESTREAM_DATABASE: undefined,
+      TIMESTREAM_TABLE: undefined,
+      READINGS_TABLE: 'FleetTelemetry-ReadingsTable-1',
+      READINGS_RETENTION_DAYS: '7',
+    };
+
+    it('stores a batch in the readings table, with the retention as the TTL', async () => {
+      const handler = await coldStart('ingest', DYNAMODB_ENV);
+
+      const response = await stdoutJson(() => handler(telemetryEvent('sensor-0001', [{ ts: 1_764_028_800_123, seq: 1, metrics: { temperature: 22 } }])));
+
+      expect(response.find((line) => '_aws' in line)).toMatchObject({ ReadingsStored: 1 });
+      const items = dynamoReadings.commandCalls(BatchWriteItemCommand)[0]?.args[0].input.RequestItems?.['FleetTelemetry-ReadingsTable-1'];
+      expect(items?.[0]?.PutRequest?.Item?.['expiresAt']).toEqual({ N: String(1_764_028_800 + 7 * 86_400) });
+      expect(timestream.commandCalls(WriteRecordsCommand)).toEqual([]);
+    });
+
+    it.each(['READINGS_TABLE', 'READINGS_RETENTION_DAYS'])('fails at cold start naming %s when it is missing', async (variable) => {
+      const load = coldStart('ingest', { ...DYNAMODB_ENV, [variable]: undefined });
+
+      await expect(load).rejects.toMatchObject({ name: ConfigError.name });
+      await expect(load).rejects.toThrow(`environment variable ${variable} is missing or empty`);
+    });
+
+    it.each([
+      ['TIME_SERIES_STORE', 'influx', 'environment variable TIME_SERIES_STORE="influx": expected one of dynamodb, timestream'],
+      ['READINGS_RETENTION_DAYS', '0', 'environment variable READINGS_RETENTION_DAYS="0": expected a whole number of days, at least 1'],
+    ])('fails at cold start on %s=%s, naming it', async (variable, value, message) => {
+      const load = coldStart('ingest', { ...DYNAMODB_ENV, [variable]: value });
+
+      await expect(load).rejects.toMatchObject({ name: ConfigError.name });
+      await expect(load).rejects.toThrow(message);
+    });
+  });
+
   it('alarms: loads the thresholds file relative to LAMBDA_TASK_ROOT and publishes to the IoT endpoint', async () => {
     installAlarmTable(dynamo);
     const handler = await coldStart('alarms', VALID_ENV);
@@ -135,12 +182,32 @@ describe('AWS composition roots', () => {
     await expect(load).rejects.toThrow(`thresholds file ${FIXTURES}missing.json: not found`);
   });
 
+  it('alarm-commands: answers a command through the IoT data plane of the configured endpoint', async () => {
+    installAlarmTable(dynamo);
+    const handler = await coldStart('alarm-commands', VALID_ENV);
+    const payload = Buffer.from(JSON.stringify({ action: 'acknowledge', ruleId: 'overheat', clientToken: 'c-1' })).toString('base64');
+
+    await stdoutJson(() => handler({ payload, deviceId: 'sensor-0001', clientId: 'operator-1', receivedAt: 1_764_028_800_000 }));
+
+    const reply = iot.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(reply?.topic).toBe('cmd/fleet/alarms/sensor-0001/rejected');
+    expect(JSON.parse(new TextDecoder().decode(reply?.payload as Uint8Array))).toEqual({
+      clientToken: 'c-1',
+      deviceId: 'sensor-0001',
+      ruleId: 'overheat',
+      action: 'acknowledge',
+      reason: 'device sensor-0001 has no alarm state yet (it has sent no reading)',
+    });
+    const endpoint = await (iot.commandCalls(PublishCommand)[0]?.thisValue as IoTDataPlaneClient).config.endpoint?.();
+    expect(endpoint).toMatchObject({ protocol: 'https:', hostname: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
+  });
+
   it('offline: runs the check on a scheduled event', async () => {
     installAlarmTable(dynamo);
     const handler = await coldStart('offline', VALID_ENV);
 
     const outcome = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
 
-    expect(outcome).toEqual({ checked: 0, raised: 0, failed: [] });
+    expect(outcome).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
   });
 });

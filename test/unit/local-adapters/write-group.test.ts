@@ -184,4 +184,83 @@ describe('WriteGroup', () => {
 
     expect(db.prepare('SELECT k FROM t').pluck().all()).toEqual(['b']);
   });
+
+  describe('durability before notifying', () => {
+    /** What another connection sees committed. */
+    const committedKeys = (): string[] => {
+      const other = new Database(join(dir.path, 'group.db'), { readonly: true });
+      try {
+        return other.prepare('SELECT k FROM t ORDER BY k').pluck().all() as string[];
+      } finally {
+        other.close();
+      }
+    };
+
+    it('makes the committed writes durable before the notifier hears of any event', async () => {
+      const steps: string[] = [];
+      const group = new WriteGroup(db, {
+        makeDurable: async () => {
+          steps.push(`durable after commit of ${committedKeys().join(',')}`);
+        },
+      });
+      const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+      const notifier = group.commitBefore({ notify: async (events) => void steps.push(`notified of ${events.length}`) });
+
+      await group.scope(async () => {
+        group.run('t insert', () => insert.run('outbox'));
+        await notifier.notify([anAlarmEvent({ deviceId: 'd1' })]);
+      })();
+
+      expect(steps).toEqual(['durable after commit of outbox', 'notified of 1']);
+    });
+
+    it('commits and makes durable on demand, for a reply that reports the writes outside the process', async () => {
+      const steps: string[] = [];
+      const group = new WriteGroup(db, { makeDurable: async () => void steps.push(`durable after commit of ${committedKeys().join(',')}`) });
+      const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+
+      await group.scope(async () => {
+        group.run('t insert', () => insert.run('command'));
+        await group.commitDurably();
+        steps.push('replied');
+      })();
+
+      expect(steps).toEqual(['durable after commit of command', 'replied']);
+    });
+
+    it('costs no fsync when there is nothing to tell', async () => {
+      let syncs = 0;
+      const group = new WriteGroup(db, { makeDurable: async () => void (syncs += 1) });
+      const notifier = group.commitBefore({ notify: async () => undefined });
+
+      await group.scope(async () => notifier.notify([]))();
+
+      expect(syncs).toBe(0);
+    });
+
+    it('keeps the events from the notifier when the fsync fails, so the invocation fails and its outbox is retried', async () => {
+      const heard: number[] = [];
+      const group = new WriteGroup(db, { makeDurable: () => Promise.reject(new RetryableError('fsync: EIO')) });
+      const notifier = group.commitBefore({ notify: async (events) => void heard.push(events.length) });
+
+      await expect(notifier.notify([anAlarmEvent({ deviceId: 'd1' })])).rejects.toThrow('fsync: EIO');
+      expect(heard).toEqual([]);
+    });
+  });
+
+  it('commits a grouped write made outside any invocation at the end of the event-loop turn, not on its own', async () => {
+    const group = new WriteGroup(db);
+    const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+
+    group.runGrouped('t insert', () => insert.run('a'));
+    group.runGrouped('t insert', () => insert.run('b'));
+    const before = db.inTransaction;
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(before).toBe(true);
+    expect(db.inTransaction).toBe(false);
+    const other = new Database(join(dir.path, 'group.db'), { readonly: true });
+    expect(other.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b']);
+    other.close();
+  });
 });

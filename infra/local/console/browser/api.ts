@@ -2,19 +2,26 @@
 /** The console's JSON API, from the page. The cookie set at the first load authenticates every call. */
 import type { AlarmRow, DeviceSummary, FleetOverview, LiveReading } from '../index.js';
 import type { RejectRow } from '../../../../lambdas/adapters/local/sqlite-queries.js';
+import type { AlarmCommandRecord } from '../../../../lambdas/ports/alarm-history.js';
 import type { StreamDescription } from '../../stream/index.js';
 
 export type { AlarmRow, DeviceSummary, FleetOverview, LiveReading, RejectRow, StreamDescription };
+/** One command as the history keeps it. */
+export type CommandRecord = AlarmCommandRecord;
 
 export interface OverviewResponse extends FleetOverview {
   readonly matched: number;
   readonly devices: DeviceSummary[];
 }
 
+/** An alarm not at rest; a snoozed one says when its snooze ends. */
+export type ActiveAlarmRow = AlarmRow & { readonly snoozedUntil: number | null };
+
 export interface DeviceResponse {
   readonly device: DeviceSummary;
-  readonly active: AlarmRow[];
+  readonly active: ActiveAlarmRow[];
   readonly transitions: AlarmRow[];
+  readonly commands: CommandRecord[];
 }
 
 export interface ReadingsResponse {
@@ -26,13 +33,19 @@ export interface ReadingsResponse {
 }
 
 export interface AlarmsResponse {
-  readonly active: AlarmRow[];
+  readonly active: ActiveAlarmRow[];
   readonly transitions: AlarmRow[];
+  readonly commands: CommandRecord[];
 }
 
-export interface AckResponse {
-  readonly ack: { alarmId: string; ts: number; by: string; at: number };
-  readonly created: boolean;
+/** An accepted command's reply (a refusal comes back as an ApiError with the reason). */
+export interface CommandResponse {
+  readonly outcome: 'accepted';
+  readonly deviceId: string;
+  readonly ruleId: string;
+  readonly action: string;
+  readonly state?: string;
+  readonly clientToken?: string;
 }
 
 /** The server said no: its status and its one-line reason. */

@@ -1,8 +1,12 @@
 /// <reference lib="dom" />
-/** Alarms: active and past, filtered by severity and device, with acknowledge (who and when). */
-import { getJson, type AlarmsResponse } from '../api.js';
+/**
+ * Alarms: every alarm not at rest with its lifecycle state and the commands that apply, a form for
+ * a command on any alarm (by device and rule: snoozing or disabling one at rest), and the history of
+ * transitions, reminders and commands, filtered by severity and device.
+ */
+import { ApiError, getJson, type AlarmsResponse } from '../api.js';
 import { h, replace } from '../dom.js';
-import { ackName, activeTable, historyTable, setAckName } from './alarm-tables.js';
+import { activeTable, commandInputs, historyTable, sendCommand } from './alarm-tables.js';
 import { showError, throttle, type View, type ViewContext } from './view.js';
 
 const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
@@ -17,9 +21,30 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
   severity.value = initial.severity ?? '';
   const device = h('input', { type: 'search', placeholder: 'exact device id', 'aria-label': 'Device', 'data-testid': 'filter-device' });
   device.value = initial.device ?? '';
-  const name = h('input', { type: 'text', maxlength: 64, 'aria-label': 'Acknowledge as', 'data-testid': 'ack-name' });
-  name.value = ackName();
-  name.addEventListener('change', () => setAckName(name.value.trim() || 'operator'));
+  const { inputs, controls } = commandInputs();
+  const alarmId = h('input', { type: 'text', placeholder: 'deviceId/ruleId', 'aria-label': 'Alarm', 'data-testid': 'command-alarm' });
+  const action = h(
+    'select',
+    { 'aria-label': 'Command', 'data-testid': 'command-action' },
+    ...(['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const).map((a) => h('option', { value: a }, a)),
+  );
+  const send = h('button', { type: 'button', 'data-testid': 'command-send' }, 'Send');
+  const sent = h('span', { class: 'muted', role: 'status', 'data-testid': 'command-reply' });
+  send.addEventListener('click', () => {
+    send.disabled = true;
+    sent.textContent = ' sending…';
+    sendCommand(alarmId.value.trim(), action.value as 'acknowledge', inputs).then(
+      (reply) => {
+        send.disabled = false;
+        sent.textContent = ` accepted${reply.state === undefined ? '' : `: ${reply.state}`}`;
+        void load();
+      },
+      (error: unknown) => {
+        send.disabled = false;
+        sent.textContent = ` ${error instanceof ApiError && error.status === 409 ? 'rejected' : 'failed'}: ${error instanceof Error ? error.message : String(error)}`;
+      },
+    );
+  });
   const active = h('div', { class: 'panel' });
   const history = h('div', { class: 'panel' });
   replace(
@@ -30,8 +55,9 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
       { class: 'toolbar' },
       h('label', {}, 'Severity', severity),
       h('label', {}, 'Device', device),
-      h('label', {}, 'Acknowledge as', name),
+      ...controls,
     ),
+    h('div', { class: 'toolbar' }, h('label', {}, 'Alarm', alarmId), h('label', {}, 'Command', action), send, sent),
     active,
     history,
   );
@@ -41,8 +67,8 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
     try {
       const data = await getJson<AlarmsResponse>('/api/alarms', { severity: severity.value, device: device.value.trim() });
       if (disposed) return;
-      replace(active, h('h3', {}, `Active (${data.active.length})`), activeTable(data.active, { onAcked: () => void load(), showDevice: true }));
-      replace(history, h('h3', {}, 'History'), h('div', { class: 'scroll' }, historyTable(data.transitions, { showDevice: true })));
+      replace(active, h('h3', {}, `Not at rest (${data.active.length})`), activeTable(data.active, { onCommand: () => void load(), showDevice: true, inputs }));
+      replace(history, h('h3', {}, 'History'), h('div', { class: 'scroll' }, historyTable(data.transitions, data.commands, { showDevice: true })));
     } catch (error) {
       if (!disposed) showError(active, error);
     }

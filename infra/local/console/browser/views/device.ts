@@ -7,7 +7,8 @@
 import uPlot from 'uplot';
 import { devicePath, getJson, type DeviceResponse, type LiveReading, type ReadingsResponse } from '../api.js';
 import { badge, formatAgo, formatNumber, formatTime, h, replace, toLocalInput } from '../dom.js';
-import { activeTable, historyTable } from './alarm-tables.js';
+import { metricValue } from '../../metric-value.js';
+import { activeTable, commandInputs, historyTable } from './alarm-tables.js';
 import { showError, throttle, type View, type ViewContext } from './view.js';
 
 const WINDOW_MS = 3_600_000;
@@ -24,6 +25,8 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
   const charts = h('div', { class: 'charts', 'data-testid': 'charts' });
   const chartNote = h('p', { class: 'note' });
   const alarms = h('div', {});
+  // Made once: a reload of the alarms keeps what was typed.
+  const commands = commandInputs();
   const since = h('input', { type: 'datetime-local', 'aria-label': 'Export from' });
   const until = h('input', { type: 'datetime-local', 'aria-label': 'Export until' });
   const exportLink = h('a', { class: 'button', 'data-testid': 'csv-link', download: '' }, 'Download CSV');
@@ -70,7 +73,7 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
     if (chartsByMetric.size === 0) charts.replaceChildren();
     const xs = rows.map((r) => r.ts / 1000);
     metrics.forEach((metric, i) => {
-      const ys = rows.map((r) => r.metrics[metric] ?? null);
+      const ys = rows.map((r) => metricValue(r.metrics, metric) ?? null);
       const chart = chartsByMetric.get(metric) ?? addChart(charts, metric, PALETTE[i % PALETTE.length] as string);
       chartsByMetric.set(metric, chart);
       chart.plot.setData([xs, ys] as uPlot.AlignedData);
@@ -118,8 +121,8 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
       );
       replace(
         alarms,
-        h('div', { class: 'panel' }, h('h3', {}, 'Active alarms'), activeTable(data.active, { onAcked: () => void loadDevice(), showDevice: false })),
-        h('div', { class: 'panel' }, h('h3', {}, 'Alarm history'), h('div', { class: 'scroll' }, historyTable(data.transitions, { showDevice: false }))),
+        h('div', { class: 'panel' }, h('h3', {}, 'Alarms not at rest'), h('div', { class: 'toolbar' }, ...commands.controls), activeTable(data.active, { onCommand: () => void loadDevice(), showDevice: false, inputs: commands.inputs })),
+        h('div', { class: 'panel' }, h('h3', {}, 'Alarm history'), h('div', { class: 'scroll' }, historyTable(data.transitions, data.commands, { showDevice: false }))),
       );
     } catch (error) {
       if (!disposed) showError(alarms, error);
