@@ -21,8 +21,11 @@ interface Run {
  */
 const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
 function query(...args: string[]): Promise<Run> {
+  return queryWithEnv(process.env, ...args);
+}
+function queryWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000, env }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
     });
@@ -119,6 +122,20 @@ describe('npm run query', { timeout: 90_000 }, () => {
     for (const text of ['--target <where>', '--region <region>', '--stack <name>', 'DescribeStacks', 'ReadingsTableName', 'TimestreamTableName', "AWS SDK's default chain", '--csv']) {
       expect(run.stdout).toContain(text);
     }
+  });
+
+  it('says in one line, exit 2, that AWS credentials are missing for --target aws', async () => {
+    // No credentials anywhere in the SDK's chain: no variables, no files, no instance metadata.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+    const run = await queryWithEnv(
+      { ...env, AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true' },
+      'readings', '--target', 'aws', '--region', 'eu-west-1', '--device', 'sensor-0001',
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error: no AWS credentials for eu-west-1: configure them \(aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\): .+\n$/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   describe('with a filled data directory', () => {

@@ -106,11 +106,6 @@ export class DynamoDbTimeSeriesStore implements TimeSeriesStore {
     return retry.length === 0 ? { rejected } : { rejected, retry };
   }
 
-  /** The item of one reading (exported through toReadingItem for the tests' exact-shape checks). */
-  item(reading: Reading): Record<string, AttributeValue> {
-    return toReadingItem(reading, this.#retentionSeconds);
-  }
-
   async #writeChunk(readings: readonly Reading[]): Promise<{ rejected: StoreRejection[]; retry: number[] }> {
     const rejected: StoreRejection[] = [];
     const byKey = new Map<string, Pending>();
@@ -125,7 +120,7 @@ export class DynamoDbTimeSeriesStore implements TimeSeriesStore {
       const indexes = previous === undefined ? [index] : [...previous.indexes, index];
       // Re-inserted so the Map keeps the last occurrence's values (and the later position).
       byKey.delete(key);
-      byKey.set(key, { key, request: { PutRequest: { Item: this.item(reading) } }, indexes });
+      byKey.set(key, { key, request: { PutRequest: { Item: toReadingItem(reading, this.#retentionSeconds) } }, indexes });
     }
     let pending = [...byKey.values()];
     for (let attempt = 0; pending.length > 0; attempt += 1) {
