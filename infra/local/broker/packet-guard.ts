@@ -22,7 +22,9 @@ export interface PacketLimits {
   readonly maxOtherBytes: number;
   /**
    * Bytes a connection may send before it is authenticated, whatever their packets: its CONNECT and
-   * what it sends before its CONNACK (MQTT allows sending on at once; our clients wait).
+   * what it sends before its CONNACK. MQTT 3.1.1 section 3.1.4 lets a client send on at once; MQTT.js
+   * and mosquitto_pub wait for the CONNACK, so a small allowance costs no real client anything and
+   * bounds what the unauthenticated connections can make the broker hold.
    */
   readonly maxBytesBeforeAuthentication: number;
 }
@@ -33,12 +35,17 @@ const PUBLISH_HEADROOM_BYTES = 4 * 1024;
 /**
  * The limits that follow from the payload limit (128 KiB, as IoT Core): a PUBLISH carries at most
  * that plus 4 KiB of topic and ids; a CONNECT or SUBSCRIBE is small (16 KiB: a 128-character client id
- * and username, a password, a short Will; IoT Core takes at most 8 filters per SUBSCRIBE).
+ * and username, a password, a short Will; IoT Core takes at most 8 filters per SUBSCRIBE). Before its
+ * CONNECT is accepted a connection may send 32 KiB: its CONNECT and a small packet or two.
  */
 export function packetLimitsFor(maxPayloadBytes: number): PacketLimits {
   const maxConnectBytes = 16 * 1024;
-  const maxPublishBytes = maxPayloadBytes + PUBLISH_HEADROOM_BYTES;
-  return { maxConnectBytes, maxPublishBytes, maxOtherBytes: 16 * 1024, maxBytesBeforeAuthentication: maxConnectBytes + maxPublishBytes };
+  return {
+    maxConnectBytes,
+    maxPublishBytes: maxPayloadBytes + PUBLISH_HEADROOM_BYTES,
+    maxOtherBytes: 16 * 1024,
+    maxBytesBeforeAuthentication: 2 * maxConnectBytes,
+  };
 }
 
 const PACKET_NAMES = ['reserved', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'reserved'];
