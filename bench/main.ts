@@ -18,13 +18,14 @@ import { runCli } from '../infra/local/cli/cli-support.js';
 import { runBrokerComparison, runLatency } from './broker-bench.js';
 import type { FloodOptions, FloodRun } from './broker-bench.js';
 import { pipeline } from '../infra/pipeline.js';
+import { runDynamoDbBench } from './dynamodb-bench.js';
 import { runScale, runShards } from './scale-bench.js';
 import type { BenchFigure } from './stats.js';
 import { formatTable, round } from './stats.js';
 import { runQueryGrowth, runSinkBench } from './store-bench.js';
 import { runUseCaseBench } from './use-cases.js';
 
-export const SECTIONS = ['use-cases', 'store', 'broker', 'durability', 'latency', 'scale', 'shards'] as const;
+export const SECTIONS = ['use-cases', 'dynamodb', 'store', 'broker', 'durability', 'latency', 'scale', 'shards'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Sizes of one run of the benchmarks. */
@@ -34,6 +35,8 @@ export interface BenchProfile {
   /** `halfSustained`: also measure at half the pipeline's sustained rate (besides `fixedRate`). */
   readonly latency: { readonly durationMs: number; readonly fixedRate: number; readonly halfSustained: boolean };
   readonly useCases: { readonly records: number };
+  /** The ingest use case through the DynamoDB adapter over dynalite. */
+  readonly dynamodb: { readonly records: number };
   readonly store: { readonly readings: number; readonly devices: number; readonly querySizes: readonly number[]; readonly queries: number };
   readonly scale: { readonly devices: number; readonly rate: number; readonly durationS: number; readonly rampPerS: number };
   readonly shardCounts: readonly number[];
@@ -45,6 +48,7 @@ export const PROFILES: Readonly<Record<'quick' | 'full', BenchProfile>> = {
     flood: { clients: 100, messagesPerClient: 30, inflight: 16 },
     latency: { durationMs: 600, fixedRate: 1_000, halfSustained: false },
     useCases: { records: 5_000 },
+    dynamodb: { records: 2_000 },
     store: { readings: 5_000, devices: 100, querySizes: [10_000, 100_000], queries: 100 },
     // Long enough that readings fall due after a slow connect storm on a loaded CI machine.
     scale: { devices: 100, rate: 2, durationS: 3, rampPerS: 2_000 },
@@ -56,6 +60,7 @@ export const PROFILES: Readonly<Record<'quick' | 'full', BenchProfile>> = {
     flood: { clients: 100, messagesPerClient: 1_000, inflight: 16 },
     latency: { durationMs: 6_000, fixedRate: 1_000, halfSustained: true },
     useCases: { records: 100_000 },
+    dynamodb: { records: 20_000 },
     store: { readings: 100_000, devices: 100, querySizes: [100_000, 1_000_000, 10_000_000], queries: 500 },
     scale: { devices: 10_000, rate: 0.1, durationS: 60, rampPerS: 500 },
     shardCounts: [1, 2, 4],
@@ -120,6 +125,11 @@ export async function runBench(options: { readonly quick: boolean; readonly only
         runs: f.runs,
       })),
     );
+  }
+
+  if (chosen.has('dynamodb')) {
+    progress(`DynamoDB adapter over dynalite: ${p.dynamodb.records.toLocaleString('en-US')} records, ${p.runs} runs`);
+    results.push(...(await runDynamoDbBench({ records: p.dynamodb.records, runs: p.runs, progress: (line) => progress(`  ${line}`) })));
   }
 
   if (chosen.has('store')) {

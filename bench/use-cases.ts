@@ -135,7 +135,7 @@ export async function runUseCaseBench(options: UseCaseBenchOptions = {}): Promis
  * with seq, three or four metrics, and temperatures that now and then cross the rules' bounds so
  * alarms are raised and cleared along the way.
  */
-function makeRecords(count: number, devices: number): StreamRecord[] {
+export function makeRecords(count: number, devices: number): StreamRecord[] {
   const records: StreamRecord[] = [];
   for (let i = 0; i < count; i += 1) {
     const device = i % devices;

@@ -11,6 +11,8 @@ import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
 import { ingestEnv, type INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { alarmTopic, pipeline } from '../pipeline.js';
+import { ALARM_STATE_WAKE_INDEX } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { AlarmCommands, wakeIndexQuery } from './constructs/alarm-commands.js';
 import { DeviceAccess } from './constructs/device-access.js';
 import { FailureBucket, TIMESTREAM_REJECTS_PREFIX } from './constructs/failure-bucket.js';
 import { BUNDLED_THRESHOLDS_FILE, FleetFunction, handlerEnvironment } from './constructs/fleet-function.js';
@@ -41,6 +43,13 @@ interface TimeSeriesStoreWiring<Kind extends keyof typeof INGEST_STORE_ENV> {
   grantWrite(fn: FleetFunction): void;
 }
 
+/** `timeSeriesStore=none`: nothing to create, name or grant. */
+const NO_TIME_SERIES_STORE: TimeSeriesStoreWiring<'none'> = {
+  name: 'no time-series store',
+  environment: {},
+  grantWrite: () => {},
+};
+
 /**
  * How far behind the stream each consumer may fall before someone is told: minutes, where the
  * mappings give up on a record only after a day (alarms) or three (ingest), so people hear of an
@@ -68,11 +77,12 @@ export class FleetTelemetryStack extends Stack {
   public readonly ingress: TelemetryIngress;
   public readonly alarmState: Table;
   public readonly notifications: Notifications;
-  /** Absent with `timeSeriesStore=none`. */
-  public readonly ingest?: FleetFunction;
+  /** Runs with every store; with `timeSeriesStore=none` it only keeps rejects. */
+  public readonly ingest: FleetFunction;
   /** Present with `timeSeriesStore=dynamodb` (the default). */
   public readonly readings?: ReadingsTable;
   public readonly alarms: FleetFunction;
+  public readonly alarmCommands: AlarmCommands;
   public readonly offline: FleetFunction;
   public readonly operationalAlarms: OperationalAlarms;
   public readonly failures: FailureBucket;
@@ -108,19 +118,44 @@ export class FleetTelemetryStack extends Stack {
       ...(settings.iotDataEndpoint === undefined ? {} : { host: settings.iotDataEndpoint }),
     });
 
+    // Build + grant + wire: operator commands (issue 13): the history table, the command rule and its function
+    this.alarmState.addGlobalSecondaryIndex({
+      indexName: ALARM_STATE_WAKE_INDEX.name,
+      partitionKey: { name: ALARM_STATE_WAKE_INDEX.partitionKey.name, type: AttributeType.STRING },
+      sortKey: { name: ALARM_STATE_WAKE_INDEX.sortKey.name, type: AttributeType.NUMBER },
+    });
+    this.alarmCommands = new AlarmCommands(this, 'AlarmCommands', {
+      settings,
+      thresholdsFile: props.thresholdsFile,
+      alarmState: this.alarmState,
+      notifications: this.notifications,
+      iotDataEndpointHost: endpoint.host,
+      ruleErrors: this.ingress.ruleErrors,
+    });
+
     // Build + grant + wire: the ingest consumer, with its store
     const watchedConsumers: StreamConsumerWatch[] = [];
     const watchedQueues: { name: string; queue: Queue }[] = [];
-    if (settings.timeSeriesStore !== 'none') {
+    // With timeSeriesStore=none the ingest consumer still runs, without a store: it is what keeps a
+    // malformed message, with its reason, in the rejects queue (the alarms consumer only skips it).
+    {
       const kind = settings.timeSeriesStore;
-      const store = kind === 'dynamodb' ? this.dynamoDbTimeSeries(settings) : this.timestreamTimeSeries(settings);
+      const store =
+        kind === 'dynamodb'
+          ? this.dynamoDbTimeSeries(settings)
+          : kind === 'timestream'
+            ? this.timestreamTimeSeries(settings)
+            : NO_TIME_SERIES_STORE;
       const rejects = keptMessagesQueue(this, 'Rejects', {
         queueName: `${pipeline.name}-rejects`,
         holds: 'messages that broke the telemetry contract, with their reason and original payload',
       });
       const ingest = new FleetFunction(this, 'Ingest', {
         name: 'ingest',
-        description: `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
+        description:
+          kind === 'none'
+            ? 'Stream consumer: decodes readings and keeps rejects (timeSeriesStore=none: no store).'
+            : `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
         sizing: FUNCTION_SIZING.ingest,
         settings,
         environment: handlerEnvironment<string>(ingestEnv(kind), {
@@ -146,6 +181,7 @@ export class FleetTelemetryStack extends Stack {
     // Build + grant + wire: the alarms consumer and the offline check share one environment
     const notifierEnvironment = {
       ALARM_STATE_TABLE: this.alarmState.tableName,
+      ALARM_HISTORY_TABLE: this.alarmCommands.history.tableName,
       ALARM_TOPIC_ARN: this.notifications.alarmTopic.topicArn,
       IOT_DATA_ENDPOINT: endpoint.host,
       THRESHOLDS_FILE: BUNDLED_THRESHOLDS_FILE,
@@ -169,6 +205,10 @@ export class FleetTelemetryStack extends Stack {
     this.grantNotifier(this.alarms, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] });
     // The offline check scans for devices whose lastSeen is old (DynamoDbAlarmStateStore.listSeenBefore).
     this.grantNotifier(this.offline, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] });
+    // Both record the transitions they publish; the check also visits the devices whose wakeAt came.
+    this.alarmCommands.grantHistoryWrite(this.alarms);
+    this.alarmCommands.grantHistoryWrite(this.offline);
+    this.offline.role.addToPolicy(wakeIndexQuery(this.alarmState));
 
     new KinesisConsumer(this, 'AlarmsMapping', {
       stream,
@@ -214,6 +254,10 @@ export class FleetTelemetryStack extends Stack {
       description: 'Batches the stream mappings gave up on (aws/lambda/...) and Timestream magnetic-store rejects.',
     });
     new CfnOutput(this, 'AlarmStateTableName', { value: this.alarmState.tableName });
+    new CfnOutput(this, 'AlarmHistoryTableName', {
+      value: this.alarmCommands.history.tableName,
+      description: 'Every alarm transition and operator command, by device (Query on deviceId).',
+    });
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url() });
     new CfnOutput(this, 'DevicePolicyName', {
       value: deviceAccess.devicePolicy.ref,
@@ -221,7 +265,7 @@ export class FleetTelemetryStack extends Stack {
     });
     new CfnOutput(this, 'OperatorPolicyName', {
       value: deviceAccess.operatorPolicy.ref,
-      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+.',
+      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+, publish commands on cmd/fleet/alarms/<deviceId>, receive their replies.',
     });
     new CfnOutput(this, 'ThingTypeName', { value: deviceAccess.thingType.ref });
     new CfnOutput(this, 'IotDataEndpointHost', { value: endpoint.host, description: 'Devices connect here (port 8883).' });

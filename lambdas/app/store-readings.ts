@@ -14,7 +14,12 @@ import type { TimeSeriesStore } from '../ports/time-series-store.js';
 import { mapWithLimit } from './concurrency.js';
 
 export interface StoreReadingsDeps {
-  readonly store: TimeSeriesStore;
+  /**
+   * Where valid readings go. Absent with `timeSeriesStore=none`: the batch is still decoded and its
+   * malformed records kept in the reject sink with their reasons; valid readings are stored nowhere
+   * (and not counted as stored).
+   */
+  readonly store?: TimeSeriesStore | undefined;
   readonly rejects: RejectSink;
   readonly clock: Clock;
   readonly metrics: Metrics;
@@ -76,7 +81,9 @@ async function writeInChunks(
   rejectedAt: number,
   deps: StoreReadingsDeps,
 ): Promise<{ stored: number; failed: Indexed<Reading>[]; rejects: Indexed<RejectedMessage>[] }> {
-  const size = deps.store.maxReadingsPerWrite;
+  const store = deps.store;
+  if (store === undefined) return { stored: 0, failed: [], rejects: [] };
+  const size = store.maxReadingsPerWrite;
   const chunks: Indexed<Reading>[][] = [];
   for (let start = 0; start < valid.length; start += size) chunks.push(valid.slice(start, start + size));
 
@@ -86,7 +93,7 @@ async function writeInChunks(
   await mapWithLimit(chunks, deps.maxConcurrentWrites ?? 4, async (chunk) => {
     let outcome;
     try {
-      outcome = await deps.store.write(chunk.map((item) => item.value));
+      outcome = await store.write(chunk.map((item) => item.value));
     } catch (error) {
       // Only a transient failure is this chunk's alone; anything else fails the invocation.
       if (!(error instanceof RetryableError)) throw error;

@@ -8,8 +8,12 @@ import { ConfigError } from '../domain/errors.js';
 /** Read by every ingest function, whichever store it writes to. */
 export const INGEST_ENV = ['TIME_SERIES_STORE', 'REJECT_QUEUE_URL'] as const;
 
-/** The time-series stores an ingest function can write to (TIME_SERIES_STORE). */
-export const INGEST_STORES = ['dynamodb', 'timestream'] as const;
+/**
+ * The time-series stores an ingest function can write to (TIME_SERIES_STORE). `none`: no store; the
+ * function still decodes every record and keeps the malformed ones, with their reasons, in the
+ * rejects queue.
+ */
+export const INGEST_STORES = ['dynamodb', 'timestream', 'none'] as const;
 export type IngestStore = (typeof INGEST_STORES)[number];
 
 /** The variables each store adds to INGEST_ENV. */
@@ -17,6 +21,7 @@ export const INGEST_STORE_ENV = {
   /** READINGS_RETENTION_DAYS: whole days after the event time until DynamoDB's TTL may delete a reading. */
   dynamodb: ['READINGS_TABLE', 'READINGS_RETENTION_DAYS'],
   timestream: ['TIMESTREAM_DATABASE', 'TIMESTREAM_TABLE'],
+  none: [],
 } as const satisfies Record<IngestStore, readonly string[]>;
 
 /** Every variable an ingest function writing to `store` reads. */

@@ -29,9 +29,11 @@ const metrics = new Metrics();
  * Store writes in flight per invocation. DynamoDB takes 25 readings per request: 10 side by side
  * keep a 500-record batch to two request latencies. Timestream takes 100: 4 cover a batch.
  */
-const CONCURRENT_WRITES: Record<IngestStore, number> = { dynamodb: 10, timestream: 4 };
+const CONCURRENT_WRITES: Record<IngestStore, number> = { dynamodb: 10, timestream: 4, none: 1 };
 
-function timeSeriesStore(kind: IngestStore): TimeSeriesStore {
+/** The store TIME_SERIES_STORE names; none for `none` (the function then only keeps rejects). */
+function timeSeriesStore(kind: IngestStore): TimeSeriesStore | undefined {
+  if (kind === 'none') return undefined;
   if (kind === 'dynamodb') {
     const store = readEnv(INGEST_STORE_ENV.dynamodb);
     return new DynamoDbTimeSeriesStore({

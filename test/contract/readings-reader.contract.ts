@@ -68,6 +68,17 @@ export function readingsReaderContract(name: string, make: () => Promise<Reading
       expect(await h.reader.deviceReadings({ deviceId: 'sensor-0001' })).toEqual([row(reading)]);
     });
 
+    it('reads back metrics named like Object.prototype members as own properties', async () => {
+      // `__proto__` is checked on the item functions (dynamodb-time-series.test.ts): dynalite drops
+      // a map key of that name, which DynamoDB keeps.
+      const metrics = JSON.parse('{"constructor": 2, "toString": 3, "hasOwnProperty": 4}') as Record<string, number>;
+      await h.write([aReading({ metrics })]);
+
+      const [read] = await h.reader.deviceReadings({ deviceId: 'sensor-0001' });
+
+      expect(Object.entries(read?.metrics ?? {})).toEqual([['constructor', 2], ['toString', 3], ['hasOwnProperty', 4]]);
+    });
+
     it("merges the fleet's newest readings across devices, newest first, within the range", async () => {
       await h.write([
         minute(0, { deviceId: 'a' }),

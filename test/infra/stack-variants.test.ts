@@ -36,14 +36,20 @@ describe('the stack with every context setting changed', () => {
     expect(stream).not.toHaveProperty('ShardCount');
   });
 
-  it('leaves out Timestream, the ingest function, its mapping, its reject queue and their alarms', () => {
+  it('leaves out every store but keeps the ingest consumer, without a store, so malformed messages still reach the rejects queue', () => {
     const t = synth.template;
     t.resourceCountIs('AWS::Timestream::Database', 0);
     t.resourceCountIs('AWS::Timestream::Table', 0);
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { FunctionName: `${pipeline.name}-ingest` }, 0);
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    t.resourcePropertiesCountIs('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }, 0);
+    t.resourceCountIs('AWS::DynamoDB::Table', 2); // alarm state and alarm history only
+    const ingest = onlyResource(t, 'AWS::Lambda::Function', { FunctionName: `${pipeline.name}-ingest` });
+    const rejects = onlyResource(t, 'AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }).logicalId;
+    expect((ingest.properties['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      TIME_SERIES_STORE: 'none',
+      REJECT_QUEUE_URL: { Ref: rejects },
+    });
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     t.resourceCountIs('AWS::CloudWatch::Alarm', operationalAlarmCount('none'));
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `${pipeline.name}-rejects-queue-depth` });
   });
 
   it('subscribes the alarm and ops addresses to their own topics', () => {

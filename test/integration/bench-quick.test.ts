@@ -38,7 +38,7 @@ describe('npm run bench', () => {
       const report = JSON.parse(stdout) as { machine: Record<string, unknown>; results: Figure[] };
       expect(report.machine).toMatchObject({ cpuModel: expect.any(String), cores: expect.any(Number), node: process.version });
       const names = report.results.map((r) => r.name);
-      for (const expected of ['pipeline-vs-broker', 'broker-baseline', 'durability-price', 'store-sink-vs-raw-insert', 'shards-1', 'shards-2']) {
+      for (const expected of ['pipeline-vs-broker', 'broker-baseline', 'durability-price', 'store-sink-vs-raw-insert', 'shards-1', 'shards-2', 'use-case: storeReadings (DynamoDB adapter over dynalite)']) {
         expect(names).toContain(expected);
       }
       for (const prefix of ['use-case: ', 'query-last-hour@', 'latency-stored-p50@', 'latency-alarm-p99@', 'scale-']) {

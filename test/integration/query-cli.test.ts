@@ -21,8 +21,11 @@ interface Run {
  */
 const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
 function query(...args: string[]): Promise<Run> {
+  return queryWithEnv(process.env, ...args);
+}
+function queryWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000, env }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
     });
@@ -112,6 +115,29 @@ describe('npm run query', { timeout: 90_000 }, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('documents the AWS read path in readings --help', async () => {
+    const run = await query('readings', '--help');
+
+    expect(run.code).toBe(0);
+    for (const text of ['--target <where>', '--region <region>', '--stack <name>', 'DescribeStacks', 'ReadingsTableName', 'TimestreamTableName', "AWS SDK's default chain", '--csv']) {
+      expect(run.stdout).toContain(text);
+    }
+  });
+
+  it('says in one line, exit 2, that AWS credentials are missing for --target aws', async () => {
+    // No credentials anywhere in the SDK's chain: no variables, no files, no instance metadata.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+    const run = await queryWithEnv(
+      { ...env, AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true' },
+      'readings', '--target', 'aws', '--region', 'eu-west-1', '--device', 'sensor-0001',
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error: no AWS credentials for eu-west-1: configure them \(aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\): .+\n$/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   describe('with a filled data directory', () => {
     it('prints readings as an aligned table, newest last, with - for a missing seq or type', async () => {
       const run = await query('readings', '--data', data, '--since', String(T0 + 1_000), '--limit', '3');
@@ -135,6 +161,28 @@ describe('npm run query', { timeout: 90_000 }, () => {
         { deviceId: 'sensor-0001', ts: T0 + 1_000, seq: 2, type: 'env-sensor', metrics: { temperature: 22.5 } },
       ]);
       expect(run.stderr).toBe('');
+    });
+
+    it('prints one device’s readings in a time range as CSV, one column per metric', async () => {
+      const run = await query('readings', '--csv', '--data', data, '--device', 'sensor-0001', '--until', String(T0 + 1_001));
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(
+        [
+          'ts_iso,ts_ms,device_id,seq,type,humidity,temperature',
+          `${new Date(T0).toISOString()},${T0},sensor-0001,1,env-sensor,41,22.4`,
+          `${new Date(T0 + 1_000).toISOString()},${T0 + 1_000},sensor-0001,2,env-sensor,,22.5`,
+          '',
+        ].join('\r\n'),
+      );
+    });
+
+    it('refuses --json with --csv, and --region without --target aws, as usage errors', async () => {
+      const both = await query('readings', '--json', '--csv', '--data', data);
+      const region = await query('readings', '--region', 'eu-west-1', '--data', data);
+
+      expect([both.code, both.stderr]).toEqual([2, 'error: --json and --csv: choose one\n']);
+      expect([region.code, region.stderr]).toEqual([2, 'error: --stack and --region need --target aws\n']);
     });
 
     it('takes a relative --since, counted back from now', async () => {

@@ -1,17 +1,20 @@
 /**
  * `npm run query -- readings|alarms|rejects|stream [options]`: what the local stack has stored, read
  * from `<data>/store.db` and `<data>/stream.db` without disturbing it (read-only, WAL: the stack keeps
- * writing while this reads). Data on stdout (an aligned table, or JSON with --json), errors on stderr
+ * writing while this reads). `readings --target aws` reads the deployed stack's store instead
+ * (readings-command.ts). Data on stdout (an aligned table, or JSON with --json), errors on stderr
  * as one line (cli-support.ts: exit code 2 for a wrong invocation, 1 for a missing store and the like).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { RecordedAlarmEvent, RejectRow, ReadingRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
+import type { RecordedAlarmEvent, RejectRow } from '../../../lambdas/adapters/local/sqlite-queries.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
 import type { FailureEntry, StreamDescription } from '../stream/index.js';
-import { runCli, writeJson, writeText } from './cli-support.js';
+import { DEFAULT_STACK_NAME } from '../../aws/stack-outputs.js';
+import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { queryReadings, renderReadings } from './readings-command.js';
 
 /** File names inside the data directory (the same names as DATA_FILES in infra/local/stack.ts). */
 const STORE_FILE = 'store.db';
@@ -96,27 +99,18 @@ function noteLimit(shown: number, limit: number, what: string): void {
 
 // ------------------------------------------------------------------------------------------- commands
 
-function readings(opts: CommonOptions): void {
-  const rows = withStore(opts.data, (store) =>
-    store.queryReadings({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }),
-  );
-  // The newest N, printed oldest first like a log tail: the last line is the newest reading.
-  const ordered: ReadingRow[] = rows.reverse();
-  if (opts.json) return printJson(ordered);
-  print(
-    table(
-      ['TIME', 'DEVICE', 'SEQ', 'TYPE', 'METRICS'],
-      ordered.map((r) => [
-        iso(r.ts),
-        r.deviceId,
-        text(r.seq),
-        text(r.type),
-        Object.entries(r.metrics)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' '),
-      ]),
-    ),
-  );
+interface ReadingsCliOptions extends CommonOptions {
+  target: 'local' | 'aws';
+  until?: number;
+  csv: boolean;
+  stack?: string;
+  region?: string;
+}
+
+async function readings(opts: ReadingsCliOptions): Promise<void> {
+  if (opts.json && opts.csv) throw new UsageError('--json and --csv: choose one');
+  const rows = await queryReadings(opts, { info: (line) => process.stderr.write(`${line}\n`) });
+  print(renderReadings(rows, opts.json ? 'json' : opts.csv ? 'csv' : 'table'));
   noteLimit(rows.length, opts.limit, 'readings');
 }
 
@@ -246,9 +240,35 @@ const program = new Command('query').description(
   'Read what the local stack stored: readings, alarms, rejected messages, the stream.',
 );
 
-common(program.command('readings').description('readings ({deviceId, ts, seq, type, metrics}, ts in epoch ms), newest last'), {
-  device: true,
-}).action(readings);
+common(
+  program
+    .command('readings')
+    .description('readings ({deviceId, ts, seq, type, metrics}, ts in epoch ms), newest last, from the local store or the deployed stack')
+    .addHelpText(
+      'after',
+      `
+Reading a deployed stack (--target aws):
+  The stack's outputs (CloudFormation DescribeStacks on --stack, default ${DEFAULT_STACK_NAME}, in
+  --region, default the AWS SDK's chain: AWS_REGION or your profile) name its store: the DynamoDB
+  readings table (ReadingsTableName; the fleet's newest readings need AlarmStateTableName to list
+  the devices) or Timestream (TimestreamDatabaseName, TimestreamTableName). Credentials come from the
+  AWS SDK's default chain (environment, ~/.aws profiles, SSO, instance roles). Needs
+  cloudformation:DescribeStacks and dynamodb:Query + dynamodb:Scan (alarm-state table) or
+  timestream:Select. Same output as locally: a table, --json or --csv.
+
+Examples:
+  npm run query -- readings --device sensor-0001 --since 2h
+  npm run query -- readings --target aws --region eu-west-1 --device sensor-0001 --since 1d --csv
+  npm run query -- readings --target aws --stack FleetTelemetry --limit 20 --json`,
+    ),
+  { device: true },
+)
+  .addOption(new Option('--target <where>', 'read the local store or the deployed AWS stack').choices(['local', 'aws']).default('local'))
+  .option('--until <time>', 'before this time (exclusive): epoch ms, ISO-8601, or a duration back from now', (v) => parseSince(v))
+  .option('--csv', 'CSV on stdout (RFC 4180): ts_iso, ts_ms, device_id, seq, type, one column per metric', false)
+  .option('--stack <name>', `with --target aws: the CloudFormation stack (default ${DEFAULT_STACK_NAME})`)
+  .option('--region <region>', "with --target aws: the stack's AWS region (default: the AWS SDK's chain)")
+  .action(readings);
 common(program.command('alarms').description('alarm lifecycle states, the transitions (reminders included) and the operators\' commands (--since and --limit apply to transitions and commands)'), {
   device: true,
 }).action(alarms);

@@ -23,7 +23,9 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../lambdas/ports/index.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
+import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import { METRIC } from '../../../lambdas/ports/index.js';
 import { checkTokenShape, generateToken, TokenGate } from './auth.js';
 import { consoleAssets, type Asset } from './assets.js';
@@ -37,12 +39,15 @@ import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRang
 import { NoCommandReplyError } from '../cli/alarm-command-client.js';
 import type { AlarmCommand, CommandReply } from '../cli/alarm-command-client.js';
 import type { ConsoleSources } from './sources.js';
+import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
 export interface ConsoleOptions {
   /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
+  /** A device's chart readings through the read port. @default the local store's SqliteReadingsReader */
+  readonly readingsReader?: ReadingsReader;
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   readonly metrics: { get(name: string): number };
@@ -156,7 +161,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
       const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
       return json(res, {
-        active: db.activeAlarms(filter),
+        active: await withSnoozeEnds(db.activeAlarms(filter), filter.deviceId),
         transitions: db.transitionHistory({ ...filter, limit }),
         commands: options.store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
       });
@@ -178,8 +183,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (device[2] === '/readings.csv') {
         return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
       }
-      if (device[2] === '/readings') return json(res, readings(deviceId, p, now));
-      return json(res, deviceDetail(deviceId, p));
+      if (device[2] === '/readings') return json(res, await readings(deviceId, p, now));
+      return json(res, await deviceDetail(deviceId, p));
     }
     throw new ConsoleRequestError(404, 'no such route');
   };
@@ -193,7 +198,19 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return { ...summary, matched: matching.length, devices: matching.slice(0, limit) };
   };
 
-  const deviceDetail = (deviceId: string, p: URLSearchParams) => {
+  const alarmReader = options.store.alarmReader(options.thresholds);
+  /**
+   * The alarm rows with, for a snoozed one, when its snooze ends: the engine's own view of the state
+   * (the transitions the rows come from do not carry it).
+   */
+  const withSnoozeEnds = async (rows: AlarmRow[], deviceId: string | undefined): Promise<(AlarmRow & { snoozedUntil: number | null })[]> => {
+    if (!rows.some((r) => r.state === 'SNOOZED')) return rows.map((r) => ({ ...r, snoozedUntil: null }));
+    const views = await alarmReader.listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
+    const ends = new Map(views.map((v) => [v.alarmId, v.snoozedUntil]));
+    return rows.map((r) => ({ ...r, snoozedUntil: r.state === 'SNOOZED' ? (ends.get(r.alarmId) ?? null) : null }));
+  };
+
+  const deviceDetail = async (deviceId: string, p: URLSearchParams) => {
     // Fresh, not from the fleet cache: one device costs three primary-key lookups.
     const registered = options.registry.get(deviceId);
     const info = registered?.role === 'device' ? registered : undefined;
@@ -210,14 +227,22 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       now: clock.now(),
     });
     const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
-    return { device, active, transitions: db.transitionHistory({ deviceId, limit }), commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }) };
+    return {
+      device,
+      active: await withSnoozeEnds(active, deviceId),
+      transitions: db.transitionHistory({ deviceId, limit }),
+      commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }),
+    };
   };
 
-  const readings = (deviceId: string, p: URLSearchParams, now: number) => {
+  // Through the readings read port: a console over a deployed stack passes a DynamoDbReadingsReader
+  // (infra/aws/deployed-readings.ts) as `readingsReader` instead of the local store's.
+  const readingsReader = options.readingsReader ?? new SqliteReadingsReader(options.store);
+  const readings = async (deviceId: string, p: URLSearchParams, now: number) => {
     const { since, until } = timeRange(p, { since: now - HOUR_MS, until: now + 1 });
     const limit = limitParam(p, 'limit', { fallback: 20_000, max: 100_000 });
     // The newest `limit` of the range (one more tells whether there were more), returned oldest first.
-    const rows = options.store.queryReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
+    const rows = await readingsReader.deviceReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
     const truncated = rows.length > limit;
     const kept = rows.slice(0, limit).reverse();
     return { deviceId, since, until, truncated, readings: kept.map((r) => ({ ts: r.ts, seq: r.seq, metrics: r.metrics })) };

@@ -99,7 +99,8 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   let offlineRun: Promise<unknown> = Promise.resolve();
   // The command handler shares this thread's store connection with the alarms consumer and the
   // offline check: a command racing them is settled by the same conditional writes and outbox lease.
-  // Its reply, like its transitions, leaves the process only once its writes are committed.
+  // Its reply, like its transitions, leaves the process only once its writes are committed (and, with
+  // durability 'full', fsynced: a power cut cannot take back a command the operator was told of).
   const replies = options.commandReplies;
   const applyAlarmCommand = store.groupWrites(
     makeAlarmCommandsHandler({
@@ -109,7 +110,7 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
       history: store.alarmHistory,
       replies: {
         publishReply: async (deviceId, outcome, body) => {
-          store.commitPending();
+          await store.commitDurably();
           await replies.publishReply(deviceId, outcome, body);
         },
       },

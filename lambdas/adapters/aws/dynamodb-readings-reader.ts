@@ -4,6 +4,7 @@ import type { DeviceReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsRead
 import { newestFirst } from '../../ports/readings-reader.js';
 import { mapWithLimit } from '../../app/concurrency.js';
 import { ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS, timeKey } from './dynamodb-readings-schema.js';
+import { ownProperty } from './dynamodb-time-series.js';
 
 /** A stored reading item that does not have the shape we write: names the table, the key and the field. */
 export class CorruptReadingItemError extends FleetTelemetryError {}
@@ -123,7 +124,7 @@ export function fromReadingItem(item: Record<string, AttributeValue>, tableName:
   for (const [name, value] of Object.entries(metricsMap)) {
     const n = numberOf(value);
     if (n === undefined) throw new CorruptReadingItemError(`${where}.metrics.${name}: not a number`);
-    metrics[name] = n;
+    ownProperty(metrics, name, n);
   }
   const seq = item['seq'] === undefined ? null : (numberOf(item['seq']) ?? null);
   return { deviceId, ts, seq, type: item['type']?.S ?? null, metrics };

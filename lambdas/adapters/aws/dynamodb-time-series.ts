@@ -106,11 +106,6 @@ export class DynamoDbTimeSeriesStore implements TimeSeriesStore {
     return retry.length === 0 ? { rejected } : { rejected, retry };
   }
 
-  /** The item of one reading (exported through toReadingItem for the tests' exact-shape checks). */
-  item(reading: Reading): Record<string, AttributeValue> {
-    return toReadingItem(reading, this.#retentionSeconds);
-  }
-
   async #writeChunk(readings: readonly Reading[]): Promise<{ rejected: StoreRejection[]; retry: number[] }> {
     const rejected: StoreRejection[] = [];
     const byKey = new Map<string, Pending>();
@@ -125,7 +120,7 @@ export class DynamoDbTimeSeriesStore implements TimeSeriesStore {
       const indexes = previous === undefined ? [index] : [...previous.indexes, index];
       // Re-inserted so the Map keeps the last occurrence's values (and the later position).
       byKey.delete(key);
-      byKey.set(key, { key, request: { PutRequest: { Item: this.item(reading) } }, indexes });
+      byKey.set(key, { key, request: { PutRequest: { Item: toReadingItem(reading, this.#retentionSeconds) } }, indexes });
     }
     let pending = [...byKey.values()];
     for (let attempt = 0; pending.length > 0; attempt += 1) {
@@ -201,7 +196,8 @@ export class DynamoDbTimeSeriesStore implements TimeSeriesStore {
 /** The item of `reading`, expiring `retentionSeconds` after its event time. */
 export function toReadingItem(reading: Reading, retentionSeconds: number): Record<string, AttributeValue> {
   const metrics: Record<string, AttributeValue> = {};
-  for (const [name, value] of Object.entries(reading.metrics)) metrics[name] = { N: String(value) };
+  // defineProperty: a metric may be called `__proto__`, which plain assignment would not store.
+  for (const [name, value] of Object.entries(reading.metrics)) ownProperty(metrics, name, { N: String(value) });
   const item: Record<string, AttributeValue> = {
     [READINGS_TABLE_KEYS.partitionKey.name]: { S: reading.deviceId },
     [READINGS_TABLE_KEYS.sortKey.name]: { S: readingSortKey(reading.ts, reading.seq) },
@@ -213,6 +209,11 @@ export function toReadingItem(reading: Reading, retentionSeconds: number): Recor
   if (reading.seq !== undefined) item['seq'] = { N: String(reading.seq) };
   if (reading.type !== undefined) item['type'] = { S: reading.type };
   return item;
+}
+
+/** Sets `name` as an own enumerable property, whatever the name (`__proto__` included). */
+export function ownProperty<T>(target: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

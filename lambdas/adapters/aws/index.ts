@@ -16,3 +16,10 @@ export { NO_FIELD, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SqsRejectSink, re
 export { powertoolsLog, powertoolsMetrics, withPowertools } from './powertools.js';
 export type { AwsClientConfig, AwsClientTimeouts } from './client-config.js';
 export { AWS_CLIENT_TIMEOUTS, awsClientConfig, worstCaseCallMs } from './client-config.js';
+export type { DynamoDbTimeSeriesStoreOptions, UnprocessedRetryPolicy } from './dynamodb-time-series.js';
+export { DEFAULT_READINGS_RETENTION_DAYS, DYNAMODB_MAX_ITEMS_PER_BATCH, DynamoDbTimeSeriesStore, toReadingItem } from './dynamodb-time-series.js';
+export type { DeviceSource, DynamoDbReadingsReaderOptions } from './dynamodb-readings-reader.js';
+export { CorruptReadingItemError, DynamoDbReadingsReader, alarmStateDeviceIds, fromReadingItem } from './dynamodb-readings-reader.js';
+export type { TimestreamReadingsReaderOptions } from './timestream-readings-reader.js';
+export { TimestreamReadingsReader, UnexpectedTimestreamRowError } from './timestream-readings-reader.js';
+export * from './dynamodb-readings-schema.js';

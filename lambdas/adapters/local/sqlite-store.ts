@@ -213,6 +213,15 @@ export class SqliteStore {
     this.writes.commit();
   }
 
+  /**
+   * Commits the grouped writes still pending and, with durableNotifications, fsyncs them: for a side
+   * effect that reports those writes outside the process (a command reply), so that a power cut
+   * cannot take back what it reported.
+   */
+  commitDurably(): Promise<void> {
+    return this.writes.commitDurably();
+  }
+
   /** The alarms' lifecycle states (as the engine reads them under `rules`) and their history. */
   alarmReader(rules: ThresholdRules): AlarmReader {
     return new SqliteAlarmReader(this.db, rules);

@@ -136,11 +136,20 @@ export class WriteGroup {
   commitBefore(notifier: AlarmNotifier): AlarmNotifier {
     return {
       notify: async (events: readonly AlarmEvent[]): Promise<void> => {
-        this.commit();
-        if (events.length > 0 && this.makeDurable !== undefined) await this.makeDurable();
+        if (events.length > 0) await this.commitDurably();
+        else this.commit();
         await notifier.notify(events);
       },
     };
+  }
+
+  /**
+   * Commits the group's open transaction and (with `makeDurable`) waits until every commit so far is
+   * on disk: for a side effect other than a notifier that reports those writes outside the process.
+   */
+  async commitDurably(): Promise<void> {
+    this.commit();
+    if (this.makeDurable !== undefined) await this.makeDurable();
   }
 
   private begin(where: string): void {

@@ -47,7 +47,9 @@ export class InMemoryAlarmReader implements AlarmReader {
 
 /**
  * What makes a history entry itself: a transition by (alarm, event time, states, cause), a command by
- * (device, time, operator, rule, action). The DynamoDB and SQLite adapters key their items the same way.
+ * (device, time, operator, rule, action), as the DynamoDB history's sort key does. (store.db keys a
+ * transition by alarm, time and state only: two transitions of one alarm at one time to one state
+ * do not happen.)
  */
 export function historyKey(entry: AlarmHistoryEntry): string {
   if (entry.kind === 'transition') {

@@ -177,6 +177,31 @@ describe('storeReadings', () => {
     expect(store.size).toBe(5);
   });
 
+  it('without a store (timeSeriesStore=none) still keeps the malformed records with their reasons, and counts nothing as stored', async () => {
+    const { rejects, metrics, deps } = setup();
+    const [first, last] = validRecords(2);
+    const poison = makeRecord({ deviceId: 'd1', payload: { metrics: { temperature: '22.4' } } });
+
+    const outcome = await storeReadings([first as StreamRecord, poison, last as StreamRecord], { ...deps, store: undefined });
+
+    expect(outcome.failed).toEqual([]);
+    expect(rejects.messages).toEqual([
+      expect.objectContaining({ reason: 'metrics.temperature: not a finite number', stage: 'decode', deviceId: 'd1', record: poison.ref }),
+    ]);
+    expect(metrics.total(METRIC.readingsStored)).toBe(0);
+    expect(metrics.total(METRIC.recordsRetried)).toBe(0);
+  });
+
+  it('without a store, fails the malformed records when the reject sink cannot keep them, so they are not lost', async () => {
+    const { rejects, deps } = setup();
+    rejects.failNext(1);
+    const poison = makeRecord({ deviceId: 'd1', payload: { metrics: { temperature: '22.4' } } });
+
+    const outcome = await storeReadings([...validRecords(1), poison], { ...deps, store: undefined });
+
+    expect(outcome.failed).toEqual([poison.ref]);
+  });
+
   it('does nothing for an empty batch', async () => {
     const { store, rejects, deps } = setup();
 

@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CapturingLog, CountingMetrics, FakeClock, InMemoryRejectSink } from '../../../lambdas/adapters/memory/index.js';
+import { fromReadingItem } from '../../../lambdas/adapters/aws/dynamodb-readings-reader.js';
 import { DynamoDbTimeSeriesStore, toReadingItem } from '../../../lambdas/adapters/aws/dynamodb-time-series.js';
 import { storeReadings } from '../../../lambdas/app/store-readings.js';
 import { RetryableError } from '../../../lambdas/domain/errors.js';
@@ -73,6 +74,17 @@ describe('DynamoDbTimeSeriesStore', () => {
         },
       ],
     ]);
+  });
+
+  it('keeps a metric named __proto__ as a map key on the way in and an own property on the way out', () => {
+    const metrics = JSON.parse('{"__proto__": 1, "constructor": 2}') as Record<string, number>;
+
+    const item = toReadingItem(reading({ metrics }), THIRTY_DAYS);
+    const read = fromReadingItem(JSON.parse(JSON.stringify(item)) as typeof item, 'readings');
+
+    expect(JSON.stringify(item['metrics'])).toBe('{"M":{"__proto__":{"N":"1"},"constructor":{"N":"2"}}}');
+    expect(Object.entries(read.metrics)).toEqual([['__proto__', 1], ['constructor', 2]]);
+    expect(Object.getPrototypeOf(read.metrics)).toBe(Object.prototype);
   });
 
   it('writes in BatchWriteItem requests of at most 25', async () => {

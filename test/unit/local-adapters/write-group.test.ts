@@ -214,6 +214,20 @@ describe('WriteGroup', () => {
       expect(steps).toEqual(['durable after commit of outbox', 'notified of 1']);
     });
 
+    it('commits and makes durable on demand, for a reply that reports the writes outside the process', async () => {
+      const steps: string[] = [];
+      const group = new WriteGroup(db, { makeDurable: async () => void steps.push(`durable after commit of ${committedKeys().join(',')}`) });
+      const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+
+      await group.scope(async () => {
+        group.run('t insert', () => insert.run('command'));
+        await group.commitDurably();
+        steps.push('replied');
+      })();
+
+      expect(steps).toEqual(['durable after commit of command', 'replied']);
+    });
+
     it('costs no fsync when there is nothing to tell', async () => {
       let syncs = 0;
       const group = new WriteGroup(db, { makeDurable: async () => void (syncs += 1) });
