@@ -13,8 +13,9 @@ export const THING_NAME = '${iot:Connection.Thing.ThingName}';
  * What a device or operator may do on IoT Core, as IoT policies to attach to their certificates, and
  * the thing type of the devices.
  *
- * Device policy (SEMANTICS.md section 6; AWS IoT "thing policy variables" and "Publish/Subscribe
- * policy examples"): everything is keyed on `${iot:Connection.Thing.ThingName}`, so one policy serves
+ * Device policy (docs/aws-semantics.md section 6; AWS IoT "thing policy variables",
+ * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html, and
+ * "Publish/Subscribe policy examples", https://docs.aws.amazon.com/iot/latest/developerguide/pub-sub-policy.html): everything is keyed on `${iot:Connection.Thing.ThingName}`, so one policy serves
  * the whole fleet and a certificate can only act as the thing it is attached to:
  * - connect only with the client id equal to its thing name, and only while the certificate is
  *   attached to a thing (`iot:Connection.Thing.IsAttached`, which rejects a stray certificate);
