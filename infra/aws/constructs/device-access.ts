@@ -13,7 +13,7 @@ export const THING_NAME = '${iot:Connection.Thing.ThingName}';
  * What a device or operator may do on IoT Core, as IoT policies to attach to their certificates, and
  * the thing type of the devices.
  *
- * Device policy (SEMANTICS.md section 6; AWS IoT "thing policy variables" and "Publish/Subscribe
+ * Device policy (AWS IoT "thing policy variables" and "Publish/Subscribe
  * policy examples"): everything is keyed on `${iot:Connection.Thing.ThingName}`, so one policy serves
  * the whole fleet and a certificate can only act as the thing it is attached to:
  * - connect only with the client id equal to its thing name, and only while the certificate is

@@ -1,6 +1,6 @@
 /**
  * The topic policy of the local broker, mirroring the IoT policy the AWS stack attaches to things
- * (SEMANTICS.md section 6; AWS IoT "Thing policy variables" and "Publish/Subscribe policy examples"):
+ * (AWS IoT "Thing policy variables" and "Publish/Subscribe policy examples"):
  *
  * - a device publishes only on `dt/fleet/${iot:Connection.Thing.ThingName}/telemetry`, directly or
  *   through Basic Ingest (`$aws/rules/fleet_telemetry_to_stream/dt/fleet/<its id>/telemetry`), and
