@@ -470,11 +470,6 @@ export function shortestSilenceMs(rules: ThresholdRules): number | undefined {
   return shortest;
 }
 
-/** True when the rule set needs the scheduled check: a silentFor rule, or reminders. (Snoozes are checked by wakeAt.) */
-export function needsScheduledCheck(rules: ThresholdRules): boolean {
-  return rules.rules.some((rule) => rule.kind === 'silentFor' || rule.remindEvery !== undefined);
-}
-
 /** A reading's effect on a silentFor rule: it clears a silence that began before it. */
 function stepSilenceRule(rule: SilenceRule, previous: RuleState | undefined, ts: number, deviceId: string, events: AlarmEvent[]): RuleState | undefined {
   if (previous?.status !== ALARM && previous?.status !== ACKNOWLEDGED) return previous;
