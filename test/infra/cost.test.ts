@@ -1,8 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { DEFAULT_SCAN_SEGMENTS } from '../../lambdas/adapters/aws/dynamodb-alarm-state.js';
+import { DEFAULT_CONCURRENT_DEVICES, DEFAULT_RUN_BUDGET_MS } from '../../lambdas/app/check-silence.js';
+import { FUNCTION_SIZING, OFFLINE_CHECK_SCAN } from '../../infra/aws/function-sizing.js';
+import { FAILURE_RETENTION_DAYS } from '../../infra/aws/constructs/failure-bucket.js';
+import { OFFLINE_CHECK_MAX_DURATION } from '../../infra/aws/fleet-telemetry-stack.js';
+import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
+import { shortestSilenceMs } from '../../lambdas/domain/alarm-engine.js';
+import { REPO_ROOT } from '../../infra/aws/paths.js';
 import {
+  COST_TIME_SERIES_STORES,
   CostInputError,
+  DEFAULT_ASSUMPTIONS,
+  DEFAULT_SILENT_FOR_SECONDS,
   SERVICES,
+  alarmStateWriteEverySeconds,
+  lastSeenWriteBoundSeconds,
   envelopeBytes,
   estimateMonthlyCost,
   invocationsPerSecondPerShard,
@@ -23,7 +37,7 @@ const line = (e: CostEstimate, item: string, service?: string) => {
 
 describe('estimateMonthlyCost', () => {
   it('prices 10,000 devices at one reading a minute with the arithmetic the price table implies', () => {
-    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, timeSeriesStore: 'timestream' });
 
     expect(e.traffic.messagesPerMonth).toBeCloseTo(438_000_000, 0); // 10,000 x 60 x 730
     expect(line(e, 'connectivity').monthlyUsd).toBeCloseTo(35.04, 2); // 438 M minutes x $0.08 per million
@@ -31,8 +45,7 @@ describe('estimateMonthlyCost', () => {
     expect(line(e, 'rule actions').monthlyUsd).toBeCloseTo(65.7, 2);
     expect(line(e, 'shard-hours').monthlyUsd).toBeCloseTo(2 * 730 * 0.015, 6); // the pipeline's 2 shards
     expect(line(e, 'PUT payload units').monthlyUsd).toBeCloseTo(438 * 0.014, 6); // one 25 KB unit per record
-    expect(line(e, 'writes', 'Timestream').monthlyUsd).toBeCloseTo(438 * 0.5, 6); // Timestream: one 1 KB write per reading
-    expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(10);
+    expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(operationalAlarmCount('timestream'));
     expect(e.totalUsd).toBeCloseTo(
       e.lines.reduce((sum, l) => sum + l.monthlyUsd, 0),
       9,
@@ -40,17 +53,49 @@ describe('estimateMonthlyCost', () => {
     expect(Object.values(e.byService).reduce((a, b) => a + b, 0)).toBeCloseTo(e.totalUsd, 9);
   });
 
+  it('meters Timestream per 1 KB of each request, not per record', () => {
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, timeSeriesStore: 'timestream' });
+    // 167 readings/s over 2 shards of ParallelizationFactor lanes: one invocation a second per lane,
+    // its readings of 120 bytes sent as one WriteRecords, rounded up by half a KB on average.
+    const records = 10_000 / 60 / (2 * pipeline.consumers.ingest.parallelizationFactor);
+    const perInvocation = (records * 120) / 1024 + 0.5;
+    const invocations = 438e6 / records;
+    expect(line(e, 'writes', 'Timestream').quantity).toBeCloseTo(invocations * perInvocation, 0);
+    expect(line(e, 'writes', 'Timestream').quantity).toBeLessThan(438e6 / 7); // the old model billed one write per reading
+  });
+
+  it('charges no IoT messaging for telemetry sent by Basic Ingest, and every message on the plain topic', () => {
+    const basic = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    const plain = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, topic: 'plain' });
+    expect(basic.input.topic).toBe('basic-ingest');
+    const alarmMessages = line(basic, 'messaging').quantity;
+    expect(alarmMessages).toBeCloseTo(10_000 * 0.1 * (730 / 24) * 3, 0); // alarm events to the device, an operator and the rule-free SNS path excluded
+    expect(line(plain, 'messaging').quantity).toBeCloseTo(438e6 + alarmMessages, 0);
+    expect(line(plain, 'rules triggered').quantity).toBe(line(basic, 'rules triggered').quantity);
+  });
+
   it('applies the IoT Core messaging tiers past 1 and 5 billion messages a month', () => {
-    const e = estimateMonthlyCost({ devices: 1_000_000, intervalSeconds: 60 });
+    const e = estimateMonthlyCost({ devices: 1_000_000, intervalSeconds: 60, topic: 'plain' });
     const messages = line(e, 'messaging').quantity;
     expect(messages).toBeGreaterThan(5e9);
     expect(line(e, 'messaging').monthlyUsd).toBeCloseTo(1000 * 1.0 + 4000 * 0.8 + ((messages - 5e9) / 1e6) * 0.7, 6);
   });
 
-  it('meters IoT messages and rules in 5 KB increments', () => {
+  it('meters IoT rules in 5 KB increments', () => {
     const small = estimateMonthlyCost({ devices: 100, intervalSeconds: 60, payloadBytes: 5000 });
     const large = estimateMonthlyCost({ devices: 100, intervalSeconds: 60, payloadBytes: 5200 });
     expect(line(large, 'rules triggered').quantity).toBeCloseTo(2 * line(small, 'rules triggered').quantity, 6);
+  });
+
+  it('prices the stream retention: nothing past 24 hours, extended shard-hours up to 7 days, per GB beyond', () => {
+    const day = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, streamRetentionHours: 24 });
+    expect(day.lines.some((l) => l.item.includes('retention'))).toBe(false);
+    const week = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    expect(week.input.streamRetentionHours).toBe(168);
+    expect(line(week, 'extended retention').monthlyUsd).toBeCloseTo(2 * 730 * 0.02, 6);
+    const year = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, streamRetentionHours: 8760 });
+    const storedGb = ((10_000 / 60) * 3600 * year.traffic.recordBytes * (8760 - 168)) / 1024 ** 3;
+    expect(line(year, 'long-term retention').monthlyUsd).toBeCloseTo(storedGb * 0.023, 6);
   });
 
   it('reports the shards the fleet needs and bills at least the pipeline definition\'s', () => {
@@ -75,22 +120,71 @@ describe('estimateMonthlyCost', () => {
     expect(gbIn).toBeCloseTo((438e6 * 1024) / 1024 ** 3, 6); // a 377-byte record counts as 1 KB
     expect(line(e, 'data out').quantity).toBeCloseTo(2 * gbIn, 6);
     expect(line(e, 'stream-hours').monthlyUsd).toBeCloseTo(730 * 0.04, 6);
+    expect(line(e, 'extended retention').quantity).toBeCloseTo((gbIn / 730) * (168 - 24), 6);
   });
 
-  it('leaves out Timestream and the ingest function without a time-series store', () => {
+  it('leaves out the store without a time-series store, but not the ingest function, which keeps the rejects', () => {
     const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, timeSeriesStore: 'none' });
     expect(e.byService.Timestream).toBe(0);
-    expect(e.lines.some((l) => l.item.startsWith('ingest'))).toBe(false);
+    expect(e.lines.some((l) => l.item.startsWith('readings'))).toBe(false);
+    expect(line(e, 'ingest requests').quantity).toBeGreaterThan(0);
     expect(line(e, 'alarms', 'CloudWatch').quantity).toBe(operationalAlarmCount('none'));
   });
 
-  it('writes alarm state once per device per alarms batch, never more than once per reading', () => {
-    // Few devices: each batch holds readings of distinct devices, so one write per reading.
-    const slow = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
-    expect(line(slow, 'writes (alarm state)').quantity).toBeCloseTo(slow.traffic.messagesPerMonth, 0);
-    // Fast devices: a one-second batch holds ten readings per device, written once.
-    const fast = estimateMonthlyCost({ devices: 10, intervalSeconds: 0.1 });
-    expect(line(fast, 'writes (alarm state)').quantity).toBeLessThan(fast.traffic.messagesPerMonth / 5);
+  it('prices the DynamoDB readings store by default: a write unit per reading, storage for the TTL, and shows Timestream beside it', () => {
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    expect(e.input.timeSeriesStore).toBe('dynamodb');
+    expect(e.byService.Timestream).toBe(0);
+    expect(line(e, 'readings writes').quantity).toBeCloseTo(438e6, 0); // a 210-byte item is one WRU
+    const itemBytes = 90 + 120 + 100; // key attributes and TTL, metrics, DynamoDB's per-item overhead
+    expect(line(e, 'readings storage').quantity).toBeCloseTo(((10_000 / 60) * 86_400 * 30 * itemBytes) / 1024 ** 3, 6);
+    const onTimestream = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, timeSeriesStore: 'timestream' });
+    expect(e.timeSeriesStores).toEqual(onTimestream.timeSeriesStores);
+    const ingest = (x: CostEstimate) => x.lines.filter((l) => l.item.startsWith('ingest')).reduce((s, l) => s + l.monthlyUsd, 0);
+    expect(onTimestream.timeSeriesStores.timestream).toBeCloseTo(onTimestream.byService.Timestream + ingest(onTimestream), 9);
+    const readings = e.lines.filter((l) => l.item.startsWith('readings')).reduce((s, l) => s + l.monthlyUsd, 0);
+    expect(e.timeSeriesStores.dynamodb).toBeCloseTo(readings + ingest(e), 9);
+    expect(estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, readingsRetentionDays: 60 }).byService.DynamoDB).toBeGreaterThan(
+      e.byService.DynamoDB,
+    );
+  });
+
+  it('writes a reporting device\'s alarm state every (floor(B / interval) + 1) readings, B a quarter of the smallest silentFor, and once more per transition', () => {
+    expect(lastSeenWriteBoundSeconds(300)).toBe(75);
+    expect(lastSeenWriteBoundSeconds(120)).toBe(60); // at least 60 s
+    expect(lastSeenWriteBoundSeconds(null)).toBe(60);
+    expect(alarmStateWriteEverySeconds(60, 75)).toBe(120); // the second reading after a write is the first past 75 s
+    expect(alarmStateWriteEverySeconds(10, 75)).toBe(80);
+    expect(alarmStateWriteEverySeconds(300, 75)).toBe(300); // slower than the bound: every reading
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    const transitions = 10_000 * 0.1 * (730 / 24);
+    expect(line(e, 'alarm-state writes').quantity).toBeCloseTo((10_000 * 730 * 3600) / 120 + 2 * transitions, 0);
+    expect(line(e, 'alarm-state reads').quantity).toBeCloseTo(438e6 * 0.5, 0); // one eventually consistent read per reading
+    const longer = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, silentForSeconds: 3600 });
+    expect(line(longer, 'alarm-state writes').quantity).toBeLessThan(line(e, 'alarm-state writes').quantity / 5);
+  });
+
+  it('takes the default silentFor window from config/thresholds.json', () => {
+    const windowMs = shortestSilenceMs(loadThresholdsFile(join(REPO_ROOT, 'config/thresholds.json')));
+    expect(windowMs).toBe(DEFAULT_SILENT_FOR_SECONDS * 1000);
+  });
+
+  it('prices the S3 failure destination', () => {
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    expect(line(e, 'failure destination PUTs', 'S3').quantity).toBeGreaterThan(0);
+    expect(e.byService.S3).toBeGreaterThan(0);
+  });
+
+  it('costs no less, service by service, for a fleet of 1,982,411 devices than for one of 1,966,816', () => {
+    // The case a random run once found: 3,388 shards' ingest batches came out as 500.00000000000006
+    // records, and rounding that up billed a sixth Timestream call per batch.
+    for (const timeSeriesStore of COST_TIME_SERIES_STORES) {
+      for (const [intervalSeconds, payloadBytes] of [[1, 1000], [1, 200], [60, 200], [7, 5000]] as const) {
+        const low = estimateMonthlyCost({ devices: 1_966_816, intervalSeconds, payloadBytes, timeSeriesStore });
+        const high = estimateMonthlyCost({ devices: 1_982_411, intervalSeconds, payloadBytes, timeSeriesStore });
+        for (const service of SERVICES) expect(high.byService[service]).toBeGreaterThanOrEqual(low.byService[service] - 1e-9);
+      }
+    }
   });
 
   it('costs more, service by service, for more devices', () => {
@@ -100,17 +194,21 @@ describe('estimateMonthlyCost', () => {
         fc.integer({ min: 1, max: 2_000_000 }),
         fc.integer({ min: 1, max: 3600 }),
         fc.integer({ min: 1, max: 20_000 }),
-        (a, b, interval, payload) => {
+        fc.constantFrom(...COST_TIME_SERIES_STORES),
+        fc.constantFrom('provisioned' as const, 'on-demand' as const),
+        (a, b, interval, payload, timeSeriesStore, streamMode) => {
           const [fewer, more] = a <= b ? [a, b] : [b, a];
-          const low = estimateMonthlyCost({ devices: fewer, intervalSeconds: interval, payloadBytes: payload });
-          const high = estimateMonthlyCost({ devices: more, intervalSeconds: interval, payloadBytes: payload });
+          const at = (devices: number) =>
+            estimateMonthlyCost({ devices, intervalSeconds: interval, payloadBytes: payload, timeSeriesStore, streamMode });
+          const low = at(fewer);
+          const high = at(more);
           for (const service of SERVICES) {
             expect(high.byService[service]).toBeGreaterThanOrEqual(low.byService[service] - 1e-9);
           }
           expect(high.stream.shardsNeeded).toBeGreaterThanOrEqual(low.stream.shardsNeeded);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 200, seed: 20_261_206 },
     );
   });
 
@@ -121,9 +219,32 @@ describe('estimateMonthlyCost', () => {
     [{ devices: 10, intervalSeconds: Number.NaN }, /intervalSeconds/],
     [{ devices: 10, intervalSeconds: 60, payloadBytes: 200_000 }, /payloadBytes: IoT Core takes at most 131072/],
     [{ devices: 10, intervalSeconds: 60, region: 'eu-west-1' }, /region: no prices for eu-west-1 .*have: us-east-1/],
+    [{ devices: 10, intervalSeconds: 60, streamRetentionHours: 12 }, /streamRetentionHours: expected an integer from 24 to 8760/],
   ])('refuses %j, naming the field', (input, message) => {
     expect(() => estimateMonthlyCost(input)).toThrow(CostInputError);
     expect(() => estimateMonthlyCost(input)).toThrow(message);
+  });
+});
+
+describe('the capacity verdict', () => {
+  it('says the configured stack keeps up with 10,000 devices at one reading a minute', () => {
+    const { capacity } = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    expect(capacity.keepsUp).toBe(true);
+    expect(capacity.warnings).toEqual([]);
+    expect(capacity.maxDevices).toBeGreaterThan(10_000);
+    expect(capacity.consumers.alarms?.parallelizationFactor).toBe(pipeline.consumers.alarms.parallelizationFactor);
+  });
+
+  it('warns, naming what to change, when the fleet needs more shards than configured', () => {
+    const { capacity } = estimateMonthlyCost({ devices: 1_000_000, intervalSeconds: 60 });
+    expect(capacity.keepsUp).toBe(false);
+    expect(capacity.warnings.join('\n')).toMatch(/raise pipeline.stream.shardCount or deploy with -c streamMode=on-demand/);
+  });
+
+  it('gives as the largest fleet one that passes every check while one more device does not', () => {
+    const { capacity } = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    expect(estimateMonthlyCost({ devices: capacity.maxDevices, intervalSeconds: 60 }).capacity.keepsUp).toBe(true);
+    expect(estimateMonthlyCost({ devices: capacity.maxDevices + 1, intervalSeconds: 60 }).capacity.keepsUp).toBe(false);
   });
 });
 
@@ -196,5 +317,19 @@ describe('the price table', () => {
     const e = estimateMonthlyCost({ devices: 100, intervalSeconds: 60 });
     expect(e.unverifiedPrices.length).toBeGreaterThan(0);
     expect(e.unverifiedPrices.every((p) => / USD per /.test(p))).toBe(true);
+  });
+});
+
+describe('the offline check the estimate prices', () => {
+  it('scans and works with the same segments, concurrency and budget as the code that runs', () => {
+    expect(OFFLINE_CHECK_SCAN.totalSegments).toBe(DEFAULT_SCAN_SEGMENTS);
+    expect(OFFLINE_CHECK_SCAN.concurrentDevices).toBe(DEFAULT_CONCURRENT_DEVICES);
+    expect(OFFLINE_CHECK_SCAN.budgetMs).toBe(DEFAULT_RUN_BUDGET_MS);
+    expect(OFFLINE_CHECK_SCAN.budgetMs).toBeLessThan(FUNCTION_SIZING.offline.timeoutSeconds * 1000);
+    expect(OFFLINE_CHECK_SCAN.budgetMs).toBeLessThan(OFFLINE_CHECK_MAX_DURATION.toMilliseconds());
+  });
+
+  it('keeps failed batches as long as the failure bucket does', () => {
+    expect(DEFAULT_ASSUMPTIONS.failureObjectDays).toBe(FAILURE_RETENTION_DAYS);
   });
 });

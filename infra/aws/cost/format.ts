@@ -43,10 +43,36 @@ export function formatEstimate(e: CostEstimate): string {
   }
   out.push(row('Total', '', e.totalUsd));
   out.push('');
+  out.push(
+    `Time-series store for this fleet (writes, storage, ingest function): DynamoDB ${usd(e.timeSeriesStores.dynamodb)}, ` +
+      `Timestream ${usd(e.timeSeriesStores.timestream)} USD a month (deployed: ${input.timeSeriesStore})`,
+  );
+  out.push(...formatCapacity(e));
+  out.push('');
   out.push('Assumptions:');
   for (const a of e.assumptions) out.push(`  - ${a}`);
   if (e.unverifiedPrices.length > 0) {
     out.push(`Prices not re-checked in AWS text when the table was compiled (see infra/aws/cost/prices.ts): ${e.unverifiedPrices.length}`);
   }
   return out.join('\n');
+}
+
+/** The capacity verdict: one line, then each lane's load, then a warning per failing check. */
+export function formatCapacity(e: CostEstimate): string[] {
+  const c = e.capacity;
+  const out: string[] = [];
+  out.push(
+    c.keepsUp
+      ? `Capacity: the configured stack keeps up with this fleet (up to about ${c.maxDevices.toLocaleString('en-US')} devices at this interval; docs/capacity.md)`
+      : `Capacity: WARNING, the configured stack does not keep up with this fleet (at most about ${c.maxDevices.toLocaleString('en-US')} devices at this interval; docs/capacity.md)`,
+  );
+  for (const [name, load] of Object.entries(c.consumers)) {
+    out.push(
+      `  ${name}: ${load.parallelizationFactor} lane(s) per shard, ${quantity(load.recordsPerSecondPerLane)} records/s per lane, ` +
+        `${quantity(load.recordsPerInvocation)} records in ${Math.round(load.invocationMs)} ms per invocation, busy ${Math.round(load.utilization * 100)}%`,
+    );
+  }
+  out.push(`  offline check: about ${quantity(c.offlineCheck.durationMs / 1000)} s a run (budget ${c.offlineCheck.budgetMs / 1000} s)`);
+  for (const warning of c.warnings) out.push(`  WARNING: ${warning}`);
+  return out;
 }

@@ -1,12 +1,15 @@
 /**
  * `npm run cost -- --devices N --interval S [--payload BYTES] [--region R] [--json]`: the monthly AWS
- * cost of the pipeline for a fleet, by service, and the Kinesis shards it needs. Pure arithmetic on
+ * cost of the pipeline for a fleet, by service, the Kinesis shards it needs, both time-series stores
+ * side by side and whether the configured stack keeps up. Pure arithmetic on
  * infra/aws/cost/prices.ts: no AWS call, no network.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runCli, writeJson, writeText } from '../../local/cli/cli-support.js';
-import { STREAM_MODES, TIME_SERIES_STORES } from '../deployment-settings.js';
-import { estimateMonthlyCost } from './estimate.js';
+import { shortestSilenceMs } from '../../../lambdas/domain/alarm-engine.js';
+import { loadThresholdsFile } from '../../../lambdas/config/load-thresholds.js';
+import { integerArgument, runCli, writeJson, writeText } from '../../local/cli/cli-support.js';
+import { STREAM_MODES } from '../deployment-settings.js';
+import { COST_TIME_SERIES_STORES, DEFAULT_READINGS_RETENTION_DAYS, DEFAULT_STREAM_RETENTION_HOURS, INGEST_TOPICS, estimateMonthlyCost } from './estimate.js';
 import { formatEstimate } from './format.js';
 
 function positive(kind: 'integer' | 'number'): (value: string) => number {
@@ -19,17 +22,23 @@ function positive(kind: 'integer' | 'number'): (value: string) => number {
 }
 
 const program = new Command('cost')
-  .description('Monthly AWS cost of the pipeline for a fleet, by service, and the Kinesis shards it needs.')
+  .description(
+    'Monthly AWS cost of the pipeline for a fleet, by service, the Kinesis shards it needs, both time-series stores side by side, and whether the configured stack keeps up (the capacity verdict).',
+  )
   .requiredOption('--devices <n>', 'devices in the fleet', positive('integer'))
   .requiredOption('--interval <seconds>', 'seconds between two readings of one device', positive('number'))
   .option('--payload <bytes>', 'JSON payload of one reading', positive('integer'), 200)
   .option('--region <region>', 'AWS region of the price table', 'us-east-1')
   .addOption(new Option('--stream-mode <mode>', 'Kinesis capacity mode').choices(STREAM_MODES).default('provisioned'))
   .addOption(
-    new Option('--time-series-store <store>', 'time-series store (context timeSeriesStore)')
-      .choices(TIME_SERIES_STORES)
-      .default('timestream'),
+    new Option('--time-series-store <store>', 'time-series store (context timeSeriesStore)').choices(COST_TIME_SERIES_STORES).default('dynamodb'),
   )
+  .addOption(
+    new Option('--topic <topic>', 'where devices publish: Basic Ingest (no messaging charge) or the plain topic').choices(INGEST_TOPICS).default('basic-ingest'),
+  )
+  .option('--stream-retention-hours <hours>', 'Kinesis retention (context streamRetentionHours)', integerArgument({ min: 24, max: 8760 }), DEFAULT_STREAM_RETENTION_HOURS)
+  .option('--readings-retention-days <days>', 'DynamoDB readings TTL (context readingsRetentionDays)', integerArgument({ min: 1 }), DEFAULT_READINGS_RETENTION_DAYS)
+  .option('--thresholds <file>', 'thresholds file: its smallest silentFor window sets how often alarm state is written', 'config/thresholds.json')
   .option('--json', 'one JSON object on stdout')
   .action(
     (options: {
@@ -38,9 +47,14 @@ const program = new Command('cost')
       payload: number;
       region: string;
       streamMode: (typeof STREAM_MODES)[number];
-      timeSeriesStore: (typeof TIME_SERIES_STORES)[number];
+      timeSeriesStore: (typeof COST_TIME_SERIES_STORES)[number];
+      topic: (typeof INGEST_TOPICS)[number];
+      streamRetentionHours: number;
+      readingsRetentionDays: number;
+      thresholds: string;
       json?: boolean;
     }) => {
+      const silentMs = shortestSilenceMs(loadThresholdsFile(options.thresholds));
       const estimate = estimateMonthlyCost({
         devices: options.devices,
         intervalSeconds: options.interval,
@@ -48,6 +62,10 @@ const program = new Command('cost')
         region: options.region,
         streamMode: options.streamMode,
         timeSeriesStore: options.timeSeriesStore,
+        topic: options.topic,
+        streamRetentionHours: options.streamRetentionHours,
+        readingsRetentionDays: options.readingsRetentionDays,
+        silentForSeconds: silentMs === undefined ? null : silentMs / 1000,
       });
       if (options.json === true) writeJson(estimate);
       else writeText(formatEstimate(estimate));

@@ -6,6 +6,15 @@
  * How much to trust each figure is recorded beside it (`PriceCheck`): AWS's pricing pages render their
  * tables with JavaScript, so the text that could be consulted while compiling this table (2026-11-25)
  * did not always show the number itself. Re-check the `unverified` ones before relying on a total.
+ *
+ * Re-checked 2026-12-06 with the documentation search: the DynamoDB on-demand prices ($0.625 per
+ * million write units, $0.125 per million read units) are quoted again by third parties after the
+ * November 2024 reduction; Kinesis' pricing page text confirms the billing dimensions (extended
+ * retention past 24 hours up to 7 days, long-term retention past 7 days, on-demand records rounded
+ * up to 1 KB) but not the figures; IoT Core's pages confirm 5 KB metering and Basic Ingest's free
+ * messaging (docs iot-basic-ingest) but only show figures for other regions; Timestream's docs
+ * (metering-and-pricing.writes) fix the unit the estimate now uses: 1 KiB of each write request.
+ * The new prices (extended and long-term retention, S3, the dashboard) are marked as checked.
  */
 
 /** How a price was checked when the table was compiled. */
@@ -53,6 +62,12 @@ export interface RegionPrices {
     readonly onDemandDataIn: Price;
     /** Per GB read (shared-throughput consumers). */
     readonly onDemandDataOut: Price;
+    /** Provisioned: per shard-hour for retention past 24 hours up to 7 days. */
+    readonly extendedRetentionShardHour: Price;
+    /** On-demand: per GB-month stored past 24 hours up to 7 days. */
+    readonly onDemandExtendedRetentionGbMonth: Price;
+    /** Per GB-month stored past 7 days (both modes). */
+    readonly longTermRetentionGbMonth: Price;
   };
   readonly lambda: {
     readonly requests: Price;
@@ -71,6 +86,11 @@ export interface RegionPrices {
     readonly memoryGbHour: Price;
     readonly magneticGbMonth: Price;
   };
+  readonly s3: {
+    /** Per 1,000 PUT requests (S3 Standard). */
+    readonly putRequests: Price;
+    readonly standardGbMonth: Price;
+  };
   readonly sns: {
     readonly publishes: Price;
     /** Per 100,000 e-mail notifications. */
@@ -81,6 +101,7 @@ export interface RegionPrices {
     readonly logsIngestedGb: Price;
     readonly logsStoredGbMonth: Price;
     readonly customMetricMonth: Price;
+    readonly dashboardMonth: Price;
   };
   readonly kms: {
     readonly customerKeyMonth: Price;
@@ -98,6 +119,7 @@ export const SOURCES = {
     'https://aws.amazon.com/dynamodb/pricing/on-demand/; on-demand prices after the 2024-11-01 50% reduction quoted in airbyte.com "DynamoDB pricing" (2025-07-21)',
   timestreamPricing:
     'https://aws.amazon.com/timestream/pricing/ (archived copy of 2020-07-28 for US East (Ohio): writes $0.50 per million 1 KB, memory $0.036 per GB-hour, magnetic $0.03 per GB-month); storage sizes: docs timestream metering-and-pricing.storage',
+  s3Pricing: 'https://aws.amazon.com/s3/pricing/',
   snsPricing: 'https://aws.amazon.com/sns/pricing/',
   cloudWatchPricing: 'https://aws.amazon.com/cloudwatch/pricing/',
   kmsPricing: 'https://aws.amazon.com/kms/pricing/',
@@ -113,7 +135,7 @@ const p = (usd: number, per: string, check: PriceCheck, source: keyof typeof SOU
 /** The whole table. */
 export const PRICE_TABLE = {
   /** When the table was compiled. */
-  asOf: '2026-11-25',
+  asOf: '2026-12-06',
   currency: 'USD',
   regions: {
     'us-east-1': {
@@ -137,6 +159,9 @@ export const PRICE_TABLE = {
         onDemandStreamHour: p(0.04, 'per stream-hour (on-demand)', 'unverified', 'kinesisPricing'),
         onDemandDataIn: p(0.08, 'per GB written (on-demand)', 'unverified', 'kinesisPricing'),
         onDemandDataOut: p(0.04, 'per GB read (on-demand)', 'unverified', 'kinesisPricing'),
+        extendedRetentionShardHour: p(0.02, 'per shard-hour of retention past 24 h (provisioned)', 'unverified', 'kinesisPricing'),
+        onDemandExtendedRetentionGbMonth: p(0.1, 'per GB-month kept past 24 h (on-demand)', 'unverified', 'kinesisPricing'),
+        longTermRetentionGbMonth: p(0.023, 'per GB-month kept past 7 days', 'unverified', 'kinesisPricing'),
       },
       lambda: {
         requests: p(0.2, 'per million requests', 'secondary', 'lambdaPricing'),
@@ -153,6 +178,10 @@ export const PRICE_TABLE = {
         memoryGbHour: p(0.036, 'per GB-hour (memory store)', 'aws', 'timestreamPricing'),
         magneticGbMonth: p(0.03, 'per GB-month (magnetic store)', 'aws', 'timestreamPricing'),
       },
+      s3: {
+        putRequests: p(0.005, 'per 1,000 PUT requests (S3 Standard)', 'secondary', 's3Pricing'),
+        standardGbMonth: p(0.023, 'per GB-month (S3 Standard, first 50 TB)', 'unverified', 's3Pricing'),
+      },
       sns: {
         publishes: p(0.5, 'per million publishes', 'unverified', 'snsPricing'),
         emailDeliveries: p(2.0, 'per 100,000 e-mail notifications', 'unverified', 'snsPricing'),
@@ -162,6 +191,7 @@ export const PRICE_TABLE = {
         logsIngestedGb: p(0.5, 'per GB ingested', 'unverified', 'cloudWatchPricing'),
         logsStoredGbMonth: p(0.03, 'per GB-month stored', 'unverified', 'cloudWatchPricing'),
         customMetricMonth: p(0.3, 'per custom metric-month (first 10,000)', 'unverified', 'cloudWatchPricing'),
+        dashboardMonth: p(3.0, 'per dashboard-month (past the free three)', 'unverified', 'cloudWatchPricing'),
       },
       kms: {
         customerKeyMonth: p(1.0, 'per customer managed key-month', 'unverified', 'kmsPricing'),

@@ -43,7 +43,7 @@ describe('checkSilence', () => {
     await seen(deps, 'd1', 0);
     clock.set(BASE_TIME + 300_000 + LAG - 1);
 
-    expect(await checkSilence(deps)).toEqual({ checked: 0, raised: 0, failed: [] });
+    expect(await checkSilence(deps)).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
     expect(notifier.events).toEqual([]);
   });
 
@@ -54,7 +54,7 @@ describe('checkSilence', () => {
 
     const outcome = await checkSilence(deps);
 
-    expect(outcome).toEqual({ checked: 1, raised: 1, failed: [] });
+    expect(outcome).toEqual({ checked: 1, raised: 1, deferred: 0, failed: [] });
     expect(notifier.events).toEqual([
       { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 375, threshold: 300, ts: BASE_TIME + 300_000 + LAG, action: null, by: null, note: null },
     ]);
@@ -67,7 +67,7 @@ describe('checkSilence', () => {
     await seen(deps, 'd1', 1);
     clock.set(BASE_TIME + 300_000 + LAG);
 
-    expect(await checkSilence(deps)).toEqual({ checked: 0, raised: 0, failed: [] });
+    expect(await checkSilence(deps)).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
     expect(notifier.events).toEqual([]);
   });
 
@@ -78,9 +78,9 @@ describe('checkSilence', () => {
     await checkSilence(deps);
     clock.set(BASE_TIME + 360_000 + LAG);
 
-    expect(await checkSilence(deps)).toEqual({ checked: 1, raised: 0, failed: [] });
+    expect(await checkSilence(deps)).toEqual({ checked: 1, raised: 0, deferred: 0, failed: [] });
     clock.set(BASE_TIME + 3_600_000 + LAG);
-    expect(await checkSilence(deps)).toEqual({ checked: 1, raised: 1, failed: [] });
+    expect(await checkSilence(deps)).toEqual({ checked: 1, raised: 1, deferred: 0, failed: [] });
     expect(notifier.events.map((e) => e.ruleId)).toEqual(['silent', 'very-silent']);
   });
 
@@ -104,13 +104,13 @@ describe('checkSilence', () => {
 
     const first = await checkSilence({ ...deps, maxConcurrentDevices: 1 });
 
-    expect(first).toEqual({ checked: 2, raised: 2, failed: ['d1'] });
+    expect(first).toEqual({ checked: 2, raised: 2, deferred: 0, failed: ['d1'] });
     expect(states.get('d1')?.outbox).toHaveLength(1);
     expect(log.at('error').map((e) => e.message)).toEqual(['alarm notification failed, kept in the outbox']);
 
     const second = await checkSilence(deps);
 
-    expect(second).toEqual({ checked: 2, raised: 0, failed: [] });
+    expect(second).toEqual({ checked: 2, raised: 0, deferred: 0, failed: [] });
     expect(notifier.events.map((e) => e.deviceId).sort()).toEqual(['d1', 'd2']);
     expect(states.get('d1')?.outbox).toEqual([]);
   });
@@ -126,7 +126,7 @@ describe('checkSilence', () => {
 
     const outcome = await checkSilence(deps);
 
-    expect(outcome).toEqual({ checked: 1, raised: 1, failed: [] });
+    expect(outcome).toEqual({ checked: 1, raised: 1, deferred: 0, failed: [] });
     expect(notifier.events).toHaveLength(1);
     expect(metrics.total(METRIC.stateConflicts)).toBe(1);
   });
@@ -137,7 +137,7 @@ describe('checkSilence', () => {
     clock.set(BASE_TIME + 300_000 + LAG);
     const vanishing = { ...states, listSeenBefore: states.listSeenBefore.bind(states), listDueBy: states.listDueBy.bind(states), load: async () => undefined, save: async () => false };
 
-    expect(await checkSilence({ ...deps, states: vanishing, maxConflictRetries: 1 })).toEqual({ checked: 1, raised: 0, failed: [] });
+    expect(await checkSilence({ ...deps, states: vanishing, maxConflictRetries: 1 })).toEqual({ checked: 1, raised: 0, deferred: 0, failed: [] });
   });
 
   it('reports a device whose store call throws a RetryableError and rethrows any other error', async () => {
@@ -147,7 +147,7 @@ describe('checkSilence', () => {
     const throttled = { ...states, listSeenBefore: states.listSeenBefore.bind(states), listDueBy: states.listDueBy.bind(states), load: states.load.bind(states), save: async () => Promise.reject(new RetryableError('throttled')) };
     const denied = { ...throttled, save: async () => Promise.reject(new Error('AccessDenied')) };
 
-    expect(await checkSilence({ ...deps, states: throttled })).toEqual({ checked: 1, raised: 0, failed: ['d1'] });
+    expect(await checkSilence({ ...deps, states: throttled })).toEqual({ checked: 1, raised: 0, deferred: 0, failed: ['d1'] });
     await expect(checkSilence({ ...deps, states: denied })).rejects.toThrow('AccessDenied');
   });
 
@@ -155,6 +155,22 @@ describe('checkSilence', () => {
     const { states, deps } = setup({ rules: parseThresholds({ rules: [{ id: 'hot', metric: 't', when: { above: 1 }, severity: 'info' }] }) });
     const spy = { ...states, listSeenBefore: async () => Promise.reject(new Error('must not be called')), listDueBy: states.listDueBy.bind(states), load: states.load.bind(states), save: states.save.bind(states) };
 
-    expect(await checkSilence({ ...deps, states: spy })).toEqual({ checked: 0, raised: 0, failed: [] });
+    expect(await checkSilence({ ...deps, states: spy })).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
+  });
+
+  it('starts no device once its run budget has passed, and the next run raises the ones it left', async () => {
+    const { notifier, clock, deps } = setup();
+    for (const deviceId of ['d1', 'd2', 'd3']) await seen(deps, deviceId, 0);
+    clock.set(BASE_TIME + 300_000 + LAG);
+    // Each notification takes 600 ms of the clock: the third device would start past the 1 s budget.
+    const slow = { notify: async (events: Parameters<RecordingNotifier['notify']>[0]) => { clock.advance(600); await notifier.notify(events); } };
+    const budgeted = { ...deps, notifier: slow, maxConcurrentDevices: 1, runBudgetMs: 1000 };
+
+    const first = await checkSilence(budgeted);
+    const second = await checkSilence(budgeted);
+
+    expect(first).toEqual({ checked: 3, raised: 2, deferred: 1, failed: [] });
+    expect(second).toEqual({ checked: 3, raised: 1, deferred: 0, failed: [] });
+    expect(notifier.events.map((event) => event.deviceId).sort()).toEqual(['d1', 'd2', 'd3']);
   });
 });

@@ -121,26 +121,58 @@ describe('DynamoDbAlarmStateStore', () => {
     expect(results).toEqual([true, false]);
   });
 
-  it('scans every page for devices seen before a time', async () => {
+  it('scans every page of every segment at once for devices seen before a time, asking only for the record', async () => {
     const table = installAlarmTable(dynamo);
-    for (const [deviceId, lastSeen] of [['a', 100], ['b', 500], ['c', 50], ['d', 999]] as const) {
-      table.set(deviceId, { ...record({ deviceId, lastSeen }) });
+    for (const [deviceId, lastSeen] of [['a', 100], ['b', 500], ['c', 50], ['d', 999], ['e', 1]] as const) {
+      table.set(deviceId, { ...record({ deviceId, lastSeen }), extra: 'not asked for' });
     }
 
-    const silent = await store().listSeenBefore(500);
+    const silent = await new DynamoDbAlarmStateStore({ client: documentClient, tableName: TABLE, scanSegments: 2 }).listSeenBefore(500);
 
-    expect(silent.map((r) => r.deviceId)).toEqual(['a', 'c']);
+    expect(silent.map((r) => r.deviceId).sort()).toEqual(['a', 'c', 'e']);
     const inputs = dynamo.commandCalls(ScanCommand).map((call) => call.args[0].input);
-    expect(inputs[0]).toEqual({
-      TableName: TABLE,
-      FilterExpression: 'lastSeen < :before',
-      ExpressionAttributeValues: { ':before': 500 },
+    const first = (segment: number) => inputs.find((input) => input.Segment === segment && input.ExclusiveStartKey === undefined);
+    for (const segment of [0, 1]) {
+      expect(first(segment)).toEqual({
+        TableName: TABLE,
+        FilterExpression: '#lastSeen < :before',
+        ProjectionExpression: '#deviceId, #version, #lastSeen, #state, #outbox, #wakeAt',
+        ExpressionAttributeNames: {
+          '#deviceId': 'deviceId',
+          '#version': 'version',
+          '#lastSeen': 'lastSeen',
+          '#state': 'state',
+          '#outbox': 'outbox',
+          '#wakeAt': 'wakeAt',
+        },
+        ExpressionAttributeValues: { ':before': 500 },
+        Segment: segment,
+        TotalSegments: 2,
+      });
+    }
+    // Segment 0 holds a, c, e (three pages), segment 1 holds b, d (two pages).
+    expect(inputs.filter((input) => input.Segment === 0).map((input) => input.ExclusiveStartKey)).toEqual([undefined, { deviceId: 'a' }, { deviceId: 'c' }]);
+    expect(inputs.filter((input) => input.Segment === 1).map((input) => input.ExclusiveStartKey)).toEqual([undefined, { deviceId: 'b' }]);
+  });
+
+  it('starts every segment before any has finished', async () => {
+    let inFlight = 0;
+    let most = 0;
+    dynamo.on(ScanCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      return { Items: [] };
     });
-    expect(inputs.slice(1).map((input) => input.ExclusiveStartKey)).toEqual([
-      { deviceId: 'a' },
-      { deviceId: 'b' },
-      { deviceId: 'c' },
-    ]);
+
+    await new DynamoDbAlarmStateStore({ client: documentClient, tableName: TABLE, scanSegments: 4 }).listSeenBefore(1);
+
+    expect(most).toBe(4);
+  });
+
+  it('refuses a segment count DynamoDB would refuse', () => {
+    expect(() => new DynamoDbAlarmStateStore({ client: documentClient, tableName: TABLE, scanSegments: 0 })).toThrow(/scanSegments: expected an integer from 1/);
   });
 
   it('fills a missing outbox with an empty list and refuses an item without a version', async () => {

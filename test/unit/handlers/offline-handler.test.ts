@@ -81,7 +81,8 @@ describe('offline handler on AWS adapters', () => {
       { alarmId: 'sensor-0001/silent', state: 'ALARM', severity: 'major' },
     ]);
     expect(dynamo.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({
-      FilterExpression: 'lastSeen < :before',
+      FilterExpression: '#lastSeen < :before',
+      ExpressionAttributeNames: expect.objectContaining({ '#lastSeen': 'lastSeen' }),
     });
   });
 

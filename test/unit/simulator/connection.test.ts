@@ -83,6 +83,16 @@ describe('awsTlsOptions', () => {
     expect(tls.ALPNProtocols).toEqual(['x-amzn-mqtt-ca']);
   });
 
+  it('falls back to the fleet\'s shared certificate for a device without its own, and prefers its own', () => {
+    writeFileSync(join(dir, 'shared.cert.pem'), 'SHARED CERT');
+    writeFileSync(join(dir, 'shared.private.key'), 'SHARED KEY');
+    const endpoint = parseEndpoint('abc-ats.iot.eu-west-1.amazonaws.com', 'aws');
+
+    expect(awsTlsOptions(endpoint, dir, 'sim-00002').cert?.toString()).toBe('SHARED CERT');
+    expect(awsTlsOptions(endpoint, dir, 'sim-00002').key?.toString()).toBe('SHARED KEY');
+    expect(awsTlsOptions(endpoint, dir, 'sim-00001').cert?.toString()).toBe('CERT');
+  });
+
   it("names the missing file of a device without a certificate", () => {
     expect(() => awsTlsOptions(parseEndpoint('abc.iot.amazonaws.com', 'aws'), dir, 'sim-00002')).toThrow(
       /--certs: cannot read .*sim-00002\.cert\.pem for sim-00002/,
