@@ -22,7 +22,7 @@ import {
   parseEndpoint,
 } from './connection.js';
 import { backoffDelayMs } from './backoff.js';
-import { limitsFor } from './aws-limits.js';
+import { AWS_IOT_LIMITS, limitsFor } from './aws-limits.js';
 import type { ConnectionLimits } from './aws-limits.js';
 import type { HistogramData, LatencyHistogram } from './histogram.js';
 import { AlarmOperator } from './operator.js';
@@ -72,6 +72,8 @@ class Fleet {
   private readonly operatorId: string;
   private readonly operator: AlarmOperator;
   private readonly limits: ConnectionLimits | undefined;
+  /** The shortest wait between two CONNECTs of one client id (AWS: a second and a timer tick; else 0). */
+  private readonly minReconnectMs: number;
   private operatorPassword: string | undefined;
   private t0Perf = 0;
   private t0Wall = 0;
@@ -94,11 +96,13 @@ class Fleet {
     this.devices = fleet.devices;
     this.ids = fleet.fleetIds;
     this.limits = limitsFor(o, WHEEL_TICK_MS);
+    this.minReconnectMs = o.target === 'aws' ? AWS_IOT_LIMITS.connectIntervalPerClientIdMs + WHEEL_TICK_MS : 0;
     this.operator = new AlarmOperator({
       stats: this.stats,
       wheel: this.wheel,
       deviceIds: this.ids,
-      backoffInitialMs: o.backoffInitialMs,
+      // On AWS one client id may CONNECT once a second: the operator's first retry waits at least that.
+      backoffInitialMs: Math.max(o.backoffInitialMs, 2 * this.minReconnectMs),
       backoffMaxMs: o.backoffMaxMs,
       connect: () => connectOnce(this.connectionSpec(this.operatorId, this.operatorPassword, undefined)),
     });
@@ -200,8 +204,10 @@ class Fleet {
       : this.connectionSpec(first.deviceId, first.password, first.localAddress);
     let lastError: unknown;
     for (let attempt = 0; attempt < this.o.connectAttempts; attempt++) {
-      if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs));
+      if (attempt > 0) await sleep(Math.max(this.minReconnectMs, backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs)));
       if (this.o.signal?.aborted) break;
+      // The probe is a CONNECT of this client id too: the device's own first one keeps its distance from it.
+      if (!this.withOperator && first.pacing !== undefined) first.pacing.lastConnectAt = performance.now();
       try {
         const client = await connectOnce(spec);
         if (this.withOperator) this.operator.adopt(client);
