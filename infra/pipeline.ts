@@ -147,6 +147,12 @@ export const pipeline = {
     /** How often the silent-device check runs. */
     everyMinutes: 1,
   },
+
+  /** Every alarm transition and operator command (DynamoDB on AWS, store.db locally). */
+  alarmHistory: {
+    /** On AWS each entry expires (DynamoDB TTL) this long after its time. */
+    ttlDays: 90,
+  },
 } as const;
 
 export type Pipeline = typeof pipeline;

@@ -11,6 +11,7 @@
  *
  * Time is passed in (ms on any monotonic clock), so the pacing is tested with a fake clock.
  */
+import type { ResolvedFleetOptions } from './options.js';
 
 export const AWS_IOT_LIMITS = {
   connectsPerSecondPerAccount: 500,
@@ -125,4 +126,22 @@ export function awsLimitViolations(o: {
     out.push({ flag: '--connect-rate', reason: `must be above 0 (your account's CONNECT quota, ${L.connectsPerSecondPerAccount} per second unless AWS raised it)` });
   }
   return out;
+}
+
+/**
+ * The pacing a run keeps, or none: with a connect rate (always on AWS), CONNECTs at that rate; on
+ * AWS also one CONNECT per client id per second and 100 publishes per second per connection. The
+ * slots are kept by a timer that may fire up to one tick (`tickMs`) late, which could bunch a late
+ * slot with the next ones inside one second: so the rates are lowered by one tick's share and the
+ * per-id interval is raised by one tick.
+ */
+export function limitsFor(o: Pick<ResolvedFleetOptions, 'connectRate' | 'target'>, tickMs: number): ConnectionLimits | undefined {
+  if (o.connectRate === undefined) return undefined;
+  const tickShare = 1000 / (1000 + tickMs);
+  const aws = o.target === 'aws';
+  return new ConnectionLimits({
+    connectsPerSecond: o.connectRate * tickShare,
+    minConnectIntervalMs: aws ? AWS_IOT_LIMITS.connectIntervalPerClientIdMs + tickMs : 0,
+    ...(aws ? { publishesPerSecond: AWS_IOT_LIMITS.publishesPerSecondPerConnection * tickShare } : {}),
+  });
 }

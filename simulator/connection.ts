@@ -4,7 +4,7 @@
  * MQTT.js client options. MQTT.js's own reconnect is off: the fleet reconnects with exponential
  * backoff and jitter itself (fleet.ts).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -109,14 +109,29 @@ export function openFileLimit(): number | undefined {
   }
 }
 
-/** Files of one device's certificate for AWS IoT, in `--certs DIR`. */
+/** The certificate `npm run provision -- --certificate shared` attaches to every thing of a simulated fleet. */
+export const SHARED_CERTIFICATE_OWNER = 'shared';
+
+/**
+ * Files of one device's certificate for AWS IoT, in `--certs DIR`: its own (`<deviceId>.cert.pem`),
+ * or else the fleet's shared one (`shared.cert.pem`), with which AWS IoT takes the client id as the
+ * thing name among the things the certificate is attached to.
+ */
 export function certificateFiles(certsDir: string, deviceId: string): { cert: string; key: string; ca: string } {
-  return {
-    cert: join(certsDir, `${deviceId}.cert.pem`),
-    key: join(certsDir, `${deviceId}.private.key`),
-    ca: join(certsDir, 'AmazonRootCA1.pem'),
-  };
+  const ca = join(certsDir, 'AmazonRootCA1.pem');
+  const own = { cert: join(certsDir, `${deviceId}.cert.pem`), key: join(certsDir, `${deviceId}.private.key`), ca };
+  if (existsSync(own.cert)) return own;
+  const shared = { cert: join(certsDir, `${SHARED_CERTIFICATE_OWNER}.cert.pem`), key: join(certsDir, `${SHARED_CERTIFICATE_OWNER}.private.key`), ca };
+  return existsSync(shared.cert) ? shared : own;
 }
+
+/** Whether `<deviceId>.cert.pem` is in the folder (not counting the fleet's shared certificate). */
+export function hasOwnCertificate(certsDir: string, deviceId: string): boolean {
+  return existsSync(join(certsDir, `${deviceId}.cert.pem`));
+}
+
+/** File contents by path: a shared certificate and the root CA are read once, not once per connection. */
+const fileCache = new Map<string, Buffer>();
 
 /**
  * The TLS options for one device on AWS IoT: its certificate and key, Amazon's root CA, SNI, and
@@ -125,8 +140,13 @@ export function certificateFiles(certsDir: string, deviceId: string): { cert: st
 export function awsTlsOptions(endpoint: Endpoint, certsDir: string, deviceId: string): tls.ConnectionOptions {
   const files = certificateFiles(certsDir, deviceId);
   const read = (file: string): Buffer => {
+    const cached = fileCache.get(file);
+    if (cached !== undefined) return cached;
     try {
-      return readFileSync(file);
+      const content = readFileSync(file);
+      // Per-device files are read once each anyway; caching them would only hold 100,000 keys in memory.
+      if (!file.endsWith(`${deviceId}.cert.pem`) && !file.endsWith(`${deviceId}.private.key`)) fileCache.set(file, content);
+      return content;
     } catch (err) {
       throw new SimulatorUsageError('--certs', `cannot read ${file} for ${deviceId}: ${(err as Error).message}`, { cause: err });
     }

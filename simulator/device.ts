@@ -31,7 +31,7 @@ export interface PlannedReading {
   readonly metrics: Record<string, number>;
 }
 
-/** The telemetry message of docs/architecture.md (DESIGN.md section 2), as published. */
+/** The telemetry message of docs/architecture.md (README.md, "Contracts", Message), as published. */
 export interface TelemetryMessage {
   readonly ts: number;
   readonly seq: number;

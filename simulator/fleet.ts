@@ -8,70 +8,38 @@
  * const summary = await runFleet({ devices: 100, rate: 1, durationS: 30, dataDir: 'data' });
  * console.log(summary.acked, summary.latencyMs.p99);
  */
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { basicIngestTelemetryTopic, telemetryTopic } from '../infra/pipeline.js';
 import type { ConnectionSpec, Endpoint } from './connection.js';
 import {
   awsTlsOptions,
-  certificateFiles,
+  hasOwnCertificate,
   connectOnce,
   endpointUrl,
-  loopbackAddresses,
   openClient,
   openFileLimit,
   parseEndpoint,
-  sourceAddressFor,
 } from './connection.js';
-import { backoffDelayMs, deviceIdOf } from './backoff.js';
-import { AWS_IOT_LIMITS, ConnectionLimits } from './aws-limits.js';
-import type { PacedDevice } from './aws-limits.js';
-import { DeviceModel, Outbox } from './device.js';
+import { backoffDelayMs } from './backoff.js';
+import { AWS_IOT_LIMITS, limitsFor } from './aws-limits.js';
+import type { ConnectionLimits } from './aws-limits.js';
+import type { HistogramData, LatencyHistogram } from './histogram.js';
 import { AlarmOperator } from './operator.js';
 import type { Pending } from './device.js';
 import { BrokerUnreachableError } from './errors.js';
 import type { FleetOptions, ResolvedFleetOptions } from './options.js';
 import { resolveFleetOptions } from './options.js';
 import { ProgressPrinter } from './progress.js';
-import type { DeviceKind } from './profiles/index.js';
-import { kindOf } from './profiles/index.js';
-import { createRng } from './random.js';
 import { registerFleet } from './registration.js';
-import { resolveScenario } from './scenario.js';
+import { createDevices } from './sim-device.js';
+import type { SimDevice } from './sim-device.js';
 import type { FleetSummary } from './summary.js';
 import { buildSummary } from './summary.js';
 import { FleetStats, snapshotOf } from './stats.js';
-import type { TimerHandle } from './timer-wheel.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { VerifyResult } from './verify.js';
-import { verifyStored } from './verify.js';
-
-/** One device at run time: its model and outbox, and its connection. */
-interface SimDevice {
-  readonly index: number;
-  readonly deviceId: string;
-  readonly kind: DeviceKind;
-  readonly topic: string;
-  readonly model: DeviceModel;
-  readonly outbox: Outbox;
-  readonly localAddress: string | undefined;
-  password: string | undefined;
-  client: MqttClient | undefined;
-  /** Bumped on every new connection and on disconnect, so late callbacks of an old client are ignored. */
-  generation: number;
-  connected: boolean;
-  everConnected: boolean;
-  /** Consecutive failed attempts, for the backoff. */
-  attempts: number;
-  highestSent: number;
-  timer: TimerHandle | undefined;
-  acked: number[] | undefined;
-  /** Connect and publish pacing (AWS IoT's limits), when the run paces. */
-  readonly pacing: PacedDevice | undefined;
-  /** A paced pump waiting for the device's next publish slot. */
-  pumpTimer: TimerHandle | undefined;
-}
+import { sqliteSource, verifyStored } from './verify.js';
+import { awsReadingsSource } from './verify-aws.js';
 
 const MiB = 1024 * 1024;
 const WHEEL_TICK_MS = 10;
@@ -85,16 +53,26 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
   return new Fleet(o).run();
 }
 
+/** Runs a fleet and also returns its whole-run PUBACK latency histogram (a worker sends it to be merged). */
+export async function runFleetWithLatency(options: FleetOptions): Promise<{ summary: FleetSummary; latency: HistogramData }> {
+  const fleet = new Fleet(resolveFleetOptions(options));
+  const summary = await fleet.run();
+  return { summary, latency: fleet.latency.toData() };
+}
+
 class Fleet {
   private readonly o: ResolvedFleetOptions;
   private readonly endpoint: Endpoint;
   private readonly stats = new FleetStats();
   private readonly wheel = new TimerWheel({ tickMs: WHEEL_TICK_MS });
-  private readonly devices: SimDevice[] = [];
-  private readonly ids = new Set<string>();
+  private readonly devices: SimDevice[];
+  /** The whole fleet's ids (also when this process runs a shard): the operator counts their alarms. */
+  private readonly ids: ReadonlySet<string>;
   private readonly operatorId: string;
   private readonly operator: AlarmOperator;
   private readonly limits: ConnectionLimits | undefined;
+  /** The shortest wait between two CONNECTs of one client id (AWS: a second and a timer tick; else 0). */
+  private readonly minReconnectMs: number;
   private operatorPassword: string | undefined;
   private t0Perf = 0;
   private t0Wall = 0;
@@ -103,77 +81,48 @@ class Fleet {
   private readonly durationMs: number;
   private progress: ProgressPrinter | undefined;
 
+  /** Publish-to-PUBACK latency over the whole run. */
+  get latency(): LatencyHistogram {
+    return this.stats.latency;
+  }
+
   constructor(o: ResolvedFleetOptions) {
     this.o = o;
     this.endpoint = parseEndpoint(o.endpoint, o.target);
     this.durationMs = Math.round(o.durationS * 1000);
     this.operatorId = `${o.prefix}-operator`;
-    const kinds = Array.from({ length: o.devices }, (_, i) => kindOf(o.profile, i));
-    const deviceIds = kinds.map((_, i) => deviceIdOf(o.prefix, i));
-    const windows = resolveScenario(o.scenario, { seed: o.seed, deviceIds, kinds });
-    const env = { startHour: o.startHour ?? createRng(o.seed, 'fleet').uniform(0, 24) };
-    const explicit = o.sourceAddresses === undefined ? undefined : loopbackAddresses(o.sourceAddresses);
-    const addressOf = (i: number): string | undefined =>
-      explicit === undefined ? sourceAddressFor(this.endpoint, i, o.devices) : explicit[i % explicit.length];
-    const slotMs = o.rampPerS === 0 ? 0 : 1000 / o.rampPerS;
-    for (let i = 0; i < o.devices; i++) {
-      const deviceId = deviceIds[i] as string;
-      const kind = kinds[i] as DeviceKind;
-      this.ids.add(deviceId);
-      this.devices.push({
-        index: i,
-        deviceId,
-        kind,
-        topic: o.topic === 'basic-ingest' ? basicIngestTelemetryTopic(deviceId) : telemetryTopic(deviceId),
-        model: new DeviceModel({
-          seed: o.seed,
-          index: i,
-          kind,
-          rate: o.rate,
-          startOffsetMs: Math.round(i * slotMs),
-          jitter: o.jitter,
-          windows: windows.get(i) ?? [],
-          env,
-        }),
-        outbox: new Outbox({ capacity: o.bufferSize, window: o.qos === 1 ? o.inflight : Number.POSITIVE_INFINITY }),
-        localAddress: addressOf(i),
-        password: undefined,
-        client: undefined,
-        generation: 0,
-        connected: false,
-        everConnected: false,
-        attempts: 0,
-        highestSent: -1,
-        timer: undefined,
-        acked: o.verify ? [] : undefined,
-        pacing: o.connectRate === undefined ? undefined : ConnectionLimits.fresh(),
-        pumpTimer: undefined,
-      });
-    }
-    this.limits = limitsFor(o);
+    const fleet = createDevices(o, this.endpoint);
+    this.devices = fleet.devices;
+    this.ids = fleet.fleetIds;
+    this.limits = limitsFor(o, WHEEL_TICK_MS);
+    this.minReconnectMs = o.target === 'aws' ? AWS_IOT_LIMITS.connectIntervalPerClientIdMs + WHEEL_TICK_MS : 0;
     this.operator = new AlarmOperator({
       stats: this.stats,
       wheel: this.wheel,
       deviceIds: this.ids,
-      backoffInitialMs: o.backoffInitialMs,
+      // On AWS one client id may CONNECT once a second: the operator's first retry waits at least that.
+      backoffInitialMs: Math.max(o.backoffInitialMs, 2 * this.minReconnectMs),
       backoffMaxMs: o.backoffMaxMs,
       connect: () => connectOnce(this.connectionSpec(this.operatorId, this.operatorPassword, undefined)),
     });
   }
 
-  /** Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate. */
+  /**
+   * Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate of
+   * its own (a fleet's shared certificate is attached to the devices' things, not to the operator's).
+   */
   private get withOperator(): boolean {
     if (!this.o.alarms) return false;
     if (this.o.target === 'local') return true;
-    return existsSync(certificateFiles(this.o.certsDir as string, this.operatorId).cert);
+    return hasOwnCertificate(this.o.certsDir as string, this.operatorId);
   }
 
   async run(): Promise<FleetSummary> {
     if (this.o.progress !== undefined) this.progress = new ProgressPrinter(this.o.progress);
     const limit = openFileLimit();
-    if (limit !== undefined && this.o.devices + 64 > limit) {
+    if (limit !== undefined && this.devices.length + 64 > limit) {
       this.progress?.note(
-        `warning: ${this.o.devices} devices need as many sockets, but this process may open ${limit} files (ulimit -n); connections beyond fail with EMFILE`,
+        `warning: ${this.devices.length} devices need as many sockets, but this process may open ${limit} files (ulimit -n); connections beyond fail with EMFILE`,
       );
     }
     await this.register();
@@ -200,7 +149,7 @@ class Fleet {
     const cpu = process.cpuUsage(cpuStart);
     const verify = this.o.verify ? await this.verify() : undefined;
     return buildSummary({
-      options: this.o,
+      options: { ...this.o, devices: this.devices.length },
       endpoint: endpointUrl(this.endpoint),
       stats: this.stats,
       outboxes: this.devices.map((d) => d.outbox),
@@ -213,8 +162,15 @@ class Fleet {
 
   /** Locally, with a data folder: (re)register every device and the operator with new passwords. */
   private async register(): Promise<void> {
+    const given = this.o.credentials;
+    if (given !== undefined) {
+      // Registered by the workers' coordinator, once for the whole fleet.
+      for (const d of this.devices) d.password = given[d.deviceId];
+      this.operatorPassword = given[this.operatorId];
+      return;
+    }
     if (this.o.target !== 'local' || this.o.dataDir === undefined || !this.o.register) return;
-    this.progress?.note(`registering ${this.o.devices} devices in ${this.o.dataDir}/devices.db...`);
+    this.progress?.note(`registering ${this.devices.length} devices in ${this.o.dataDir}/devices.db...`);
     const credentials = await registerFleet({
       dataDir: this.o.dataDir,
       devices: this.devices.map((d) => ({ deviceId: d.deviceId, type: d.kind })),
@@ -250,8 +206,10 @@ class Fleet {
       : this.connectionSpec(first.deviceId, first.password, first.localAddress);
     let lastError: unknown;
     for (let attempt = 0; attempt < this.o.connectAttempts; attempt++) {
-      if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs));
+      if (attempt > 0) await sleep(Math.max(this.minReconnectMs, backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs)));
       if (this.o.signal?.aborted) break;
+      // The probe is a CONNECT of this client id too: the device's own first one keeps its distance from it.
+      if (!this.withOperator && first.pacing !== undefined) first.pacing.lastConnectAt = performance.now();
       try {
         const client = await connectOnce(spec);
         if (this.withOperator) this.operator.adopt(client);
@@ -472,12 +430,21 @@ class Fleet {
   private async verify(): Promise<VerifyResult> {
     const acked = new Map<string, number[]>();
     for (const d of this.devices) acked.set(d.deviceId, d.acked ?? []);
-    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${this.o.dataDir}/store.db...`);
+    const store =
+      this.o.target === 'aws'
+        ? awsReadingsSource({
+            ...(this.o.stack === undefined ? {} : { stackName: this.o.stack }),
+            ...(this.o.region === undefined ? {} : { region: this.o.region }),
+          })
+        : sqliteSource(this.o.dataDir as string);
+    this.progress?.note(`verifying ${this.stats.acked} acknowledged readings in ${store.storeName}...`);
     return verifyStored({
-      dataDir: this.o.dataDir as string,
+      ...store,
       acked,
       since: this.t0Wall,
       timeoutMs: this.o.verifyTimeoutS * 1000,
+      seed: this.o.seed,
+      ...(this.o.verifySample === undefined ? {} : { sampleDevices: this.o.verifySample }),
     });
   }
 
@@ -498,13 +465,14 @@ class Fleet {
     const seconds = Math.max(0.001, (now - this.lastTick.at) / 1000);
     const snapshot = snapshotOf({
       stats: this.stats,
-      devices: this.o.devices,
+      devices: this.devices.length,
       elapsedS: (now - this.t0Perf) / 1000,
       intervalS: seconds,
       previous: this.lastTick,
       outboxes: this.devices.map((d) => d.outbox),
       rssMiB: rss / MiB,
       final,
+      withHistogram: this.o.progressHistograms,
     });
     const s = this.stats;
     s.recentLatency.reset();
@@ -513,21 +481,4 @@ class Fleet {
     this.o.onProgress?.(snapshot);
   }
 
-}
-
-/**
- * The pacing a run keeps, or none: with a connect rate (always on AWS), CONNECTs at that rate; on
- * AWS also one CONNECT per client id per second and 100 publishes per second per connection. The
- * timer wheel fires up to one tick late, which could bunch a late slot with the next ones inside one
- * second, so the rates are lowered by one tick's share and the per-id interval raised by one tick.
- */
-function limitsFor(o: ResolvedFleetOptions): ConnectionLimits | undefined {
-  if (o.connectRate === undefined) return undefined;
-  const tickShare = 1000 / (1000 + WHEEL_TICK_MS);
-  const aws = o.target === 'aws';
-  return new ConnectionLimits({
-    connectsPerSecond: o.connectRate * tickShare,
-    minConnectIntervalMs: aws ? AWS_IOT_LIMITS.connectIntervalPerClientIdMs + WHEEL_TICK_MS : 0,
-    ...(aws ? { publishesPerSecond: AWS_IOT_LIMITS.publishesPerSecondPerConnection * tickShare } : {}),
-  });
 }

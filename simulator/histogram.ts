@@ -10,6 +10,13 @@ const MIN_MS = 0.001;
 /** Buckets up to 1.02^1100 us, about 49 minutes. */
 const BUCKETS = 1100;
 
+/** A histogram as plain data (non-empty buckets only), to send between processes and merge there. */
+export interface HistogramData {
+  /** [bucket index, count] of every non-empty bucket. */
+  readonly buckets: readonly (readonly [number, number])[];
+  readonly maxMs: number;
+}
+
 /** A log-bucketed histogram of milliseconds. */
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BUCKETS + 1);
@@ -35,6 +42,26 @@ export class LatencyHistogram {
     for (let i = 0; i <= BUCKETS; i++) this.counts[i] = (this.counts[i] ?? 0) + (other.counts[i] ?? 0);
     this.total += other.total;
     this.maxMs = Math.max(this.maxMs, other.maxMs);
+  }
+
+  /** Its samples as plain data, for another process to {@link add}. */
+  toData(): HistogramData {
+    const buckets: [number, number][] = [];
+    for (let i = 0; i <= BUCKETS; i++) {
+      const n = this.counts[i] ?? 0;
+      if (n > 0) buckets.push([i, n]);
+    }
+    return { buckets, maxMs: this.maxMs };
+  }
+
+  /** Adds the samples of {@link toData}'s output (from another process): quantiles then cover both. */
+  add(data: HistogramData): void {
+    for (const [i, n] of data.buckets) {
+      if (!Number.isInteger(i) || i < 0 || i > BUCKETS || !(n >= 0)) throw new RangeError(`not a histogram bucket: [${i}, ${n}]`);
+      this.counts[i] = (this.counts[i] ?? 0) + n;
+      this.total += n;
+    }
+    if (data.buckets.length > 0) this.maxMs = Math.max(this.maxMs, data.maxMs);
   }
 
   /** Forgets every sample. */

@@ -17,3 +17,5 @@ export { parseEndpoint, awsTlsOptions, sourceAddressFor, AWS_IOT_ALPN, DEFAULT_L
 export type { Endpoint, Target } from './connection.js';
 export { SimulatorError, SimulatorUsageError, BrokerUnreachableError, RegistrationError, VerifyError } from './errors.js';
 export type { VerifyResult } from './verify.js';
+export { runWorkers } from './workers.js';
+export { AWS_IOT_LIMITS } from './aws-limits.js';

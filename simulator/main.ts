@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, runCli } from '../infra/local/cli/cli-support.js';
-import { DEFAULT_LOCAL_ENDPOINT } from './connection.js';
+import { DEFAULT_LOCAL_ENDPOINT, openFileLimit } from './connection.js';
 import { SimulatorUsageError, VerifyError } from './errors.js';
 import type { FleetSummary } from './fleet.js';
 import { runFleet } from './fleet.js';
@@ -19,6 +19,7 @@ import { resolveFleetOptions } from './options.js';
 import { PROFILE_CHOICES, PROFILES } from './profiles/index.js';
 import type { Anomaly, AnomalyKind, Scenario } from './scenario.js';
 import { loadScenarioFile, parseAnomalyFlag } from './scenario.js';
+import { runWorkers, workerCount } from './workers.js';
 
 /** Exit code after a second interrupt (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
@@ -81,10 +82,19 @@ export function buildCommand(): Command {
     .addOption(new Option('--drain-timeout <S>', 'seconds to wait for buffered/in-flight readings at the end').argParser(nonNegative).default(10))
     .addOption(new Option('--linger <S>', 'seconds to keep counting alarms after the last PUBACK').argParser(nonNegative).default(2))
     .option('--no-alarms', 'do not subscribe as an operator to count alarm events')
-    .option('--verify', 'check through the local store that every acknowledged reading was stored')
+    .option('--verify', "check through the stack's store that every acknowledged reading was stored once (locally store.db; on aws the stack's readings table)")
+    .addOption(new Option('--verify-sample <N>', 'check only N devices of the fleet (every reading of each; aws default 1000)').argParser(count))
+    .option('--stack <NAME>', 'aws, --verify: the deployed stack (default FleetTelemetry)')
+    .option('--region <R>', "aws, --verify: its region (default: the AWS SDK's chain)")
     .addOption(new Option('--verify-timeout <S>', 'seconds --verify waits for the pipeline').argParser(positive).default(30))
     .addOption(new Option('--source-addresses <N>', 'spread connections over 127.0.0.1..N (default: one per 20,000)').argParser(count))
     .addOption(new Option('--start-hour <H>', 'hour of day the daily cycles start at (default from the seed)').argParser(nonNegative))
+    .addOption(
+      new Option('--workers <K>', 'split the fleet across K child processes (auto: enough to keep each under the open-file limit)').argParser((value: string) => {
+        if (value === 'auto') return 'auto' as const;
+        return count(value);
+      }),
+    )
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress on stderr')
     .addOption(new Option('--progress-interval <MS>', 'progress every MS (default 1000 on a terminal, 5000 otherwise)').argParser(positive))
@@ -129,9 +139,13 @@ interface Flags {
   linger: number;
   alarms: boolean;
   verify?: boolean;
+  verifySample?: number;
+  stack?: string;
+  region?: string;
   verifyTimeout: number;
   sourceAddresses?: number;
   startHour?: number;
+  workers?: number | 'auto';
   json?: boolean;
   quiet?: boolean;
   progressInterval?: number;
@@ -141,6 +155,8 @@ interface Flags {
 export interface CliRequest {
   readonly options: FleetOptions;
   readonly json: boolean;
+  /** Worker processes (`--workers`); absent: the fleet runs in this process. */
+  readonly workers?: number | 'auto';
   /** Why registration is off, to tell the user (local target without a data folder). */
   readonly notice?: string;
 }
@@ -215,6 +231,9 @@ function requestFrom(f: Flags, cwd: string): CliRequest {
     ...(f.certs === undefined ? {} : { certsDir: f.certs }),
     ...(f.topic === undefined ? {} : { topic: f.topic }),
     ...(f.connectRate === undefined ? {} : { connectRate: f.connectRate }),
+    ...(f.verifySample === undefined ? {} : { verifySample: f.verifySample }),
+    ...(f.stack === undefined ? {} : { stack: f.stack }),
+    ...(f.region === undefined ? {} : { region: f.region }),
     ...(f.seed === undefined ? {} : { seed: f.seed }),
     ...(f.sourceAddresses === undefined ? {} : { sourceAddresses: f.sourceAddresses }),
     ...(f.startHour === undefined ? {} : { startHour: f.startHour }),
@@ -222,7 +241,8 @@ function requestFrom(f: Flags, cwd: string): CliRequest {
   };
   // Validate now, so a bad combination is reported before anything connects.
   resolveFleetOptions(options);
-  return { options, json: f.json ?? false, ...(notice === undefined ? {} : { notice }) };
+  if (f.workers !== undefined) workerCount(f.workers, f.devices, openFileLimit());
+  return { options, json: f.json ?? false, ...(f.workers === undefined ? {} : { workers: f.workers }), ...(notice === undefined ? {} : { notice }) };
 }
 
 const fmt = (n: number | null): string => (n === null ? '-' : n.toLocaleString('en-US'));
@@ -239,12 +259,12 @@ export function formatSummary(s: FleetSummary): string {
       : `alarms received: ${fmt(s.alarms)} (raised ${fmt(s.alarmsRaised)}, cleared ${fmt(s.alarmsCleared)})`,
     `errors ${fmt(s.errors)}, reconnects ${fmt(s.reconnects)}${s.lastError === null ? '' : ` (last: ${s.lastError})`}`,
     `simulator: cpu ${(s.cpu.userMs / 1000).toFixed(1)} s user + ${(s.cpu.systemMs / 1000).toFixed(1)} s system (${s.cpu.percentOfOneCore}% of one core), rss ${s.memory.rssMiB} MiB (peak ${s.memory.peakRssMiB} MiB)`,
-    `seed ${s.seed}`,
+    `seed ${s.seed}${s.workers === undefined ? '' : `, ${s.workers} worker processes (figures are their sum; latency from their merged histograms)`}`,
   ];
   if (s.verify !== undefined) {
     const v = s.verify;
     lines.push(
-      `verify: ${fmt(v.stored)}/${fmt(v.checked)} acknowledged readings stored, ${fmt(v.missing)} missing, ${fmt(v.duplicates)} stored twice` +
+      `verify: ${fmt(v.stored)}/${fmt(v.checked)} acknowledged readings stored${v.sampledDevices === undefined ? '' : ` (of ${fmt(v.sampledDevices)} sampled devices)`}, ${fmt(v.missing)} missing, ${fmt(v.duplicates)} stored twice` +
         (v.missingExamples.length === 0 ? '' : ` (e.g. ${v.missingExamples.map((m) => `${m.deviceId}#${m.seq}`).join(', ')})`),
     );
   }
@@ -265,7 +285,8 @@ async function run(request: CliRequest): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const summary = await runFleet({ ...request.options, signal: abort.signal });
+    const options = { ...request.options, signal: abort.signal };
+    const summary = request.workers === undefined ? await runFleet(options) : await runWorkers(options, request.workers);
     process.stdout.write(request.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     const v = summary.verify;
     if (v !== undefined && !v.ok) {

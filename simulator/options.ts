@@ -86,12 +86,30 @@ const schema = z.strictObject({
   alarms: z.boolean().default(true),
   /** Check through the local store that every acknowledged reading was stored. Needs dataDir. @default false */
   verify: z.boolean().default(false),
+  /**
+   * With `verify`: check at most this many devices (drawn from the seed), every acknowledged reading
+   * of each. @default all locally; 1000 on AWS (each device is a query per poll there)
+   */
+  verifySample: z.number().int().min(1).optional(),
+  /** aws, with `verify`: the deployed stack whose readings table is read (CloudFormation stack name). @default FleetTelemetry */
+  stack: z.string().min(1).optional(),
+  /** aws, with `verify`: its region. @default the AWS SDK's chain (AWS_REGION...) */
+  region: z.string().min(1).optional(),
   /** How long `verify` waits for the pipeline (s). @default 30 */
   verifyTimeoutS: z.number().gt(0).default(30),
   /** Local source addresses (127.0.0.1..N) to spread connections over; absent: one per 20,000 connections on loopback. */
   sourceAddresses: z.number().int().min(1).max(254).optional(),
   /** Hour of day (0-24) the daily cycles start at. @default drawn from the seed */
   startHour: z.number().min(0).lt(24).optional(),
+  /**
+   * Run only devices `first` to `first + count - 1` of the fleet of `devices` (a worker of
+   * `--workers`): ids, readings, anomalies and ramp slots are those of the whole fleet.
+   */
+  shard: z.strictObject({ first: z.number().int().min(0), count: z.number().int().min(1) }).optional(),
+  /** Passwords by device id (and the operator's), registered already by the workers' coordinator. */
+  credentials: z.record(z.string(), z.string()).optional(),
+  /** Progress snapshots carry the interval's latency histogram (workers send it to the coordinator). */
+  progressHistograms: z.boolean().default(false),
   /** Live progress; absent: none. */
   progress: z.custom<ProgressOptions>((v) => typeof v === 'object' && v !== null).optional(),
   /** Called with a snapshot at each progress interval (also without `progress`). */
@@ -113,6 +131,9 @@ export type ResolvedFleetOptions = Omit<z.output<typeof schema>, 'scenario' | 's
   readonly scenario: Scenario;
 };
 
+/** Devices `--verify` checks on AWS unless told: each is a query per poll of the readings table. */
+const AWS_VERIFY_SAMPLE_DEVICES = 1000;
+
 /** Names of options as CLI flags, so an error from either says what the user typed. */
 const FLAG_NAMES: Record<string, string> = {
   durationS: '--duration',
@@ -130,6 +151,7 @@ const FLAG_NAMES: Record<string, string> = {
   verifyTimeoutS: '--verify-timeout',
   sourceAddresses: '--source-addresses',
   connectRate: '--connect-rate',
+  verifySample: '--verify-sample',
   startHour: '--start-hour',
 };
 
@@ -152,19 +174,25 @@ export function resolveFleetOptions(options: FleetOptions): ResolvedFleetOptions
     if (o.endpoint === undefined) throw new SimulatorUsageError('--endpoint', 'required with --target aws (your AWS IoT data endpoint, e.g. xxxx-ats.iot.eu-west-1.amazonaws.com)');
     if (o.certsDir === undefined) throw new SimulatorUsageError('--certs', 'required with --target aws (a folder of <deviceId>.cert.pem, <deviceId>.private.key and AmazonRootCA1.pem)');
     if (o.dataDir !== undefined) throw new SimulatorUsageError('--data', 'only with --target local: on AWS, devices are things registered with their certificates');
-    if (o.verify) throw new SimulatorUsageError('--verify', 'only with --target local (it reads the local store)');
     const [violation] = awsLimitViolations({ ...o, connectRate: o.connectRate ?? AWS_IOT_LIMITS.connectsPerSecondPerAccount });
     if (violation !== undefined) throw new SimulatorUsageError(violation.flag, violation.reason);
   } else if (o.certsDir !== undefined) {
     throw new SimulatorUsageError('--certs', 'only with --target aws');
+  } else if (o.stack !== undefined || o.region !== undefined) {
+    throw new SimulatorUsageError(o.stack !== undefined ? '--stack' : '--region', 'only with --target aws (where --verify reads the deployed stack)');
   }
-  if (o.verify && o.dataDir === undefined) throw new SimulatorUsageError('--verify', 'needs --data DIR (the local stack\'s data folder, where store.db is)');
+  if (o.verify && o.target === 'local' && o.dataDir === undefined) throw new SimulatorUsageError('--verify', 'needs --data DIR (the local stack\'s data folder, where store.db is)');
+  if (o.shard !== undefined && o.shard.first + o.shard.count > o.devices) {
+    throw new SimulatorUsageError('shard', `devices ${o.shard.first} to ${o.shard.first + o.shard.count - 1} are beyond a fleet of ${o.devices}`);
+  }
   if (o.backoffMaxMs < o.backoffInitialMs) {
     throw new SimulatorUsageError('--backoff-max', `must be at least --backoff-initial (${o.backoffInitialMs} ms), got ${o.backoffMaxMs}`);
   }
-  const { scenario, seed, endpoint, topic, connectRate, ...rest } = o;
+  const { scenario, seed, endpoint, topic, connectRate, verifySample, ...rest } = o;
+  const sample = verifySample ?? (o.target === 'aws' ? AWS_VERIFY_SAMPLE_DEVICES : undefined);
   return {
     ...rest,
+    ...(sample === undefined ? {} : { verifySample: sample }),
     connectRate: connectRate ?? (o.target === 'aws' ? AWS_IOT_LIMITS.connectsPerSecondPerAccount : undefined),
     topic: topic ?? (o.target === 'aws' ? 'basic-ingest' : 'plain'),
     seed: seed ?? randomBytes(4).toString('hex'),

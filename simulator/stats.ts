@@ -2,6 +2,7 @@
  * The fleet's counters, and the snapshots that progress lines and the summary are made of.
  */
 import { LatencyHistogram } from './histogram.js';
+import type { HistogramData } from './histogram.js';
 
 /** Running counters of one fleet. */
 export class FleetStats {
@@ -75,6 +76,8 @@ export interface FleetSnapshot {
   /** Over the last interval; null when nothing was acknowledged. */
   readonly latencyMs: { readonly p50: number | null; readonly p99: number | null };
   readonly rssMiB: number;
+  /** The interval's latency histogram, when asked for (`progressHistograms`: workers send it to be merged). */
+  readonly recentLatency?: HistogramData;
 }
 
 /** What one progress snapshot is made of. */
@@ -89,6 +92,8 @@ export interface SnapshotInput {
   readonly rssMiB: number;
   /** The last snapshot of a run gives the whole run's latency instead of the last interval's. */
   readonly final: boolean;
+  /** Include the interval's histogram. */
+  readonly withHistogram?: boolean;
 }
 
 /** One progress snapshot of a fleet's counters. */
@@ -115,5 +120,6 @@ export function snapshotOf(input: SnapshotInput): FleetSnapshot {
     inFlight,
     latencyMs: { p50: recent.quantile(0.5), p99: recent.quantile(0.99) },
     rssMiB: input.rssMiB,
+    ...(input.withHistogram === true && !input.final ? { recentLatency: s.recentLatency.toData() } : {}),
   };
 }

@@ -42,6 +42,8 @@ export interface FleetSummary {
   /** The simulator's own CPU time and memory. `percentOfOneCore` is CPU time over wall time. */
   readonly cpu: { readonly userMs: number; readonly systemMs: number; readonly percentOfOneCore: number };
   readonly memory: { readonly rssMiB: number; readonly peakRssMiB: number; readonly heapUsedMiB: number };
+  /** With `--workers`: how many processes ran the fleet (the figures are theirs together). */
+  readonly workers?: number;
   /** With `verify`: what the local store holds of the acknowledged readings. */
   readonly verify?: VerifyResult;
 }

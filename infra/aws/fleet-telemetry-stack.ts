@@ -11,6 +11,8 @@ import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
 import { ingestEnv, type INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { alarmTopic, pipeline } from '../pipeline.js';
+import { ALARM_STATE_WAKE_INDEX } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { AlarmCommands, wakeIndexQuery } from './constructs/alarm-commands.js';
 import { DeviceAccess } from './constructs/device-access.js';
 import { FailureBucket, TIMESTREAM_REJECTS_PREFIX } from './constructs/failure-bucket.js';
 import { BUNDLED_THRESHOLDS_FILE, FleetFunction, handlerEnvironment } from './constructs/fleet-function.js';
@@ -80,6 +82,7 @@ export class FleetTelemetryStack extends Stack {
   /** Present with `timeSeriesStore=dynamodb` (the default). */
   public readonly readings?: ReadingsTable;
   public readonly alarms: FleetFunction;
+  public readonly alarmCommands: AlarmCommands;
   public readonly offline: FleetFunction;
   public readonly operationalAlarms: OperationalAlarms;
   public readonly failures: FailureBucket;
@@ -113,6 +116,21 @@ export class FleetTelemetryStack extends Stack {
     this.failures = new FailureBucket(this, 'FailureBucket');
     const endpoint = new IotDataEndpoint(this, 'IotDataEndpoint', {
       ...(settings.iotDataEndpoint === undefined ? {} : { host: settings.iotDataEndpoint }),
+    });
+
+    // Build + grant + wire: operator commands (issue 13): the history table, the command rule and its function
+    this.alarmState.addGlobalSecondaryIndex({
+      indexName: ALARM_STATE_WAKE_INDEX.name,
+      partitionKey: { name: ALARM_STATE_WAKE_INDEX.partitionKey.name, type: AttributeType.STRING },
+      sortKey: { name: ALARM_STATE_WAKE_INDEX.sortKey.name, type: AttributeType.NUMBER },
+    });
+    this.alarmCommands = new AlarmCommands(this, 'AlarmCommands', {
+      settings,
+      thresholdsFile: props.thresholdsFile,
+      alarmState: this.alarmState,
+      notifications: this.notifications,
+      iotDataEndpointHost: endpoint.host,
+      ruleErrors: this.ingress.ruleErrors,
     });
 
     // Build + grant + wire: the ingest consumer, with its store
@@ -163,6 +181,7 @@ export class FleetTelemetryStack extends Stack {
     // Build + grant + wire: the alarms consumer and the offline check share one environment
     const notifierEnvironment = {
       ALARM_STATE_TABLE: this.alarmState.tableName,
+      ALARM_HISTORY_TABLE: this.alarmCommands.history.tableName,
       ALARM_TOPIC_ARN: this.notifications.alarmTopic.topicArn,
       IOT_DATA_ENDPOINT: endpoint.host,
       THRESHOLDS_FILE: BUNDLED_THRESHOLDS_FILE,
@@ -186,6 +205,10 @@ export class FleetTelemetryStack extends Stack {
     this.grantNotifier(this.alarms, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] });
     // The offline check scans for devices whose lastSeen is old (DynamoDbAlarmStateStore.listSeenBefore).
     this.grantNotifier(this.offline, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] });
+    // Both record the transitions they publish; the check also visits the devices whose wakeAt came.
+    this.alarmCommands.grantHistoryWrite(this.alarms);
+    this.alarmCommands.grantHistoryWrite(this.offline);
+    this.offline.role.addToPolicy(wakeIndexQuery(this.alarmState));
 
     new KinesisConsumer(this, 'AlarmsMapping', {
       stream,
@@ -206,7 +229,11 @@ export class FleetTelemetryStack extends Stack {
     this.operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
       stream,
       consumers: watchedConsumers,
-      functions: [{ name: 'offline', function: this.offline.function }],
+      functions: [
+        { name: 'offline', function: this.offline.function },
+        // An operator's command that keeps failing is answered by nobody: someone must hear of it.
+        { name: 'alarm-commands', function: this.alarmCommands.handler.function },
+      ],
       queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
       durations: [{ name: 'offline', function: this.offline.function, maxDuration: OFFLINE_CHECK_MAX_DURATION }],
       failureBucket: this.failures.bucket,
@@ -218,6 +245,7 @@ export class FleetTelemetryStack extends Stack {
       functions: [
         ...watchedConsumers,
         { name: 'offline', function: this.offline.function },
+        { name: 'alarm-commands', function: this.alarmCommands.handler.function },
       ],
       failureBucket: this.failures.bucket,
       queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
@@ -231,6 +259,10 @@ export class FleetTelemetryStack extends Stack {
       description: 'Batches the stream mappings gave up on (aws/lambda/...) and Timestream magnetic-store rejects.',
     });
     new CfnOutput(this, 'AlarmStateTableName', { value: this.alarmState.tableName });
+    new CfnOutput(this, 'AlarmHistoryTableName', {
+      value: this.alarmCommands.history.tableName,
+      description: 'Every alarm transition and operator command, by device (Query on deviceId).',
+    });
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url() });
     new CfnOutput(this, 'DevicePolicyName', {
       value: deviceAccess.devicePolicy.ref,
@@ -238,7 +270,7 @@ export class FleetTelemetryStack extends Stack {
     });
     new CfnOutput(this, 'OperatorPolicyName', {
       value: deviceAccess.operatorPolicy.ref,
-      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+.',
+      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+, publish commands on cmd/fleet/alarms/<deviceId>, receive their replies.',
     });
     new CfnOutput(this, 'ThingTypeName', { value: deviceAccess.thingType.ref });
     new CfnOutput(this, 'IotDataEndpointHost', { value: endpoint.host, description: 'Devices connect here (port 8883).' });

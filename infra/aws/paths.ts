@@ -6,6 +6,6 @@ import { join } from 'node:path';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The AWS composition root of one function: lambdas/<name>/handler.ts, exporting `handler`. */
-export function handlerEntry(name: 'ingest' | 'alarms' | 'offline'): string {
+export function handlerEntry(name: 'ingest' | 'alarms' | 'offline' | 'alarm-commands'): string {
   return join(REPO_ROOT, 'lambdas', name, 'handler.ts');
 }

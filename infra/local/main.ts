@@ -104,6 +104,7 @@ const program = new Command('start')
           'Add a device:        npm run devices -- add sensor-0001 --type env-sensor',
           'Simulate a fleet:    npm run simulate -- --devices 100 --rate 1 --duration 60',
           'See what arrived:    npm run query -- readings --limit 10',
+          'Work the alarms:     npm run alarms -- list   (an operator: npm run devices -- add ID --role operator --save-credential)',
           'Stop:                Ctrl-C',
           '',
         ].join('\n'),

@@ -59,7 +59,6 @@ export {
   describeAlarms,
   emptyAlarmState,
   lastSeenWriteBoundMs,
-  needsScheduledCheck,
   nextWakeAt,
   shortestSilenceMs,
 } from './alarm-engine.js';

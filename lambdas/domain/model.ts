@@ -1,6 +1,6 @@
 /**
  * The domain's vocabulary: what flows through the pipeline. Types only; no I/O, no AWS.
- * See docs/architecture.md for the contracts these encode (../shared/DESIGN.md section 2).
+ * See docs/architecture.md ("Contracts") and README.md ("Contracts") for what these encode.
  */
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;

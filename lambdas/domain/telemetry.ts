@@ -1,6 +1,6 @@
 /**
  * Decoding and validation of one stream record into a {@link Reading} (docs/architecture.md,
- * "The stream record"; ../shared/DESIGN.md section 2, "Telemetry message").
+ * "The stream record"; README.md, "Contracts", Message).
  *
  * This runs once per record on both consumers (tens of thousands of records per second), so the
  * validation is written by hand: no schema library, no exceptions on the rejection path, one pass

@@ -1,5 +1,5 @@
 /**
- * The threshold rules (config/thresholds.json; ../shared/DESIGN.md section 2, "Threshold rules"):
+ * The threshold rules (config/thresholds.json; README.md, "Contracts", Thresholds):
  * schema, validation and the normalized types the alarm engine runs on.
  *
  * Validation is strict so a typo fails loudly at start-up, at synth and in tests: unknown keys are

@@ -10,9 +10,10 @@ export class InvalidKinesisEventError extends FleetTelemetryError {}
 
 /**
  * The stream records of a Lambda Kinesis event, in the order Lambda gave them (per shard, by
- * sequence number). Shape: lam22 with-kinesis / DefinitelyTyped `trigger/kinesis-stream.d.ts`
- * (SEMANTICS.md section 2): `shardId` is the part of `eventID` before `:`; `data` is base64;
- * `approximateArrivalTimestamp` is epoch seconds with a millisecond fraction, returned in ms.
+ * sequence number). Shape: "Using Lambda with Kinesis",
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html (docs/aws-semantics.md section 2), as
+ * DefinitelyTyped's `trigger/kinesis-stream.d.ts` types it: `shardId` is the part of `eventID` before
+ * `:`; `data` is base64; `approximateArrivalTimestamp` is epoch seconds with a millisecond fraction, returned in ms.
  *
  * Takes `unknown` and checks the shape at the edge: anything else throws InvalidKinesisEventError.
  */
@@ -59,7 +60,8 @@ function toStreamRecord(record: unknown, where: string): StreamRecord {
 
 /**
  * The partial batch response: every record a retry can fix, by sequence number. Lambda restarts
- * from the lowest one reported (ReportBatchItemFailures, lam22 services-kinesis-batchfailurereporting),
+ * from the lowest one reported (ReportBatchItemFailures,
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html),
  * the same list Powertools' BatchProcessor returns; an empty list means the whole batch succeeded.
  */
 export function toBatchResponse(outcome: BatchOutcome): KinesisStreamBatchResponse {

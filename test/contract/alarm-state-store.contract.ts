@@ -109,5 +109,26 @@ export function alarmStateStoreContract(name: string, make: () => Promise<AlarmS
 
       expect(await h.store.listSeenBefore(T0)).toEqual([]);
     });
+  
+    it('lists the devices whose wakeAt has come, and none without one', async () => {
+      const due = aRecord({ deviceId: 'due', wakeAt: T0 - 1 });
+      const dueNow = aRecord({ deviceId: 'due-now', wakeAt: T0 });
+      const later = aRecord({ deviceId: 'later', wakeAt: T0 + 1 });
+      const resting = aRecord({ deviceId: 'resting' });
+      for (const r of [due, dueNow, later, resting]) await h.store.save(r, undefined);
+
+      const listed = await h.store.listDueBy(T0);
+
+      expect(sortedBy(listed, (r) => r.deviceId)).toEqual([due, dueNow]);
+      expect(await h.store.load('later')).toEqual(later);
+    });
+
+    it('stops listing a device once a save drops its wakeAt', async () => {
+      await h.store.save(aRecord({ wakeAt: T0 - 1 }), undefined);
+      await h.store.save(aRecord({ version: 2 }), 1);
+
+      expect(await h.store.listDueBy(T0)).toEqual([]);
+      expect(await h.store.load('sensor-0001')).not.toHaveProperty('wakeAt');
+    });
   });
 }

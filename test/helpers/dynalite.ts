@@ -70,8 +70,24 @@ export async function startDynalite(): Promise<Dynalite> {
         attributes.push({ AttributeName: keys.sortKey.name, AttributeType: keys.sortKey.type });
         schema.push({ AttributeName: keys.sortKey.name, KeyType: 'RANGE' });
       }
+      const indexes = (keys.globalIndexes ?? []).map((index) => {
+        for (const key of [index.partitionKey, index.sortKey]) {
+          if (key !== undefined && !attributes.some((a) => a.AttributeName === key.name)) {
+            attributes.push({ AttributeName: key.name, AttributeType: key.type });
+          }
+        }
+        const indexSchema: KeySchemaElement[] = [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' }];
+        if (index.sortKey !== undefined) indexSchema.push({ AttributeName: index.sortKey.name, KeyType: 'RANGE' });
+        return { IndexName: index.name, KeySchema: indexSchema, Projection: { ProjectionType: 'ALL' as const } };
+      });
       await client.send(
-        new CreateTableCommand({ TableName: tableName, AttributeDefinitions: attributes, KeySchema: schema, BillingMode: 'PAY_PER_REQUEST' }),
+        new CreateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: attributes,
+          KeySchema: schema,
+          BillingMode: 'PAY_PER_REQUEST',
+          ...(indexes.length === 0 ? {} : { GlobalSecondaryIndexes: indexes }),
+        }),
       );
       await waitUntilActive(client, tableName);
       return tableName;

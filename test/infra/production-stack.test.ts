@@ -115,11 +115,22 @@ describe('operators are alerted', () => {
 
   it('lets exactly the intended writers send to every other topic, queue and bucket, by their roles, and denies plain HTTP', () => {
     const ruleRole = (
-      (onlyResource(template, 'AWS::IoT::TopicRule').properties['TopicRulePayload'] as { Actions: { Kinesis: { RoleArn: { 'Fn::GetAtt': [string] } } }[] })
+      (onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties['TopicRulePayload'] as { Actions: { Kinesis: { RoleArn: { 'Fn::GetAtt': [string] } } }[] })
         .Actions[0]!.Kinesis.RoleArn
     )['Fn::GetAtt'][0];
+    const commandRuleErrorRole = (
+      (onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.commandRule.name }).properties['TopicRulePayload'] as {
+        ErrorAction: { Sqs: { RoleArn: { 'Fn::GetAtt': [string] } } };
+      }).ErrorAction.Sqs.RoleArn
+    )['Fn::GetAtt'][0];
     const expected: { id: string; policy: [string, string]; action: string; writers: string[] }[] = [
-      { id: topicId('alarms'), policy: ['AWS::SNS::TopicPolicy', 'Topics'], action: 'sns:Publish', writers: [roleOfFunction('alarms'), roleOfFunction('offline')] },
+      {
+        id: topicId('alarms'),
+        policy: ['AWS::SNS::TopicPolicy', 'Topics'],
+        action: 'sns:Publish',
+        // Every writer of alarm state publishes the transitions it decides.
+        writers: [roleOfFunction('alarms'), roleOfFunction('offline'), roleOfFunction('alarm-commands')],
+      },
       {
         id: logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }),
         policy: ['AWS::SQS::QueuePolicy', 'Queues'],
@@ -130,7 +141,8 @@ describe('operators are alerted', () => {
         id: logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rule-errors` }),
         policy: ['AWS::SQS::QueuePolicy', 'Queues'],
         action: 'sqs:SendMessage',
-        writers: [ruleRole],
+        // Both topic rules' error actions: telemetry and alarm commands.
+        writers: [ruleRole, commandRuleErrorRole],
       },
       { id: bucketId(), policy: ['AWS::S3::BucketPolicy', 'Bucket'], action: 's3:PutObject', writers: [roleOfFunction('ingest'), roleOfFunction('alarms')] },
     ];
@@ -259,6 +271,8 @@ describe('deploy, update, destroy, deploy again', () => {
     const retained = Object.entries(resources).filter(([, r]) => r.DeletionPolicy === 'Retain');
     expect(retained.map(([, r]) => r.Type).sort()).toEqual(
       [
+        // Alarm state and alarm history.
+        'AWS::DynamoDB::Table',
         'AWS::DynamoDB::Table',
         'AWS::S3::Bucket',
         'AWS::Timestream::Database',
@@ -277,7 +291,10 @@ describe('deploy, update, destroy, deploy again', () => {
   it('outputs the names the CLIs and people need instead', () => {
     const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
     expect(outputs['FailureBucketName']!.Value).toEqual({ Ref: bucketId() });
-    expect(outputs['AlarmStateTableName']!.Value).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table') });
+    expect(outputs['AlarmStateTableName']!.Value).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }] }) });
+    expect(outputs['AlarmHistoryTableName']!.Value).toEqual({
+      Ref: logicalIdOf('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }),
+    });
     expect(outputs['TimestreamDatabaseName']!.Value).toEqual({ Ref: logicalIdOf('AWS::Timestream::Database') });
     expect(outputs['TimestreamTableName']!.Value).toEqual({ 'Fn::GetAtt': [logicalIdOf('AWS::Timestream::Table'), 'Name'] });
     expect(outputs['StreamName']).toBeDefined();

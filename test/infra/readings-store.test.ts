@@ -13,10 +13,10 @@ import type { Synthesized } from './synth.js';
 // it, no Timestream. The key schema asserted here is the constant the dynalite tests create their
 // tables from, so those tests prove these keys work.
 
-/** The readings table: the one DynamoDB table with a sort key. */
+/** The readings table: the one DynamoDB table sorted by the readings' sort key (alarm history has its own). */
 function readingsTable(synth: Synthesized): ReturnType<typeof onlyResource> {
   return onlyResource(synth.template, 'AWS::DynamoDB::Table', {
-    KeySchema: Match.arrayWith([Match.objectLike({ KeyType: 'RANGE' })]),
+    KeySchema: Match.arrayWith([Match.objectLike({ AttributeName: READINGS_TABLE_KEYS.sortKey.name, KeyType: 'RANGE' })]),
   });
 }
 
@@ -62,8 +62,12 @@ describe('the default stack stores readings in DynamoDB', () => {
     const alarmState = onlyResource(synth.template, 'AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: ALARM_STATE_TABLE_KEYS.partitionKey.name, KeyType: 'HASH' }],
     });
+    // The key, and the keys of the wake index (ALARM_STATE_WAKE_INDEX), as the dynalite tables have them.
+    const index = ALARM_STATE_TABLE_KEYS.globalIndexes[0];
     expect(alarmState.properties['AttributeDefinitions']).toEqual([
       { AttributeName: ALARM_STATE_TABLE_KEYS.partitionKey.name, AttributeType: ALARM_STATE_TABLE_KEYS.partitionKey.type },
+      { AttributeName: index.partitionKey.name, AttributeType: index.partitionKey.type },
+      { AttributeName: index.sortKey.name, AttributeType: index.sortKey.type },
     ]);
   });
 

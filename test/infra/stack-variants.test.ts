@@ -40,7 +40,7 @@ describe('the stack with every context setting changed', () => {
     const t = synth.template;
     t.resourceCountIs('AWS::Timestream::Database', 0);
     t.resourceCountIs('AWS::Timestream::Table', 0);
-    t.resourceCountIs('AWS::DynamoDB::Table', 1); // alarm state only
+    t.resourceCountIs('AWS::DynamoDB::Table', 2); // alarm state and alarm history only
     const ingest = onlyResource(t, 'AWS::Lambda::Function', { FunctionName: `${pipeline.name}-ingest` });
     const rejects = onlyResource(t, 'AWS::SQS::Queue', { QueueName: `${pipeline.name}-rejects` }).logicalId;
     expect((ingest.properties['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({

@@ -9,12 +9,14 @@ import { POWERTOOLS_ENV } from '../../infra/aws/constructs/fleet-function.js';
 import { operationalAlarmCount } from '../../infra/aws/cost/estimate.js';
 import { DEFAULT_DEPLOYMENT_SETTINGS } from '../../infra/aws/deployment-settings.js';
 import { FUNCTION_SIZING } from '../../infra/aws/function-sizing.js';
+import { ALARM_COMMANDS_SIZING } from '../../infra/aws/constructs/alarm-commands.js';
 import { REPO_ROOT } from '../../infra/aws/paths.js';
 import { pipeline } from '../../infra/pipeline.js';
 import type { EventSourceMappingSettings } from '../../infra/pipeline.js';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
 import { INGEST_ENV, INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
+import { ALARM_COMMANDS_ENV } from '../../lambdas/alarm-commands/env.js';
 import { SYNTH_TIMEOUT_MS, onlyResource, synthesize } from './synth.js';
 import type { Synthesized } from './synth.js';
 
@@ -46,15 +48,18 @@ afterAll(() => {
 
 it('bundles the functions with the local esbuild, never running docker', () => {
   expect(existsSync(fakeDocker.mark)).toBe(false);
-  template.resourceCountIs('AWS::Lambda::Function', 4);
+  template.resourceCountIs('AWS::Lambda::Function', 5);
 });
 
 const FUNCTIONS = {
   ingest: { env: [...INGEST_ENV, ...INGEST_STORE_ENV.timestream], list: 'INGEST_ENV', thresholds: false },
   alarms: { env: ALARMS_ENV, list: 'ALARMS_ENV', thresholds: true },
   offline: { env: OFFLINE_ENV, list: 'OFFLINE_ENV', thresholds: true },
+  'alarm-commands': { env: ALARM_COMMANDS_ENV, list: 'ALARM_COMMANDS_ENV', thresholds: true },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
+/** What each function is given: the cost estimator's table, and the alarm-commands construct's own. */
+const SIZING = { ...FUNCTION_SIZING, 'alarm-commands': ALARM_COMMANDS_SIZING } as const;
 
 function fn(name: FunctionName): ReturnType<typeof onlyResource> {
   return onlyResource(template, 'AWS::Lambda::Function', { FunctionName: `${pipeline.name}-${name}` });
@@ -83,6 +88,9 @@ function assetDirOf(name: FunctionName): string {
   return join(synth.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 }
 
+/** The alarm-state table's key (the history table has a sort key too). */
+const ALARM_STATE_KEYS = { KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }] };
+
 /** A plausible value for every variable a handler may read (nothing is called at import). */
 const SAMPLE_ENV: Readonly<Record<string, string>> = {
   TIME_SERIES_STORE: 'timestream',
@@ -90,10 +98,11 @@ const SAMPLE_ENV: Readonly<Record<string, string>> = {
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
   ALARM_STATE_TABLE: 'fleet-telemetry-alarm-state',
+  ALARM_HISTORY_TABLE: 'fleet-telemetry-alarm-history',
   ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
-} satisfies Record<(typeof INGEST_ENV | typeof INGEST_STORE_ENV.timestream | typeof ALARMS_ENV | typeof OFFLINE_ENV)[number], string>;
+} satisfies Record<(typeof INGEST_ENV | typeof INGEST_STORE_ENV.timestream | typeof ALARMS_ENV | typeof OFFLINE_ENV | typeof ALARM_COMMANDS_ENV)[number], string>;
 
 /** Imports the bundle the way the Lambda runtime does (an ES module by file URL). */
 const LOAD_HANDLER =
@@ -127,7 +136,7 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
   });
 
   it('routes messages with the pipeline rule SQL, SQL version and partition key', () => {
-    const rule = onlyResource(template, 'AWS::IoT::TopicRule').properties;
+    const rule = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties;
     const payload = rule['TopicRulePayload'] as Record<string, unknown>;
     expect(rule['RuleName']).toBe(pipeline.rule.name);
     expect(payload['Sql']).toBe(pipeline.rule.sql);
@@ -172,7 +181,9 @@ describe('the synthesized stack agrees with infra/pipeline.ts', () => {
   });
 
   it('has no DynamoDB readings table and no ReadingsTableName output with Timestream', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    // Alarm state and alarm history only.
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    expect(Object.keys(template.findOutputs('AlarmHistoryTableName'))).toHaveLength(1);
     expect(template.findOutputs('ReadingsTableName')).toEqual({});
   });
 
@@ -202,8 +213,8 @@ describe('the functions', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        MemorySize: FUNCTION_SIZING[name].memoryMb,
-        Timeout: FUNCTION_SIZING[name].timeoutSeconds,
+        MemorySize: SIZING[name].memoryMb,
+        Timeout: SIZING[name].timeoutSeconds,
       });
       const logGroup = (properties['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(template.toJSON()['Resources'][logGroup]['Properties']['RetentionInDays']).toBe(
@@ -256,7 +267,7 @@ describe('the functions', () => {
       const endpoint = logicalIdOf('Custom::AWS', {});
       expect(variables).toEqual(
         expect.objectContaining({
-          ALARM_STATE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::Table', {}) },
+          ALARM_STATE_TABLE: { Ref: logicalIdOf('AWS::DynamoDB::Table', ALARM_STATE_KEYS) },
           ALARM_TOPIC_ARN: { Ref: logicalIdOf('AWS::SNS::Topic', { TopicName: `${pipeline.name}-alarms` }) },
           IOT_DATA_ENDPOINT: { 'Fn::GetAtt': [endpoint, 'endpointAddress'] },
           THRESHOLDS_FILE: 'thresholds.json',
@@ -327,7 +338,7 @@ describe('the functions', () => {
 
 describe('least privilege', () => {
   it('lets the rule role put records on the one stream and send to its error queue, nothing else', () => {
-    const rule = onlyResource(template, 'AWS::IoT::TopicRule').properties;
+    const rule = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties;
     const roleArn = (rule['TopicRulePayload'] as { Actions: { Kinesis: { RoleArn: { 'Fn::GetAtt': [string] } } }[] })
       .Actions[0]!.Kinesis.RoleArn;
     const role = roleArn['Fn::GetAtt'][0];
@@ -341,7 +352,7 @@ describe('least privilege', () => {
   });
 
   it('trusts only this account and this rule to assume the rule role', () => {
-    const rule = onlyResource(template, 'AWS::IoT::TopicRule').properties;
+    const rule = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties;
     const role = (rule['TopicRulePayload'] as { Actions: { Kinesis: { RoleArn: { 'Fn::GetAtt': [string] } } }[] })
       .Actions[0]!.Kinesis.RoleArn['Fn::GetAtt'][0];
     const trust = template.toJSON()['Resources'][role]['Properties']['AssumeRolePolicyDocument']['Statement'];
@@ -377,7 +388,8 @@ describe('least privilege', () => {
     expect(actions('alarms')).toEqual(
       [...logs, ...kinesisRead, ...failureWrites, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
     );
-    expect(actions('offline')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'].sort());
+    expect(actions('offline')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:Query'].sort());
+    expect(actions('alarm-commands')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort());
   });
 
   it('allows "*" as a resource only for the two actions that have no resource scope', () => {
@@ -404,7 +416,7 @@ describe('secure and kept by default', () => {
   });
 
   it('keeps a message the rule could not deliver, original payload included, in the rule-errors queue', () => {
-    const payload = onlyResource(template, 'AWS::IoT::TopicRule').properties['TopicRulePayload'] as Record<string, unknown>;
+    const payload = onlyResource(template, 'AWS::IoT::TopicRule', { RuleName: pipeline.rule.name }).properties['TopicRulePayload'] as Record<string, unknown>;
     const queue = logicalIdOf('AWS::SQS::Queue', { QueueName: `${pipeline.name}-rule-errors` });
     expect(payload['ErrorAction']).toEqual({
       Sqs: { QueueUrl: { Ref: queue }, RoleArn: expect.anything(), UseBase64: false },
@@ -428,13 +440,13 @@ describe('secure and kept by default', () => {
   });
 
   it('keeps alarm state on demand with point-in-time recovery, keyed by deviceId, and retains it', () => {
-    const table = onlyResource(template, 'AWS::DynamoDB::Table');
+    const table = onlyResource(template, 'AWS::DynamoDB::Table', ALARM_STATE_KEYS);
     expect(table.properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'deviceId', AttributeType: 'S' }],
     });
+    expect(table.properties['AttributeDefinitions']).toContainEqual({ AttributeName: 'deviceId', AttributeType: 'S' });
     expect(table.resource['DeletionPolicy']).toBe('Retain');
   });
 
@@ -481,6 +493,7 @@ describe('secure and kept by default', () => {
         'ingest-errors',
         'alarms-errors',
         'offline-errors',
+        'alarm-commands-errors',
         'rejects-queue-depth',
         'rule-errors-queue-depth',
         'failure-bucket-writes',
@@ -567,10 +580,18 @@ describe('IoT access', () => {
     );
   });
 
-  it("lets an operator subscribe to and receive every device's alarms, and publish nothing", () => {
+  it("lets an operator subscribe to and receive every device's alarms, and publish only alarm commands", () => {
     const policy = onlyResource(template, 'AWS::IoT::Policy', { PolicyName: `${pipeline.name}-operator` }).properties;
-    const statements = (policy['PolicyDocument'] as { Statement: { Action: string; Resource: unknown }[] }).Statement;
-    expect(statements.map((s) => s.Action)).toEqual(['iot:Connect', 'iot:Subscribe', 'iot:Receive']);
+    const statements = (policy['PolicyDocument'] as { Statement: { Effect: string; Action: string; Resource: unknown }[] }).Statement;
+    expect(statements.map((s) => `${s.Effect} ${s.Action}`)).toEqual([
+      'Allow iot:Connect',
+      'Allow iot:Subscribe',
+      'Allow iot:Receive',
+      'Allow iot:Publish',
+      'Deny iot:Publish',
+      'Allow iot:Subscribe',
+      'Allow iot:Receive',
+    ]);
     expect(statements[1]!.Resource).toEqual(arn('topicfilter/alarms/fleet/*'));
     expect(statements[2]!.Resource).toEqual(arn('topic/alarms/fleet/*'));
   });

@@ -189,7 +189,7 @@ describe('the console API', () => {
   });
 
   describe('alarms and their commands', () => {
-    interface AlarmRow { alarmId: string; deviceId: string; state: string; previousState: string; severity: string; ts: number; action: string | null; by: string | null; note: string | null }
+    interface AlarmRow { alarmId: string; deviceId: string; state: string; previousState: string; severity: string; ts: number; action: string | null; by: string | null; note: string | null; snoozedUntil?: number | null }
     interface CommandRow { deviceId: string; ruleId: string | null; action: string | null; by: string; note: string | null; outcome: string; reason: string | null; state: string | null }
     interface AlarmsBody { active: AlarmRow[]; transitions: AlarmRow[]; commands: CommandRow[] }
 
@@ -258,7 +258,13 @@ describe('the console API', () => {
 
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ outcome: 'accepted', state: 'SNOOZED' });
-      expect((await getJson<AlarmsBody>('/api/alarms?device=snooze-1')).commands[0]).toMatchObject({ action: 'snooze', seconds: 900, note: 'maintenance window' });
+      const body = await getJson<AlarmsBody>('/api/alarms?device=snooze-1');
+      expect(body.commands[0]).toMatchObject({ action: 'snooze', seconds: 900, note: 'maintenance window' });
+      // The snooze runs 900 s from the command's time (when the rules engine received it).
+      const snoozed = body.active.find((a) => a.alarmId === 'snooze-1/overheat');
+      expect(snoozed).toMatchObject({ state: 'SNOOZED', by: 'console', note: 'maintenance window' });
+      expect(snoozed?.snoozedUntil).toBe((body.commands[0] as CommandRow & { at: number }).at + 900_000);
+      expect(body.active.find((a) => a.alarmId === 'snooze-1/battery-low')?.snoozedUntil).toBeNull();
     });
 
     it.each([

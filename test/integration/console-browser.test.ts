@@ -156,7 +156,7 @@ describe('the console in a browser', () => {
     await screenshot('alarms');
   });
 
-  it('shows a command the handler refuses with its reason, and reminders in a device\'s alarm history', async () => {
+  it('shows a command the handler refuses with its reason, reminders in a device\'s alarm history, and until when a snooze runs', async () => {
     const device = await t.connect('tank-1', { type: 'tank' });
     await device.publishAsync(telemetryTopic('tank-1'), JSON.stringify({ ts: Date.now(), seq: 1, metrics: { pressure: 12 } }), { qos: 1 });
     await show('alarms');
@@ -168,6 +168,13 @@ describe('the console in a browser', () => {
     await show('device/tank-1');
     await expect.poll(() => page.getByTestId('alarm-history').getByTestId('history-reminder').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.getByTestId('alarm-history').getByTestId('history-reminder').first().textContent()).toBe('ALARM → ALARM (reminder)');
+
+    // Snoozed from the device's own table, for the length chosen: the row says until when.
+    await page.getByTestId('snooze-seconds').selectOption('900');
+    const row = page.getByTestId('active-alarms').locator('tr', { hasText: 'pressure-high' });
+    await row.getByTestId('command-snooze').click();
+    await expect.poll(() => row.getByTestId('alarm-state').textContent(), { timeout: 10_000 }).toBe('SNOOZED');
+    expect(await row.getByTestId('snoozed-until').textContent()).toMatch(/^ until \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     await screenshot('device-history');
   });
 

@@ -1,5 +1,5 @@
 /**
- * Crash safety (SEMANTICS.md section 6, "a test worth having"): the stack runs as a child process and is
+ * Crash safety (docs/architecture.md, "The local runtime": a PUBACK means "on disk"): the stack runs as a child process and is
  * killed -9 at random moments while QoS 1 publishers send readings with unique (deviceId, seq). Every
  * PUBACKed reading must be stored exactly once, the stream must hold each device's readings in order,
  * and no alarm transition may repeat.

@@ -48,6 +48,17 @@ describe('npm start', () => {
     expect(run.err()).toMatch(/^error: .*--mqtt-port/);
   });
 
+  it.each([
+    ['--min-free', '12 parsecs'],
+    ['--max-connections', '0'],
+    ['--max-unauthenticated', '-5'],
+  ])('refuses %s %s with one line naming the flag and exit code 2', { timeout: 60_000 }, async (flag, value) => {
+    const run = start([flag, value]);
+    expect(await run.exited).toBe(2);
+    expect(run.err().trim().split('\n')).toHaveLength(1);
+    expect(run.err()).toMatch(new RegExp(`^error: option '${flag} <[a-z]+>' argument '${value}' is invalid`));
+  });
+
   it('refuses a thresholds file with a contradiction, naming the rule and field', { timeout: 60_000 }, async () => {
     const { writeFileSync } = await import('node:fs');
     const file = join(dataDir, 'bad-thresholds.json');

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { CfnPolicy, CfnThingType } from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
-import { alarmTopic, basicIngestTelemetryTopic, pipeline, telemetryTopic } from '../../pipeline.js';
+import { alarmTopic, basicIngestTelemetryTopic, commandReplyTopic, commandTopic, pipeline, telemetryTopic } from '../../pipeline.js';
 
 /**
  * The thing name of the connection, resolved by IoT Core from the thing attached to the
@@ -13,8 +13,9 @@ export const THING_NAME = '${iot:Connection.Thing.ThingName}';
  * What a device or operator may do on IoT Core, as IoT policies to attach to their certificates, and
  * the thing type of the devices.
  *
- * Device policy (SEMANTICS.md section 6; AWS IoT "thing policy variables" and "Publish/Subscribe
- * policy examples"): everything is keyed on `${iot:Connection.Thing.ThingName}`, so one policy serves
+ * Device policy (docs/aws-semantics.md section 6; AWS IoT "thing policy variables",
+ * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html, and
+ * "Publish/Subscribe policy examples", https://docs.aws.amazon.com/iot/latest/developerguide/pub-sub-policy.html): everything is keyed on `${iot:Connection.Thing.ThingName}`, so one policy serves
  * the whole fleet and a certificate can only act as the thing it is attached to:
  * - connect only with the client id equal to its thing name, and only while the certificate is
  *   attached to a thing (`iot:Connection.Thing.IsAttached`, which rejects a stray certificate);
@@ -25,8 +26,10 @@ export const THING_NAME = '${iot:Connection.Thing.ThingName}';
  * - subscribe to, and receive, only its own alarms topic.
  *
  * Operator policy: a dashboard or on-call console, registered as a thing with its own certificate,
- * may subscribe to and receive every device's alarms (`alarms/fleet/+`, or one device's) and publish
- * nothing. In IoT policies `+` and `#` are literal characters and `*` is the wildcard [iot
+ * may subscribe to and receive every device's alarms (`alarms/fleet/+`, or one device's), publish
+ * alarm commands on `cmd/fleet/alarms/{deviceId}` and nothing else, and subscribe to and receive
+ * their replies (`.../accepted`, `.../rejected`). The device policy allows none of the command topics:
+ * a device publishing there is refused like on any other foreign topic. In IoT policies `+` and `#` are literal characters and `*` is the wildcard [iot
  * iot-policy-variables], so `topicfilter/alarms/fleet/*` allows both the fleet-wide filter and a
  * single device's topic.
  */
@@ -72,6 +75,20 @@ export class DeviceAccess extends Construct {
           connectAsOwnThing,
           { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn('topicfilter', alarmTopic('*')) },
           { Effect: 'Allow', Action: 'iot:Receive', Resource: iotArn('topic', alarmTopic('*')) },
+          // Commands: publish on cmd/fleet/alarms/<deviceId> only. `*` also matches `/`, so the
+          // explicit Deny keeps an operator from publishing on a reply topic (a forged answer).
+          { Effect: 'Allow', Action: 'iot:Publish', Resource: iotArn('topic', commandTopic('*')) },
+          { Effect: 'Deny', Action: 'iot:Publish', Resource: iotArn('topic', commandTopic('*/*')) },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Subscribe',
+            Resource: [iotArn('topicfilter', commandReplyTopic('*', 'accepted')), iotArn('topicfilter', commandReplyTopic('*', 'rejected'))],
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Receive',
+            Resource: [iotArn('topic', commandReplyTopic('*', 'accepted')), iotArn('topic', commandReplyTopic('*', 'rejected'))],
+          },
         ],
       },
     });

@@ -29,7 +29,7 @@ const ESM_REQUIRE_BANNER =
 
 export interface FleetFunctionProps {
   /** Which handler: lambdas/<name>/handler.ts, export `handler`. */
-  readonly name: 'ingest' | 'alarms' | 'offline';
+  readonly name: 'ingest' | 'alarms' | 'offline' | 'alarm-commands';
   readonly sizing: FunctionSizing;
   /**
    * The variables the handler reads (its *_ENV list), exactly; Powertools' three are added here.

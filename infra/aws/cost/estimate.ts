@@ -588,7 +588,7 @@ function dynamodbStoreLines(fleet: Fleet, region: RegionPrices, priced: Priced):
 export function operationalAlarmCount(_store: DeploymentSettings['timeSeriesStore']): number {
   // Every store runs both consumers: with timeSeriesStore=none the ingest consumer only keeps rejects.
   const consumers = 2;
-  const functions = consumers + 1;
+  const functions = consumers + 2; // and the offline check, the alarm-commands function
   const queues = 2; // rejects, rule errors
   // The offline check's duration, writes to the failure bucket, stream write throttles.
   return consumers + functions + queues + 3;

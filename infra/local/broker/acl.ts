@@ -1,6 +1,8 @@
 /**
  * The topic policy of the local broker, mirroring the IoT policy the AWS stack attaches to things
- * (SEMANTICS.md section 6; AWS IoT "Thing policy variables" and "Publish/Subscribe policy examples"):
+ * (docs/aws-semantics.md section 6; AWS IoT "Thing policy variables",
+ * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html, and
+ * "Publish/Subscribe policy examples", https://docs.aws.amazon.com/iot/latest/developerguide/pub-sub-policy.html):
  *
  * - a device publishes only on `dt/fleet/${iot:Connection.Thing.ThingName}/telemetry`, directly or
  *   through Basic Ingest (`$aws/rules/fleet_telemetry_to_stream/dt/fleet/<its id>/telemetry`), and

@@ -2,7 +2,7 @@
  * The local MQTT broker: aedes 1.x in-process (MQTT 3.1.1), over TCP and WebSocket, with the device
  * registry's credentials and the IoT policy's topic rules (acl.ts).
  *
- * Durability (docs/architecture.md, DESIGN.md section 1): aedes writes the PUBACK right after its
+ * Durability (docs/architecture.md, "The local runtime"; docs/aws-semantics.md section 5): aedes writes the PUBACK right after its
  * `authorizePublish` hook calls back (lib/handlers/publish.js: authorizePublish, then
  * write(PubAck), then broker.publish), and that hook is the only one that runs before the PUBACK. So
  * telemetry is handed to `onTelemetry` inside the hook, synchronously and in arrival order, and the

@@ -22,7 +22,9 @@ export interface PacketLimits {
   readonly maxOtherBytes: number;
   /**
    * Bytes a connection may send before it is authenticated, whatever their packets: its CONNECT and
-   * what it sends before its CONNACK (MQTT allows sending on at once; our clients wait).
+   * what it sends before its CONNACK. MQTT 3.1.1 section 3.1.4 lets a client send on at once; MQTT.js
+   * and mosquitto_pub wait for the CONNACK, so a small allowance costs no real client anything and
+   * bounds what the unauthenticated connections can make the broker hold.
    */
   readonly maxBytesBeforeAuthentication: number;
 }
@@ -33,12 +35,17 @@ const PUBLISH_HEADROOM_BYTES = 4 * 1024;
 /**
  * The limits that follow from the payload limit (128 KiB, as IoT Core): a PUBLISH carries at most
  * that plus 4 KiB of topic and ids; a CONNECT or SUBSCRIBE is small (16 KiB: a 128-character client id
- * and username, a password, a short Will; IoT Core takes at most 8 filters per SUBSCRIBE).
+ * and username, a password, a short Will; IoT Core takes at most 8 filters per SUBSCRIBE). Before its
+ * CONNECT is accepted a connection may send 32 KiB: its CONNECT and a small packet or two.
  */
 export function packetLimitsFor(maxPayloadBytes: number): PacketLimits {
   const maxConnectBytes = 16 * 1024;
-  const maxPublishBytes = maxPayloadBytes + PUBLISH_HEADROOM_BYTES;
-  return { maxConnectBytes, maxPublishBytes, maxOtherBytes: 16 * 1024, maxBytesBeforeAuthentication: maxConnectBytes + maxPublishBytes };
+  return {
+    maxConnectBytes,
+    maxPublishBytes: maxPayloadBytes + PUBLISH_HEADROOM_BYTES,
+    maxOtherBytes: 16 * 1024,
+    maxBytesBeforeAuthentication: 2 * maxConnectBytes,
+  };
 }
 
 const PACKET_NAMES = ['reserved', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'reserved'];
@@ -73,38 +80,54 @@ export class PacketSizeGuard {
         return `sent more than ${this.limits.maxBytesBeforeAuthentication} bytes before its CONNECT was accepted`;
       }
     }
+    // Locals in the loop, fields written back once: this runs for every byte chunk a connection sends.
     let i = 0;
+    let skip = this.skip;
+    let headerBytes = this.headerBytes;
+    let type = this.type;
+    let length = this.length;
+    let multiplier = this.multiplier;
+    let refusal: string | undefined;
     while (i < n) {
-      if (this.skip > 0) {
-        const step = Math.min(this.skip, n - i);
-        this.skip -= step;
+      if (skip > 0) {
+        const step = skip < n - i ? skip : n - i;
+        skip -= step;
         i += step;
         continue;
       }
       const byte = chunk[i++] as number;
-      if (this.headerBytes === 0) {
-        this.type = byte >> 4;
-        this.length = 0;
-        this.multiplier = 1;
-        this.headerBytes = 1;
+      if (headerBytes === 0) {
+        type = byte >> 4;
+        length = 0;
+        multiplier = 1;
+        headerBytes = 1;
         continue;
       }
-      this.length += (byte & 0x7f) * this.multiplier;
-      this.multiplier *= 128;
-      this.headerBytes += 1;
+      length += (byte & 0x7f) * multiplier;
+      multiplier *= 128;
+      headerBytes += 1;
       if ((byte & 0x80) !== 0) {
         // MQTT 3.1.1 section 2.2.3: at most four bytes of remaining length.
-        if (this.headerBytes > 4) return 'malformed remaining length (more than 4 bytes)';
+        if (headerBytes > 4) {
+          refusal = 'malformed remaining length (more than 4 bytes)';
+          break;
+        }
         continue;
       }
-      const limit = this.limitFor(this.type);
-      if (this.length > limit) {
-        return `${PACKET_NAMES[this.type] ?? 'packet'} announces ${this.length} bytes, more than the ${limit} allowed`;
+      const limit = this.limitFor(type);
+      if (length > limit) {
+        refusal = `${PACKET_NAMES[type] ?? 'packet'} announces ${length} bytes, more than the ${limit} allowed`;
+        break;
       }
-      this.skip = this.length;
-      this.headerBytes = 0;
+      skip = length;
+      headerBytes = 0;
     }
-    return undefined;
+    this.skip = skip;
+    this.headerBytes = headerBytes;
+    this.type = type;
+    this.length = length;
+    this.multiplier = multiplier;
+    return refusal;
   }
 
   private limitFor(type: number): number {

@@ -10,6 +10,7 @@
  *
  * - Local (default): the operator's credential comes from `<data>/credentials/<operator>.json`
  *   (see operator-credential.ts); `list` reads `<data>/store.db`.
+ * - `list --target aws` reads the alarm-state table the deployed stack names (AWS credentials).
  * - AWS: `--target aws --endpoint <iot:Data-ATS host> --certs DIR`, DIR holding
  *   `<operator>.cert.pem`, `<operator>.private.key` and `AmazonRootCA1.pem` of a certificate with the
  *   operator policy attached (MQTT over TLS as the simulator connects).
@@ -18,7 +19,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MqttClient } from 'mqtt';
 import { ALARM_STATES, TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { AlarmStatus } from '../../../lambdas/domain/model.js';
-import type { RecordedAlarmEvent } from '../../../lambdas/adapters/local/sqlite-queries.js';
+import { withAwsAlarmReader } from './aws-alarm-reader.js';
 import { awsTlsOptions, DEFAULT_LOCAL_ENDPOINT, endpointUrl, openClient, parseEndpoint } from '../../../simulator/connection.js';
 import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
@@ -130,20 +131,59 @@ async function runCommand(name: string, alarmId: string, opts: CommandOptions): 
   }
 }
 
-function list(opts: { data: string; state?: AlarmStatus; device?: string; json: boolean; target: Target }): void {
-  if (opts.target === 'aws') throw new UsageError('list --target aws is not available: on AWS read the alarm state table (npm run query reads the local store)');
+interface ListOptions {
+  data: string;
+  state?: AlarmStatus;
+  device?: string;
+  json: boolean;
+  target: Target;
+  thresholds: string;
+  stack?: string;
+  region?: string;
+  stateTable?: string;
+  historyTable?: string;
+}
+
+/** One alarm as `list` prints it, the same from both targets. */
+interface ListedAlarm {
+  readonly alarmId: string;
+  readonly deviceId: string;
+  readonly ruleId: string;
+  readonly state: AlarmStatus;
+  readonly severity: string;
+  /** Event time the state holds since, epoch ms (null when unknown). */
+  readonly since: number | null;
+  readonly by: string | null;
+  readonly note: string | null;
+  /** SNOOZED: when the snooze ends (AWS only: the local store keeps transitions, not the engine state). */
+  readonly snoozedUntil: number | null;
+}
+
+/** Locally: each alarm's newest transition in `<data>/store.db` (what the stack published). */
+function listLocal(opts: ListOptions): ListedAlarm[] {
   const file = join(resolve(opts.data), 'store.db');
   if (!existsSync(file)) throw new Error(`no store.db in ${resolve(opts.data)} (has the stack run with --data ${opts.data}?)`);
   const store = SqliteStore.open(file, { readonly: true });
-  let alarms: RecordedAlarmEvent[];
   try {
-    alarms = store
+    return store
       .queryAlarmStates({ ...(opts.device === undefined ? {} : { deviceId: opts.device }), ...(opts.state === undefined ? {} : { state: opts.state }) })
-      // Without --state: the alarms not at rest.
-      .filter((a) => opts.state !== undefined || a.state !== ALARM_STATES.OK);
+      .map((a) => ({ alarmId: a.alarmId, deviceId: a.deviceId, ruleId: a.ruleId, state: a.state, severity: a.severity, since: a.ts, by: a.by, note: a.note, snoozedUntil: null }));
   } finally {
     store.close();
   }
+}
+
+/** On AWS: the alarm-state table read as the engine reads it (aws-alarm-reader.ts). */
+async function listAws(opts: ListOptions): Promise<ListedAlarm[]> {
+  const views = await withAwsAlarmReader(opts, (reader) =>
+    reader.listAlarms({ ...(opts.device === undefined ? {} : { deviceId: opts.device }), ...(opts.state === undefined ? {} : { state: opts.state }) }),
+  );
+  return views.map((v) => ({ alarmId: v.alarmId, deviceId: v.deviceId, ruleId: v.ruleId, state: v.state, severity: v.severity, since: v.since, by: v.by, note: v.note, snoozedUntil: v.snoozedUntil }));
+}
+
+async function list(opts: ListOptions): Promise<void> {
+  // Without --state: the alarms not at rest.
+  const alarms = (opts.target === 'aws' ? await listAws(opts) : listLocal(opts)).filter((a) => opts.state !== undefined || a.state !== ALARM_STATES.OK);
   if (opts.json) {
     writeJson(alarms);
     return;
@@ -152,9 +192,16 @@ function list(opts: { data: string; state?: AlarmStatus; device?: string; json: 
     process.stderr.write(opts.state === undefined ? 'No alarms: every rule is at rest.\n' : `No alarms in state ${opts.state}.\n`);
     return;
   }
+  const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
   const rows = [
     ['ALARM', 'STATE', 'SEVERITY', 'SINCE', 'BY'],
-    ...alarms.map((a) => [a.alarmId, a.state, a.severity, new Date(a.ts).toISOString(), a.by === null ? '-' : a.note === null ? a.by : `${a.by}: ${JSON.stringify(a.note)}`]),
+    ...alarms.map((a) => [
+      a.alarmId,
+      a.snoozedUntil === null ? a.state : `${a.state} until ${iso(a.snoozedUntil)}`,
+      a.severity,
+      iso(a.since),
+      a.by === null ? '-' : a.note === null ? a.by : `${a.by}: ${JSON.stringify(a.note)}`,
+    ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   writeText(rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n'));
@@ -185,6 +232,11 @@ program
   .option('--device <id>', 'only this device')
   .addOption(targetOption())
   .addOption(dataOption())
+  .option('--thresholds <file>', 'AWS: the threshold rules deployed (the stored state is read with them)', 'config/thresholds.json')
+  .option('--stack <name>', 'AWS: the stack whose outputs name the tables (default FleetTelemetry)')
+  .option('--region <region>', 'AWS: the region (default: the SDK\'s, e.g. AWS_REGION)')
+  .option('--state-table <name>', 'AWS: the alarm-state table, instead of the stack output')
+  .option('--history-table <name>', 'AWS: the alarm-history table, instead of the stack output')
   .addOption(jsonOption())
   .action(list);
 

@@ -1,5 +1,5 @@
 /**
- * What every local command line shares (DESIGN.md "Local command line"): data on stdout, errors on
+ * What every local command line shares (README.md, "Commands"): data on stdout, errors on
  * stderr as ONE line `error: <reason>` (never a stack trace) and a non-zero exit code.
  *
  * Exit codes: 0 success (and `--help`); 2 the invocation is wrong (unknown or malformed flags, missing

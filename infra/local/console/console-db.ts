@@ -53,7 +53,8 @@ export class ConsoleDb {
 
   /** Opens `file` (store.db, which must already exist at this code's schema). */
   constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
-    this.db = new Database(file, { fileMustExist: true, timeout: options.busyTimeoutMs ?? 5_000 });
+    // Read-only: the console writes nothing (its alarm commands go through the command rule).
+    this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5_000 });
     try {
       const version = schemaVersionOf(this.db);
       if (version !== SCHEMA_VERSION) {

@@ -39,6 +39,7 @@ import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRang
 import { NoCommandReplyError } from '../cli/alarm-command-client.js';
 import type { AlarmCommand, CommandReply } from '../cli/alarm-command-client.js';
 import type { ConsoleSources } from './sources.js';
+import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
@@ -160,7 +161,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
       const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
       return json(res, {
-        active: db.activeAlarms(filter),
+        active: await withSnoozeEnds(db.activeAlarms(filter), filter.deviceId),
         transitions: db.transitionHistory({ ...filter, limit }),
         commands: options.store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
       });
@@ -183,7 +184,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
       }
       if (device[2] === '/readings') return json(res, await readings(deviceId, p, now));
-      return json(res, deviceDetail(deviceId, p));
+      return json(res, await deviceDetail(deviceId, p));
     }
     throw new ConsoleRequestError(404, 'no such route');
   };
@@ -197,7 +198,19 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return { ...summary, matched: matching.length, devices: matching.slice(0, limit) };
   };
 
-  const deviceDetail = (deviceId: string, p: URLSearchParams) => {
+  const alarmReader = options.store.alarmReader(options.thresholds);
+  /**
+   * The alarm rows with, for a snoozed one, when its snooze ends: the engine's own view of the state
+   * (the transitions the rows come from do not carry it).
+   */
+  const withSnoozeEnds = async (rows: AlarmRow[], deviceId: string | undefined): Promise<(AlarmRow & { snoozedUntil: number | null })[]> => {
+    if (!rows.some((r) => r.state === 'SNOOZED')) return rows.map((r) => ({ ...r, snoozedUntil: null }));
+    const views = await alarmReader.listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
+    const ends = new Map(views.map((v) => [v.alarmId, v.snoozedUntil]));
+    return rows.map((r) => ({ ...r, snoozedUntil: r.state === 'SNOOZED' ? (ends.get(r.alarmId) ?? null) : null }));
+  };
+
+  const deviceDetail = async (deviceId: string, p: URLSearchParams) => {
     // Fresh, not from the fleet cache: one device costs three primary-key lookups.
     const registered = options.registry.get(deviceId);
     const info = registered?.role === 'device' ? registered : undefined;
@@ -214,7 +227,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       now: clock.now(),
     });
     const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
-    return { device, active, transitions: db.transitionHistory({ deviceId, limit }), commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }) };
+    return {
+      device,
+      active: await withSnoozeEnds(active, deviceId),
+      transitions: db.transitionHistory({ deviceId, limit }),
+      commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }),
+    };
   };
 
   // Through the readings read port: a console over a deployed stack passes a DynamoDbReadingsReader

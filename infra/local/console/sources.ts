@@ -10,7 +10,7 @@ import type { DeviceInfo } from '../registry/index.js';
  */
 export interface ConsoleSources {
   /** The store's read side. */
-  readonly store: Pick<SqliteStore, 'file' | 'queryReadings' | 'queryAlarmStates' | 'queryTransitions' | 'queryRejects' | 'lastSeen' | 'queryCommands'>;
+  readonly store: Pick<SqliteStore, 'file' | 'queryReadings' | 'queryAlarmStates' | 'queryTransitions' | 'queryRejects' | 'lastSeen' | 'queryCommands' | 'alarmReader'>;
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   /** The consumers' counters (ReadingsStored gives the ingest rate). */

@@ -3,7 +3,7 @@
  * invoking a handler module in-process, with the settings object the CDK stack deploys.
  *
  * What it reproduces (Lambda developer guide: "Using Lambda with Kinesis", "Configuring partial batch
- * response", "Retain discarded batch records"; SEMANTICS.md section 3):
+ * response", "Retain discarded batch records"; docs/aws-semantics.md section 3 links each page):
  * - batches of one shard only, up to BatchSize records and 6 MB of event; MaximumBatchingWindowInSeconds;
  * - ParallelizationFactor N: up to N batches of a shard at once, each partition key always in the same
  *   lane so its records stay in order ("Each parallelized shard contains messages with the same

@@ -4,6 +4,7 @@ import { ConfigError, FleetTelemetryError } from '../../domain/errors.js';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmStateStore, DeviceAlarmRecord } from '../../ports/alarm-state-store.js';
 import { retryableOr } from './aws-errors.js';
+import { ALARM_STATE_WAKE_INDEX } from './dynamodb-readings-schema.js';
 
 /** A stored alarm-state item that does not have the shape we write: names the device and the field. */
 export class CorruptAlarmStateError extends FleetTelemetryError {}
@@ -21,7 +22,12 @@ export function alarmStateDocumentClient(client: DynamoDBClient): DynamoDBDocume
  * The sparse index of devices the scheduled check must visit without a reading (a snooze ends, a
  * reminder is due): only items with `wakeAt` carry its partition key, so it holds just those.
  */
-export const WAKE_INDEX = { name: 'byWakeAt', partitionKey: 'wakePartition', sortKey: 'wakeAt', partition: 'due' } as const;
+export const WAKE_INDEX = {
+  name: ALARM_STATE_WAKE_INDEX.name,
+  partitionKey: ALARM_STATE_WAKE_INDEX.partitionKey.name,
+  sortKey: ALARM_STATE_WAKE_INDEX.sortKey.name,
+  partition: 'due',
+} as const;
 
 export interface DynamoDbAlarmStateStoreOptions {
   /** Build it with alarmStateDocumentClient(): it must remove undefined values. */

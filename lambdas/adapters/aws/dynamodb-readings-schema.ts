@@ -13,10 +13,18 @@ export interface KeyAttribute {
   readonly type: KeyAttributeType;
 }
 
-/** A table's primary key: a partition key and, optionally, a sort key. */
+/** A global secondary index, projecting every attribute. */
+export interface GlobalIndexSchema {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+}
+
+/** A table's primary key: a partition key and, optionally, a sort key; and its global indexes. */
 export interface TableKeySchema {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
+  readonly globalIndexes?: readonly GlobalIndexSchema[];
 }
 
 /**
@@ -33,10 +41,34 @@ export const READINGS_TABLE_KEYS = {
 /** The TTL attribute: epoch seconds after which DynamoDB may delete the item. */
 export const READINGS_TTL_ATTRIBUTE = 'expiresAt';
 
+/**
+ * The sparse index of devices the scheduled check must visit without a reading (a snooze ends, a
+ * reminder is due): only items with `wakeAt` carry its partition key `wakePartition` (always `due`).
+ */
+export const ALARM_STATE_WAKE_INDEX = {
+  name: 'byWakeAt',
+  partitionKey: { name: 'wakePartition', type: 'S' },
+  sortKey: { name: 'wakeAt', type: 'N' },
+} as const satisfies GlobalIndexSchema;
+
 /** The alarm-state table (DynamoDbAlarmStateStore): one item per device. */
 export const ALARM_STATE_TABLE_KEYS = {
   partitionKey: { name: 'deviceId', type: 'S' },
+  globalIndexes: [ALARM_STATE_WAKE_INDEX],
 } as const satisfies TableKeySchema;
+
+/**
+ * The alarm-history table (DynamoDbAlarmHistory): partition key the deviceId, sort key `sk` =
+ * zero-padded event time, then what makes the entry itself, so one device's history newest first is
+ * one Query and recording an entry again overwrites it with the same item.
+ */
+export const ALARM_HISTORY_TABLE_KEYS = {
+  partitionKey: { name: 'deviceId', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+} as const satisfies TableKeySchema;
+
+/** The alarm-history TTL attribute: epoch seconds after which DynamoDB may delete the entry. */
+export const ALARM_HISTORY_TTL_ATTRIBUTE = 'expiresAt';
 
 /** Digits of Number.MAX_SAFE_INTEGER: every safe non-negative integer fits, so padding keeps order. */
 const KEY_DIGITS = 16;

@@ -27,9 +27,10 @@ export interface SnsNotifierOptions {
 
 /**
  * Publishes alarm events to an SNS topic with PublishBatch, 10 per request. Message: the event as
- * JSON; Subject: `[critical] sensor-0001/overheat ALARM` (for e-mail subscribers); message
- * attributes severity, deviceId, state and ruleId (String), so subscriptions can filter with a
- * filter policy. A request that fails, or any Failed entry, throws (RetryableError for entries and
+ * JSON; Subject: `[critical] sensor-0001/overheat ALARM` (for e-mail subscribers; a reminder ends in
+ * ` (reminder)`); message attributes severity, deviceId, state, previousState and ruleId (String),
+ * plus `action` (the command, or `reminder`) and `by` when the event has them, so subscriptions can
+ * filter with a filter policy (e.g. only `state` ALARM, or no `action`: automatic transitions only). A request that fails, or any Failed entry, throws (RetryableError for entries and
  * transient errors, naming them): the caller keeps the events in its outbox and sends them again.
  * Events are about 300 bytes, far from PublishBatch's 256 KiB aggregate limit.
  */
@@ -76,7 +77,11 @@ function toEntry(event: AlarmEvent, id: string): PublishBatchRequestEntry {
       severity: stringAttribute(event.severity),
       deviceId: stringAttribute(event.deviceId),
       state: stringAttribute(event.state),
+      previousState: stringAttribute(event.previousState),
       ruleId: stringAttribute(event.ruleId),
+      // SNS refuses an empty String attribute value: absent rather than empty.
+      ...(event.action === null ? {} : { action: stringAttribute(event.action) }),
+      ...(event.by === null || event.by === '' ? {} : { by: stringAttribute(event.by) }),
     },
   };
 }
@@ -92,7 +97,7 @@ function stringAttribute(value: string): MessageAttributeValue {
 export function alarmSubject(event: AlarmEvent): string {
   const ascii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?');
   const prefix = `[${ascii(event.severity)}] `;
-  const suffix = ` ${ascii(event.state)}`;
+  const suffix = ` ${ascii(event.state)}${event.reminder === true ? ' (reminder)' : ''}`;
   const room = SUBJECT_MAX_CHARS - prefix.length - suffix.length;
   const id = ascii(event.alarmId);
   return `${prefix}${id.length <= room ? id : `${id.slice(0, room - 3)}...`}${suffix}`;

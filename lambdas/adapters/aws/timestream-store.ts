@@ -36,7 +36,9 @@ export interface TimestreamStoreOptions {
  * default). A replay writes the same values with the same Version, which Timestream accepts as a
  * no-op; a reading at the same time with a higher `seq` replaces the stored one (an upsert); a lower
  * or equal `seq` with different values is refused as a RejectedRecord, which we keep as a reject with
- * Timestream's reason. (WriteRecords API, "Upserts"; SEMANTICS.md section 4.)
+ * Timestream's reason. (WriteRecords API, "Upserts":
+ * https://docs.aws.amazon.com/timestream/latest/developerguide/API_WriteRecords.html; docs/aws-semantics.md
+ * section 4.)
  *
  * Outcomes: RejectedRecordsException -> those readings are rejected with Timestream's Reason (the
  * other records of the request were written); throttling, 5xx and timeouts -> RetryableError; any

@@ -106,7 +106,7 @@ export class SqliteAlarmReader implements AlarmReader {
       }),
       ...commands.map((row) => ({ ts: row.at, entry: { kind: 'command', command: toCommandRecord(row) } as const })),
     ];
-    // Newest first; at equal times the command before the transition it caused reads naturally last-to-first.
+    // Newest first; at one time the transition a command caused counts as the newer (as in DynamoDB's sort key).
     entries.sort((a, b) => b.ts - a.ts || (a.entry.kind === 'transition' ? -1 : 1) - (b.entry.kind === 'transition' ? -1 : 1));
     return entries.slice(0, limit).map((item) => item.entry);
   }

@@ -40,14 +40,17 @@ export class InMemoryAlarmReader implements AlarmReader {
   async history(query: AlarmHistoryQuery): Promise<AlarmHistoryEntry[]> {
     return this.log.entries
       .filter((entry) => entryDevice(entry) === query.deviceId && (query.ruleId === undefined || entryRule(entry) === query.ruleId))
-      .sort((a, b) => entryTime(b) - entryTime(a))
+      // Newest first; at one time the transition a command caused counts as the newer, as in the real stores.
+      .sort((a, b) => entryTime(b) - entryTime(a) || kindOrder(a) - kindOrder(b))
       .slice(0, query.limit ?? 100);
   }
 }
 
 /**
  * What makes a history entry itself: a transition by (alarm, event time, states, cause), a command by
- * (device, time, operator, rule, action). The DynamoDB and SQLite adapters key their items the same way.
+ * (device, time, operator, rule, action), as the DynamoDB history's sort key does. (store.db keys a
+ * transition by alarm, time and state only: two transitions of one alarm at one time to one state
+ * do not happen.)
  */
 export function historyKey(entry: AlarmHistoryEntry): string {
   if (entry.kind === 'transition') {
@@ -64,6 +67,10 @@ function entryDevice(entry: AlarmHistoryEntry): string {
 
 function entryRule(entry: AlarmHistoryEntry): string | null {
   return entry.kind === 'transition' ? entry.event.ruleId : entry.command.ruleId;
+}
+
+function kindOrder(entry: AlarmHistoryEntry): number {
+  return entry.kind === 'transition' ? 0 : 1;
 }
 
 function entryTime(entry: AlarmHistoryEntry): number {

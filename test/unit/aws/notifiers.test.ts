@@ -70,6 +70,24 @@ describe('SnsNotifier', () => {
     return new SnsNotifier({ client: new SNSClient({ region: 'eu-west-1' }), topicArn: TOPIC_ARN });
   }
 
+  it('carries the lifecycle in the attributes: previous state, the command and who gave it, and marks a reminder', async () => {
+    const ack = alarmEvent({ state: 'ACKNOWLEDGED', previousState: 'ALARM', action: 'acknowledge', by: 'operator-1', note: 'on it' });
+    const reminder = alarmEvent({ previousState: 'ALARM', action: 'reminder', reminder: true });
+
+    await notifier().notify([ack, reminder]);
+
+    const [first, second] = sns.commandCalls(PublishBatchCommand)[0]!.args[0].input.PublishBatchRequestEntries!;
+    expect(first!.MessageAttributes).toMatchObject({
+      state: { DataType: 'String', StringValue: 'ACKNOWLEDGED' },
+      previousState: { DataType: 'String', StringValue: 'ALARM' },
+      action: { DataType: 'String', StringValue: 'acknowledge' },
+      by: { DataType: 'String', StringValue: 'operator-1' },
+    });
+    expect(second!.MessageAttributes).toMatchObject({ action: { DataType: 'String', StringValue: 'reminder' } });
+    expect(second!.MessageAttributes).not.toHaveProperty('by');
+    expect(second!.Subject).toBe('[critical] sensor-0001/overheat ALARM (reminder)');
+  });
+
   it('publishes a batch with a subject and filterable attributes per event', async () => {
     const event = alarmEvent();
 
@@ -87,6 +105,7 @@ describe('SnsNotifier', () => {
               severity: { DataType: 'String', StringValue: 'critical' },
               deviceId: { DataType: 'String', StringValue: 'sensor-0001' },
               state: { DataType: 'String', StringValue: 'ALARM' },
+              previousState: { DataType: 'String', StringValue: 'OK' },
               ruleId: { DataType: 'String', StringValue: 'overheat' },
             },
           },

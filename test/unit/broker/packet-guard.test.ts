@@ -85,6 +85,9 @@ describe('packet size guard', () => {
     const derived = packetLimitsFor(128 * 1024);
     expect(derived.maxPublishBytes).toBeGreaterThan(128 * 1024 + 2 + 256 + 2);
     expect(derived.maxConnectBytes).toBeLessThanOrEqual(16 * 1024);
-    expect(new PacketSizeGuard(derived).inspect(packet(3, 128 * 1024 + 300))).toBeUndefined();
+    expect(derived.maxBytesBeforeAuthentication).toBe(32 * 1024);
+    const guard = new PacketSizeGuard(derived);
+    guard.markAuthenticated();
+    expect(guard.inspect(packet(3, 128 * 1024 + 300))).toBeUndefined();
   });
 });

@@ -25,7 +25,6 @@ describe('the domain index', () => {
       'describeAlarms',
       'emptyAlarmState',
       'lastSeenWriteBoundMs',
-      'needsScheduledCheck',
       'nextWakeAt',
       'originalPayload',
       'parseAlarmCommand',

@@ -141,6 +141,32 @@ describe('parseThresholds', () => {
   });
 });
 
+describe('parseThresholds: the lifecycle options', () => {
+  it('keeps latch and remindEvery on any kind of rule, and leaves latch out when false', () => {
+    const { rules } = parseThresholds({
+      rules: [
+        { id: 'hot', metric: 't', when: { above: 1 }, latch: true, remindEvery: { seconds: 600 }, severity: 'critical' },
+        { id: 'quiet', when: { silentFor: { seconds: 60 } }, latch: false, remindEvery: { seconds: 0.5 }, severity: 'info' },
+      ],
+    });
+
+    expect(rules[0]).toMatchObject({ latch: true, remindEvery: { seconds: 600 } });
+    expect(rules[1]).not.toHaveProperty('latch');
+    expect(rules[1]).toMatchObject({ remindEvery: { seconds: 0.5 } });
+  });
+
+  it.each([
+    [{ latch: 'yes' }, 'rule "r": latch: expected a boolean'],
+    [{ remindEvery: { seconds: 0 } }, 'rule "r": remindEvery.seconds: must be greater than 0'],
+    [{ remindEvery: { minutes: 5 } }, 'rule "r": remindEvery: unknown key "minutes"'],
+  ])('refuses %j naming the rule and the field', (extra, problem) => {
+    const result = safeParseThresholds({ rules: [{ id: 'r', metric: 't', when: { above: 1 }, severity: 'info', ...extra }] });
+
+    expect(result.success).toBe(false);
+    expect(result.success ? [] : result.error.problems).toContain(problem);
+  });
+});
+
 describe('silenceRules', () => {
   it('lists only the silentFor rules', () => {
     const rules = parseThresholds({ rules: [overheat, silent, batteryLow] });

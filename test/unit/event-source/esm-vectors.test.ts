@@ -1,5 +1,5 @@
 /**
- * The "ESM vectors" of SEMANTICS.md section 3, one test per row, plus the rules derived from them.
+ * The event source mapping's documented behaviour (docs/aws-semantics.md section 3), one test per case, plus the rules derived from them.
  * Every batch is s1 < s2 < s3 < s4 < s5 on one shard.
  */
 import { describe, it, expect, afterEach } from 'vitest';

@@ -8,6 +8,7 @@ import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ALARM_COMMANDS_ENV } from '../../../lambdas/alarm-commands/env.js';
 import { ALARMS_ENV } from '../../../lambdas/alarms/env.js';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
 import { ingestEnv } from '../../../lambdas/ingest/env.js';
@@ -27,6 +28,7 @@ const VALID_ENV: Record<string, string> = {
   TIMESTREAM_TABLE: 'readings',
   REJECT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleet-telemetry-rejects',
   ALARM_STATE_TABLE: 'fleet-telemetry-alarm-state',
+  ALARM_HISTORY_TABLE: 'fleet-telemetry-alarm-history',
   ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.eu-west-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
@@ -44,6 +46,7 @@ const modules = {
   ingest: { path: '../../../lambdas/ingest/handler.js', names: ingestEnv('timestream') },
   alarms: { path: '../../../lambdas/alarms/handler.js', names: ALARMS_ENV },
   offline: { path: '../../../lambdas/offline/handler.js', names: OFFLINE_ENV },
+  'alarm-commands': { path: '../../../lambdas/alarm-commands/handler.js', names: ALARM_COMMANDS_ENV },
 } as const;
 
 /** Imports a composition root as Lambda would on a cold start, with `env` set. */
@@ -177,6 +180,26 @@ describe('AWS composition roots', () => {
 
     await expect(load).rejects.toMatchObject({ name: ConfigError.name });
     await expect(load).rejects.toThrow(`thresholds file ${FIXTURES}missing.json: not found`);
+  });
+
+  it('alarm-commands: answers a command through the IoT data plane of the configured endpoint', async () => {
+    installAlarmTable(dynamo);
+    const handler = await coldStart('alarm-commands', VALID_ENV);
+    const payload = Buffer.from(JSON.stringify({ action: 'acknowledge', ruleId: 'overheat', clientToken: 'c-1' })).toString('base64');
+
+    await stdoutJson(() => handler({ payload, deviceId: 'sensor-0001', clientId: 'operator-1', receivedAt: 1_764_028_800_000 }));
+
+    const reply = iot.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(reply?.topic).toBe('cmd/fleet/alarms/sensor-0001/rejected');
+    expect(JSON.parse(new TextDecoder().decode(reply?.payload as Uint8Array))).toEqual({
+      clientToken: 'c-1',
+      deviceId: 'sensor-0001',
+      ruleId: 'overheat',
+      action: 'acknowledge',
+      reason: 'device sensor-0001 has no alarm state yet (it has sent no reading)',
+    });
+    const endpoint = await (iot.commandCalls(PublishCommand)[0]?.thisValue as IoTDataPlaneClient).config.endpoint?.();
+    expect(endpoint).toMatchObject({ protocol: 'https:', hostname: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
   });
 
   it('offline: runs the check on a scheduled event', async () => {

@@ -45,11 +45,23 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--data', cwd], cwd)).toThrow(/--data: no devices.db/);
   });
 
-  it('needs an endpoint and certificates for AWS, and refuses --verify there', () => {
+  it('needs an endpoint and certificates for AWS', () => {
     expect(() => parseArgs(['--target', 'aws', '--certs', cwd], cwd)).toThrow(/--endpoint: required with --target aws/);
     expect(() => parseArgs(['--target', 'aws', '--endpoint', 'abc.iot.amazonaws.com'], cwd)).toThrow(/--certs: required/);
     const aws = parseArgs(['--target', 'aws', '--endpoint', 'abc.iot.amazonaws.com:443', '--certs', cwd], cwd);
     expect(aws.options).toMatchObject({ target: 'aws', endpoint: 'abc.iot.amazonaws.com:443', certsDir: cwd });
+  });
+
+  it('verifies on AWS through the deployed stack, on 1,000 sampled devices unless told', () => {
+    const aws = ['--target', 'aws', '--endpoint', 'abc.iot.amazonaws.com', '--certs', cwd, '--verify'];
+
+    expect(resolveFleetOptions(parseArgs(aws, cwd).options)).toMatchObject({ verify: true, verifySample: 1000 });
+    expect(resolveFleetOptions(parseArgs([...aws, '--stack', 'Fleet2', '--region', 'eu-west-1', '--verify-sample', '50'], cwd).options)).toMatchObject({
+      stack: 'Fleet2',
+      region: 'eu-west-1',
+      verifySample: 50,
+    });
+    expect(() => parseArgs(['--no-register', '--stack', 'Fleet2'], cwd)).toThrow('--stack: only with --target aws');
   });
 
   it('rejects a malformed anomaly flag with the flag name', () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AWS_IOT_ALPN,
   awsTlsOptions,
+  hasOwnCertificate,
   clientOptions,
   parseEndpoint,
   sourceAddressFor,
@@ -81,6 +82,19 @@ describe('awsTlsOptions', () => {
 
     expect(AWS_IOT_ALPN).toBe('x-amzn-mqtt-ca');
     expect(tls.ALPNProtocols).toEqual(['x-amzn-mqtt-ca']);
+  });
+
+  it('falls back to the fleet\'s shared certificate for a device without its own, and prefers its own', () => {
+    writeFileSync(join(dir, 'shared.cert.pem'), 'SHARED CERT');
+    writeFileSync(join(dir, 'shared.private.key'), 'SHARED KEY');
+    const endpoint = parseEndpoint('abc-ats.iot.eu-west-1.amazonaws.com', 'aws');
+
+    expect(awsTlsOptions(endpoint, dir, 'sim-00002').cert?.toString()).toBe('SHARED CERT');
+    expect(awsTlsOptions(endpoint, dir, 'sim-00002').key?.toString()).toBe('SHARED KEY');
+    expect(awsTlsOptions(endpoint, dir, 'sim-00001').cert?.toString()).toBe('CERT');
+    // The operator is not one of the things the shared certificate is attached to: it needs its own.
+    expect(hasOwnCertificate(dir, 'sim-operator')).toBe(false);
+    expect(hasOwnCertificate(dir, 'sim-00001')).toBe(true);
   });
 
   it("names the missing file of a device without a certificate", () => {

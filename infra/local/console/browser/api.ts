@@ -14,9 +14,12 @@ export interface OverviewResponse extends FleetOverview {
   readonly devices: DeviceSummary[];
 }
 
+/** An alarm not at rest; a snoozed one says when its snooze ends. */
+export type ActiveAlarmRow = AlarmRow & { readonly snoozedUntil: number | null };
+
 export interface DeviceResponse {
   readonly device: DeviceSummary;
-  readonly active: AlarmRow[];
+  readonly active: ActiveAlarmRow[];
   readonly transitions: AlarmRow[];
   readonly commands: CommandRecord[];
 }
@@ -30,7 +33,7 @@ export interface ReadingsResponse {
 }
 
 export interface AlarmsResponse {
-  readonly active: AlarmRow[];
+  readonly active: ActiveAlarmRow[];
   readonly transitions: AlarmRow[];
   readonly commands: CommandRecord[];
 }

@@ -6,7 +6,7 @@
  * like an operator's on `cmd/fleet/alarms/{deviceId}`; its reply (accepted, or rejected with a
  * reason) is shown next to the button.
  */
-import { postJson, type AlarmRow, type CommandRecord, type CommandResponse } from '../api.js';
+import { postJson, type ActiveAlarmRow, type AlarmRow, type CommandRecord, type CommandResponse } from '../api.js';
 import { badge, deviceHref, formatNumber, formatTime, h, table } from '../dom.js';
 
 type Action = 'acknowledge' | 'snooze' | 'disable' | 'enable' | 'reset';
@@ -55,13 +55,16 @@ export function sendCommand(alarmId: string, action: Action, inputs: CommandInpu
 }
 
 /** Alarms not at rest, each with its state, who acted and why, and the commands that apply. */
-export function activeTable(rows: readonly AlarmRow[], options: { onCommand(): void; showDevice: boolean; inputs: CommandInputs }): HTMLElement {
-  return table<AlarmRow>(
+export function activeTable(rows: readonly ActiveAlarmRow[], options: { onCommand(): void; showDevice: boolean; inputs: CommandInputs }): HTMLElement {
+  return table<ActiveAlarmRow>(
     [
       { title: 'Severity', cell: (a) => badge(a.severity, a.severity) },
-      ...(options.showDevice ? [{ title: 'Device', cell: (a: AlarmRow) => h('a', { href: deviceHref(a.deviceId) }, a.deviceId) }] : []),
+      ...(options.showDevice ? [{ title: 'Device', cell: (a: ActiveAlarmRow) => h('a', { href: deviceHref(a.deviceId) }, a.deviceId) }] : []),
       { title: 'Rule', cell: (a) => a.ruleId },
-      { title: 'State', cell: (a) => stateBadge(a.state) },
+      {
+        title: 'State',
+        cell: (a) => h('span', {}, stateBadge(a.state), a.snoozedUntil === null ? null : h('span', { class: 'muted', 'data-testid': 'snoozed-until' }, ` until ${formatTime(a.snoozedUntil)}`)),
+      },
       { title: 'Value', className: 'num', cell: (a) => formatNumber(a.value) },
       { title: 'Threshold', className: 'num', cell: (a) => formatNumber(a.threshold) },
       { title: 'Since', cell: (a) => formatTime(a.ts) },
