@@ -125,6 +125,11 @@ export function certificateFiles(certsDir: string, deviceId: string): { cert: st
   return existsSync(shared.cert) ? shared : own;
 }
 
+/** Whether `<deviceId>.cert.pem` is in the folder (not counting the fleet's shared certificate). */
+export function hasOwnCertificate(certsDir: string, deviceId: string): boolean {
+  return existsSync(join(certsDir, `${deviceId}.cert.pem`));
+}
+
 /** File contents by path: a shared certificate and the root CA are read once, not once per connection. */
 const fileCache = new Map<string, Buffer>();
 

@@ -8,13 +8,12 @@
  * const summary = await runFleet({ devices: 100, rate: 1, durationS: 30, dataDir: 'data' });
  * console.log(summary.acked, summary.latencyMs.p99);
  */
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import type { ConnectionSpec, Endpoint } from './connection.js';
 import {
   awsTlsOptions,
-  certificateFiles,
+  hasOwnCertificate,
   connectOnce,
   endpointUrl,
   openClient,
@@ -108,11 +107,14 @@ class Fleet {
     });
   }
 
-  /** Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate. */
+  /**
+   * Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate of
+   * its own (a fleet's shared certificate is attached to the devices' things, not to the operator's).
+   */
   private get withOperator(): boolean {
     if (!this.o.alarms) return false;
     if (this.o.target === 'local') return true;
-    return existsSync(certificateFiles(this.o.certsDir as string, this.operatorId).cert);
+    return hasOwnCertificate(this.o.certsDir as string, this.operatorId);
   }
 
   async run(): Promise<FleetSummary> {
