@@ -5,14 +5,11 @@ import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
+import { until as waitUntil } from '../helpers/wait.js';
 
-/** Waits until `ready()` holds, polling; rejects after `ms` with `what` in the message. */
-export async function until(ready: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until `ready()` holds (test/helpers/wait.ts), 5 s at most. */
+export function until(ready: () => boolean, what: string, ms = 5_000): Promise<void> {
+  return waitUntil(ready, ms, what);
 }
 
 /** A real aedes broker on 127.0.0.1 (ephemeral port) with a real MQTT.js subscriber on `filter`. */

@@ -71,13 +71,5 @@ export function collect<T = unknown>(client: MqttClient): { readonly messages: T
   };
 }
 
-/** Polls until `check` returns (or resolves to) a value other than undefined, or fails after the timeout. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+// The integration tests' one way to wait, re-exported where most of them already import from.
+export { eventually, until } from './wait.js';

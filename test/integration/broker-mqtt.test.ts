@@ -10,6 +10,7 @@ import { alarmTopic, commandReplyTopic, commandTopic, telemetryTopic } from '../
 import { CONNACK, createBroker } from '../../infra/local/broker/index.js';
 import type { Broker, BrokerOptions, TelemetryMessage } from '../../infra/local/broker/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';
+import { until } from '../helpers/wait.js';
 
 type OnTelemetry = BrokerOptions['onTelemetry'];
 
@@ -78,13 +79,7 @@ describe('local MQTT broker', () => {
       });
     });
 
-  const waitFor = async (condition: () => boolean, what: string) => {
-    for (let i = 0; i < 200; i++) {
-      if (condition()) return;
-      await delay(25);
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const waitFor = (condition: () => boolean, what: string) => until(condition, 5_000, what);
 
   describe('telemetry and PUBACK', () => {
     it('hands a QoS 1 message to onTelemetry with its fields, and sends PUBACK only after onTelemetry resolves', async () => {
@@ -181,6 +176,7 @@ describe('local MQTT broker', () => {
         }),
       );
       await waitFor(() => received.length === 5, 'all five messages handed to onTelemetry');
+      // A window in which a PUBACK sent too early would arrive: the absence of an event cannot be waited on.
       await delay(50);
       const ackedBeforeRelease = [...acked];
       release();

@@ -135,6 +135,7 @@ describe('crash safety of the local stack', () => {
       if (last) {
         await Promise.all(running);
       } else {
+        // The random moment of the kill is what this test is about, not a wait for a condition.
         await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
         stack.child.kill('SIGKILL');
         await stack.exited;

@@ -84,10 +84,15 @@ describe('the local stack, end to end', () => {
     const t0 = Date.now() - 3_600_000;
     for (let seq = 0; seq < 40; seq++) {
       await device.publishAsync(telemetryTopic('racer-1'), JSON.stringify({ ts: t0 + seq * 1000, seq, type: 'env-sensor', metrics: { temperature: seq % 8 < 4 ? 90 : 60 } }), { qos: 1 });
+      // Spaced out on purpose, so offline checks (every 20 ms) fall between readings: the race under test.
       await new Promise((r) => setTimeout(r, 10));
     }
     await t.stack.whenIdle();
-    await new Promise((r) => setTimeout(r, 300));
+    // The offline check keeps running: wait until the operator has every transition the store recorded.
+    const recorded = await eventually(() => {
+      const rows = t!.stack.store.queryTransitions({ deviceId: 'racer-1', order: 'asc' });
+      return rows.length > 0 && rows.length === alarms.messages.length ? rows : undefined;
+    }, 10_000, 'the operator to receive every recorded transition of racer-1');
 
     const seen = new Set<string>();
     const byAlarm = new Map<string, string[]>();
@@ -101,7 +106,6 @@ describe('the local stack, end to end', () => {
     for (const [alarmId, states] of byAlarm) {
       states.forEach((state, i) => expect(state, `${alarmId} transition ${i}`).toBe(i % 2 === 0 ? 'ALARM' : 'OK'));
     }
-    const recorded = t.stack.store.queryTransitions({ deviceId: 'racer-1', order: 'asc' });
     expect(recorded).toHaveLength(alarms.messages.length);
   });
 

@@ -11,6 +11,7 @@ import { DeviceRegistry } from '../../infra/local/registry/index.js';
 import { alarmTopic } from '../../infra/pipeline.js';
 import { BrokerUnreachableError } from '../../simulator/errors.js';
 import { runFleet } from '../../simulator/fleet.js';
+import { until } from '../helpers/wait.js';
 
 interface Received {
   readonly clientId: string;
@@ -144,7 +145,8 @@ describe('runFleet against a real aedes broker', () => {
     expect(summary.sent).toBe(summary.generated);
     expect(summary.acked).toBe(0);
     expect(summary.latencyMs.p50).toBeNull();
-    await sleep(100);
+    // QoS 0 has no acknowledgement: the last messages may still be in flight when the run ends.
+    await until(() => b.received.length >= summary.sent, 5_000, `the broker to receive all ${summary.sent} QoS 0 messages`);
     expect(b.received.length).toBe(summary.sent);
   });
 
@@ -211,8 +213,10 @@ describe('runFleet against a real aedes broker', () => {
     cleanups.push(() => b.close());
     const before = received;
     const restart = (async () => {
-      await sleep(1200);
+      await until(() => before.length >= 10, 10_000, 'the fleet to deliver ten readings before the restart');
       await b.close();
+      // The outage itself: long enough for every client to lose its connection and back off at least
+      // once (500 ms first backoff). A duration under test, not a wait for something to happen.
       await sleep(1000);
       b = await startBroker({ port, received: [] });
     })();

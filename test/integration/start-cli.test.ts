@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ft-start-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -19,18 +20,11 @@ function start(args: string[]) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('npm start', () => {
   it('prints a ready line with where to connect, and stops cleanly on SIGTERM', { timeout: 90_000 }, async () => {
     const run = start(['--data', dataDir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0', '--json']);
-    await until(() => run.out().includes('"ready"'));
+    await until(() => run.out().includes('"ready"'), 60_000, 'the ready line on stdout');
     const ready = JSON.parse(run.out().split('\n')[0]!) as { event: string; mqtt: string; ws: string; data: string };
     expect(ready).toMatchObject({ event: 'ready', data: dataDir });
     expect(ready.mqtt).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
