@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` (no network beyond an in-process loopback, no child processes; the domain,
+ * the use cases, the adapters over memory or a temporary SQLite file, the IoT SQL, the port
+ * contracts) for `npm run test:unit`, and `integration` (real brokers, child processes, the CDK
+ * synth). `npm test` runs both.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Integration suites start real brokers and child processes; 2-core CI machines need headroom.
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -11,5 +16,9 @@ export default defineConfig({
       provider: 'v8',
       include: ['lambdas/**/*.ts', 'infra/**/*.ts'],
     },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/infra/**/*.test.ts'] } },
+    ],
   },
 });

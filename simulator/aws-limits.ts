@@ -130,9 +130,10 @@ export function awsLimitViolations(o: {
 
 /**
  * The pacing a run keeps, or none: with a connect rate (always on AWS), CONNECTs at that rate; on
- * AWS also one CONNECT per client id per second and 100 publishes per second per connection. A
- * timer that fires up to one tick (`tickMs`) late, which could bunch a late slot with the next ones inside one
- * second, so the rates are lowered by one tick's share and the per-id interval raised by one tick.
+ * AWS also one CONNECT per client id per second and 100 publishes per second per connection. The
+ * slots are kept by a timer that may fire up to one tick (`tickMs`) late, which could bunch a late
+ * slot with the next ones inside one second: so the rates are lowered by one tick's share and the
+ * per-id interval is raised by one tick.
  */
 export function limitsFor(o: Pick<ResolvedFleetOptions, 'connectRate' | 'target'>, tickMs: number): ConnectionLimits | undefined {
   if (o.connectRate === undefined) return undefined;

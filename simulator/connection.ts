@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { SimulatorUsageError } from './errors.js';
+import { SimulatorError, SimulatorUsageError } from './errors.js';
 
 /** Where the fleet connects. */
 export type Target = 'local' | 'aws';
@@ -123,6 +123,11 @@ export function certificateFiles(certsDir: string, deviceId: string): { cert: st
   if (existsSync(own.cert)) return own;
   const shared = { cert: join(certsDir, `${SHARED_CERTIFICATE_OWNER}.cert.pem`), key: join(certsDir, `${SHARED_CERTIFICATE_OWNER}.private.key`), ca };
   return existsSync(shared.cert) ? shared : own;
+}
+
+/** Whether `<deviceId>.cert.pem` is in the folder (not counting the fleet's shared certificate). */
+export function hasOwnCertificate(certsDir: string, deviceId: string): boolean {
+  return existsSync(join(certsDir, `${deviceId}.cert.pem`));
 }
 
 /** File contents by path: a shared certificate and the root CA are read once, not once per connection. */
@@ -249,7 +254,7 @@ export function connectOnce(spec: ConnectionSpec): Promise<MqttClient> {
     const onClose = (): void => {
       client.removeListener('connect', onConnect);
       client.end(true);
-      reject(lastError ?? new Error('connection closed before CONNACK'));
+      reject(lastError ?? new SimulatorError('connection closed before CONNACK'));
     };
     client.on('error', onError);
     client.once('connect', onConnect);

@@ -8,13 +8,12 @@
  * const summary = await runFleet({ devices: 100, rate: 1, durationS: 30, dataDir: 'data' });
  * console.log(summary.acked, summary.latencyMs.p99);
  */
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import type { ConnectionSpec, Endpoint } from './connection.js';
 import {
   awsTlsOptions,
-  certificateFiles,
+  hasOwnCertificate,
   connectOnce,
   endpointUrl,
   openClient,
@@ -22,12 +21,12 @@ import {
   parseEndpoint,
 } from './connection.js';
 import { backoffDelayMs } from './backoff.js';
-import { limitsFor } from './aws-limits.js';
+import { AWS_IOT_LIMITS, limitsFor } from './aws-limits.js';
 import type { ConnectionLimits } from './aws-limits.js';
 import type { HistogramData, LatencyHistogram } from './histogram.js';
 import { AlarmOperator } from './operator.js';
 import type { Pending } from './device.js';
-import { BrokerUnreachableError } from './errors.js';
+import { BrokerUnreachableError, SimulatorError } from './errors.js';
 import type { FleetOptions, ResolvedFleetOptions } from './options.js';
 import { resolveFleetOptions } from './options.js';
 import { ProgressPrinter } from './progress.js';
@@ -72,6 +71,8 @@ class Fleet {
   private readonly operatorId: string;
   private readonly operator: AlarmOperator;
   private readonly limits: ConnectionLimits | undefined;
+  /** The shortest wait between two CONNECTs of one client id (AWS: a second and a timer tick; else 0). */
+  private readonly minReconnectMs: number;
   private operatorPassword: string | undefined;
   private t0Perf = 0;
   private t0Wall = 0;
@@ -94,21 +95,26 @@ class Fleet {
     this.devices = fleet.devices;
     this.ids = fleet.fleetIds;
     this.limits = limitsFor(o, WHEEL_TICK_MS);
+    this.minReconnectMs = o.target === 'aws' ? AWS_IOT_LIMITS.connectIntervalPerClientIdMs + WHEEL_TICK_MS : 0;
     this.operator = new AlarmOperator({
       stats: this.stats,
       wheel: this.wheel,
       deviceIds: this.ids,
-      backoffInitialMs: o.backoffInitialMs,
+      // On AWS one client id may CONNECT once a second: the operator's first retry waits at least that.
+      backoffInitialMs: Math.max(o.backoffInitialMs, 2 * this.minReconnectMs),
       backoffMaxMs: o.backoffMaxMs,
       connect: () => connectOnce(this.connectionSpec(this.operatorId, this.operatorPassword, undefined)),
     });
   }
 
-  /** Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate. */
+  /**
+   * Whether to subscribe as the operator: locally when asked; on AWS only if it has a certificate of
+   * its own (a fleet's shared certificate is attached to the devices' things, not to the operator's).
+   */
   private get withOperator(): boolean {
     if (!this.o.alarms) return false;
     if (this.o.target === 'local') return true;
-    return existsSync(certificateFiles(this.o.certsDir as string, this.operatorId).cert);
+    return hasOwnCertificate(this.o.certsDir as string, this.operatorId);
   }
 
   async run(): Promise<FleetSummary> {
@@ -200,8 +206,10 @@ class Fleet {
       : this.connectionSpec(first.deviceId, first.password, first.localAddress);
     let lastError: unknown;
     for (let attempt = 0; attempt < this.o.connectAttempts; attempt++) {
-      if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs));
+      if (attempt > 0) await sleep(Math.max(this.minReconnectMs, backoffDelayMs(attempt - 1, this.o.backoffInitialMs, this.o.backoffMaxMs)));
       if (this.o.signal?.aborted) break;
+      // The probe is a CONNECT of this client id too: the device's own first one keeps its distance from it.
+      if (!this.withOperator && first.pacing !== undefined) first.pacing.lastConnectAt = performance.now();
       try {
         const client = await connectOnce(spec);
         if (this.withOperator) this.operator.adopt(client);
@@ -301,7 +309,7 @@ class Fleet {
     if (d.connected) {
       d.connected = false;
       this.stats.setConnected(-1);
-      if (!this.ending) this.stats.recordError(new Error(`${d.deviceId}: connection lost`));
+      if (!this.ending) this.stats.recordError(new SimulatorError(`${d.deviceId}: connection lost`));
     }
     d.client = undefined;
     // Stop MQTT.js from holding on to this connection (timers, stores); it is never reused.

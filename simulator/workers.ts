@@ -106,6 +106,8 @@ interface Running {
   readonly child: ChildProcess;
   readonly result: Promise<WorkerResult>;
   latest: FleetSnapshot | undefined;
+  /** A snapshot came since the last merged line. */
+  fresh: boolean;
 }
 
 function startWorker(k: number, options: FleetOptions, progressIntervalMs: number, onSnapshot: (s: FleetSnapshot) => void): Running {
@@ -131,7 +133,7 @@ function startWorker(k: number, options: FleetOptions, progressIntervalMs: numbe
   });
   const run: ToWorker = { type: 'run', options, progressIntervalMs };
   child.send(run);
-  return { child, result, latest: undefined };
+  return { child, result, latest: undefined, fresh: false };
 }
 
 /** Runs the fleet across worker processes and returns the one merged summary. */
@@ -153,6 +155,7 @@ export async function runWorkersDetailed(
   const running = shardsOf(o.devices, workers).map((shard, k) => {
     const worker: Running = startWorker(k, workerOptions(options, o, shard, k, workers, credentials), intervalMs, (snapshot) => {
       worker.latest = snapshot;
+      worker.fresh = true;
     });
     return worker;
   });
@@ -161,8 +164,10 @@ export async function runWorkersDetailed(
   };
   o.signal?.addEventListener('abort', stop);
   const ticker = setInterval(() => {
+    // A worker too busy to report leaves its last snapshot; without any new one, a line would only repeat.
+    if (!running.some((w) => w.fresh)) return;
+    for (const w of running) w.fresh = false;
     const latest = running.map((w) => w.latest).filter((s): s is FleetSnapshot => s !== undefined);
-    if (latest.length === 0) return;
     const merged = mergeSnapshots(latest);
     progress?.print(merged);
     o.onProgress?.(merged);

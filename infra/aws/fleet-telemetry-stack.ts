@@ -229,7 +229,11 @@ export class FleetTelemetryStack extends Stack {
     this.operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
       stream,
       consumers: watchedConsumers,
-      functions: [{ name: 'offline', function: this.offline.function }],
+      functions: [
+        { name: 'offline', function: this.offline.function },
+        // An operator's command that keeps failing is answered by nobody: someone must hear of it.
+        { name: 'alarm-commands', function: this.alarmCommands.handler.function },
+      ],
       queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
       durations: [{ name: 'offline', function: this.offline.function, maxDuration: OFFLINE_CHECK_MAX_DURATION }],
       failureBucket: this.failures.bucket,
@@ -241,6 +245,7 @@ export class FleetTelemetryStack extends Stack {
       functions: [
         ...watchedConsumers,
         { name: 'offline', function: this.offline.function },
+        { name: 'alarm-commands', function: this.alarmCommands.handler.function },
       ],
       failureBucket: this.failures.bucket,
       queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],

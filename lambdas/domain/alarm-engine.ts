@@ -446,7 +446,23 @@ export function describeAlarms(deviceId: string, state: unknown, rules: Threshol
 export function alarmStateChanged(before: unknown, after: DeviceAlarmState): boolean {
   const { state: old, reset } = readState(before);
   if (reset || before === undefined) return true;
-  return old.type !== after.type || JSON.stringify(old.rules) !== JSON.stringify(after.rules);
+  return old.type !== after.type || !sameJson(old.rules, after.rules);
+}
+
+/**
+ * Deep equality of plain JSON values, whatever the order of object keys: a state read back from
+ * DynamoDB is a map whose keys need not come back in the order they were written.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left).filter((key) => left[key] !== undefined);
+  if (keys.length !== Object.keys(right).filter((key) => right[key] !== undefined).length) return false;
+  return keys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]));
 }
 
 /**

@@ -2,9 +2,11 @@ import { afterAll } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbAlarmStateStore, alarmStateDocumentClient } from '../../lambdas/adapters/aws/dynamodb-alarm-state.js';
 import { DynamoDbReadingsReader, alarmStateDeviceIds, fromReadingItem } from '../../lambdas/adapters/aws/dynamodb-readings-reader.js';
-import { ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { ALARM_HISTORY_TABLE_KEYS, ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { DynamoDbAlarmHistory, DynamoDbAlarmReader } from '../../lambdas/adapters/aws/dynamodb-alarm-history.js';
 import { DynamoDbTimeSeriesStore } from '../../lambdas/adapters/aws/dynamodb-time-series.js';
 import { startDynalite, type Dynalite } from '../helpers/dynalite.js';
+import { HISTORY_CONTRACT_RULES, alarmHistoryContract } from './alarm-history.contract.js';
 import { alarmStateStoreContract } from './alarm-state-store.contract.js';
 import { readingsReaderContract } from './readings-reader.contract.js';
 import { timeSeriesStoreContract } from './time-series-store.contract.js';
@@ -63,6 +65,19 @@ readingsReaderContract('DynamoDbReadingsReader over dynalite', async () => {
         await alarmStates.save({ deviceId, version: 1, lastSeen: 0, state: {}, outbox: [] }, undefined);
       }
     },
+    dispose: async () => undefined,
+  };
+});
+
+alarmHistoryContract('DynamoDbAlarmHistory + DynamoDbAlarmReader over dynalite', async () => {
+  const db = await dynalite();
+  const documents = alarmStateDocumentClient(db.client);
+  const stateTableName = await db.createTable(ALARM_STATE_TABLE_KEYS);
+  const historyTableName = await db.createTable(ALARM_HISTORY_TABLE_KEYS);
+  return {
+    states: new DynamoDbAlarmStateStore({ client: documents, tableName: stateTableName }),
+    history: new DynamoDbAlarmHistory({ client: documents, tableName: historyTableName, ttlDays: 90 }),
+    reader: new DynamoDbAlarmReader({ client: documents, stateTableName, historyTableName, rules: HISTORY_CONTRACT_RULES }),
     dispose: async () => undefined,
   };
 });

@@ -1,9 +1,12 @@
 import {
+  InMemoryAlarmHistory,
+  InMemoryAlarmReader,
   InMemoryAlarmStateStore,
   InMemoryRejectSink,
   InMemoryTimeSeriesStore,
   RecordingNotifier,
 } from '../../lambdas/adapters/memory/index.js';
+import { HISTORY_CONTRACT_RULES, alarmHistoryContract } from './alarm-history.contract.js';
 import { alarmNotifierContract } from './alarm-notifier.contract.js';
 import { alarmStateStoreContract } from './alarm-state-store.contract.js';
 import { rejectSinkContract } from './reject-sink.contract.js';
@@ -38,3 +41,9 @@ alarmNotifierContract(
   },
   { recordsOnce: false },
 );
+
+alarmHistoryContract('InMemoryAlarmHistory + InMemoryAlarmReader', async () => {
+  const states = new InMemoryAlarmStateStore();
+  const history = new InMemoryAlarmHistory();
+  return { states, history, reader: new InMemoryAlarmReader(states, history, HISTORY_CONTRACT_RULES), dispose: async () => undefined };
+});

@@ -95,6 +95,24 @@ export function readingsReaderContract(name: string, make: () => Promise<Reading
       expect(recent.map((r) => `${r.deviceId}${r.seq}`)).toEqual(['a3', 'c2']);
     });
 
+    it("gives each device's newest reading, by device, for all devices or the ones named, within since", async () => {
+      await h.write([
+        minute(0, { deviceId: 'b' }),
+        minute(3, { deviceId: 'b' }),
+        minute(3, { deviceId: 'b', seq: 4 }),
+        minute(1, { deviceId: 'a' }),
+        minute(2, { deviceId: 'c' }),
+      ]);
+
+      const all = await h.reader.latestReadings();
+      const named = await h.reader.latestReadings({ deviceIds: ['c', 'a', 'nobody'] });
+      const recent = await h.reader.latestReadings({ since: T0 + 2 * 60_000 });
+
+      expect(all.map((r) => `${r.deviceId}${r.seq}`)).toEqual(['a1', 'b4', 'c2']);
+      expect(named.map((r) => `${r.deviceId}${r.seq}`)).toEqual(['a1', 'c2']);
+      expect(recent.map((r) => `${r.deviceId}${r.seq}`)).toEqual(['b4', 'c2']);
+    });
+
     it('returns nothing for a device that never reported', async () => {
       await h.write([minute(0)]);
 

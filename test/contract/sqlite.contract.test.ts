@@ -3,6 +3,7 @@ import type { RejectedMessage } from '../../lambdas/domain/model.js';
 import { SqliteReadingsReader } from '../../lambdas/adapters/local/sqlite-readings-reader.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { tempDir } from '../unit/local-adapters/temp-dir.js';
+import { HISTORY_CONTRACT_RULES, alarmHistoryContract } from './alarm-history.contract.js';
 import { alarmNotifierContract } from './alarm-notifier.contract.js';
 import { alarmStateStoreContract } from './alarm-state-store.contract.js';
 import { readingsReaderContract } from './readings-reader.contract.js';
@@ -86,4 +87,9 @@ readingsReaderContract('SqliteReadingsReader', async () => {
     },
     dispose,
   };
+});
+
+alarmHistoryContract('SqliteStore.alarmHistory + alarmReader', async () => {
+  const { store, dispose } = openStore();
+  return { states: store.alarmStates, history: store.alarmHistory, reader: store.alarmReader(HISTORY_CONTRACT_RULES), dispose };
 });

@@ -159,7 +159,8 @@ describe('estimateMonthlyCost', () => {
     const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
     const transitions = 10_000 * 0.1 * (730 / 24);
     expect(line(e, 'alarm-state writes').quantity).toBeCloseTo((10_000 * 730 * 3600) / 120 + 2 * transitions, 0);
-    expect(line(e, 'alarm-state reads').quantity).toBeCloseTo(438e6 * 0.5, 0); // one eventually consistent read per reading
+    expect(line(e, 'alarm-state reads').quantity).toBeCloseTo(438e6, 0); // one strongly consistent read per reading
+    expect(line(e, 'alarm-history writes').quantity).toBeCloseTo(transitions, 0);
     const longer = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, silentForSeconds: 3600 });
     expect(line(longer, 'alarm-state writes').quantity).toBeLessThan(line(e, 'alarm-state writes').quantity / 5);
   });

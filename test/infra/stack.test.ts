@@ -493,6 +493,7 @@ describe('secure and kept by default', () => {
         'ingest-errors',
         'alarms-errors',
         'offline-errors',
+        'alarm-commands-errors',
         'rejects-queue-depth',
         'rule-errors-queue-depth',
         'failure-bucket-writes',

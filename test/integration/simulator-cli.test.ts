@@ -73,6 +73,34 @@ describe('npm run simulate', () => {
     expect(result.stderr).not.toMatch(/\r/);
   });
 
+  it('runs the fleet in worker processes with --workers and prints one merged JSON summary', async () => {
+    const broker = await Aedes.createBroker();
+    const publishers = new Set<string>();
+    let published = 0;
+    broker.on('publish', (packet, client) => {
+      if (client === null || !packet.topic.startsWith('dt/')) return;
+      published += 1;
+      publishers.add(client.id);
+    });
+    const server = net.createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => broker.close(() => server.close(() => resolve()))));
+    const { port } = server.address() as net.AddressInfo;
+
+    const result = await simulate([
+      '--devices', '6', '--rate', '2', '--duration', '2', '--ramp', '0', '--linger', '0', '--workers', '2',
+      '--endpoint', `mqtt://127.0.0.1:${port}`, '--no-register', '--json', '--quiet',
+    ]);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    const summary = JSON.parse(result.stdout) as Record<string, number>;
+    expect(summary).toMatchObject({ workers: 2, devices: 6, connected: 6 });
+    expect(summary.acked).toBe(summary.sent);
+    expect(published).toBe(summary.sent);
+    expect([...publishers].sort()).toEqual(['sim-00001', 'sim-00002', 'sim-00003', 'sim-00004', 'sim-00005', 'sim-00006']);
+  });
+
   it('fails with one clear line and exit code 1 when the broker cannot be reached', async () => {
     const port = await closedPort();
 

@@ -87,7 +87,7 @@ export const DEFAULT_ASSUMPTIONS = {
   offlinePerSilentDeviceMs: 40,
   /** Share of the fleet silent at any time (each such device is a Scan match every run). */
   silentShare: 0.01,
-  /** Size of one alarm-state item (deviceId, version, lastSeen, engine state, outbox), bytes: 1 WRU, half an RRU eventually consistent. */
+  /** Size of one alarm-state item (deviceId, version, lastSeen, engine state, outbox), bytes: 1 WRU, 1 RRU strongly consistent. */
   alarmStateItemBytes: 800,
   /** Timestream bytes metered per reading, per byte of JSON payload (names, values and time, no JSON syntax). */
   timestreamBytesPerPayloadByte: 0.6,
@@ -454,19 +454,22 @@ export function estimateMonthlyCost(
     charge('Lambda', `${f.name} duration (${Math.round(f.ms)} ms x ${f.memoryMb} MB)`, gbSeconds, 'GB-seconds', region.lambda.arm64GbSecond, 1);
   }
 
-  // DynamoDB alarm state: one eventually consistent read per device per alarms batch; a write only
-  // when the state changed (a transition: saved with its outbox, then the outbox cleared) or lastSeen
-  // moved past the bound. The offline check scans the table (eventually consistent: half a unit per 4 KB).
+  // DynamoDB alarm state: one strongly consistent read per device per alarms batch (it decides whether
+  // to skip the write, so it must not be stale: lambdas/app/evaluate-alarms.ts); a write only when the
+  // state changed (a transition: saved with its outbox, then the outbox cleared) or lastSeen moved past
+  // the bound. The offline check scans the table (eventually consistent: half a unit per 4 KB). Each
+  // transition is also one item in the alarm-history table.
   const alarmPerLane = messagesPerSecond / (shardsRunning * pipeline.consumers.alarms.parallelizationFactor);
   const stateReads = alarms.invocations * devicesPerAlarmBatch(alarms.records, alarmPerLane, full.intervalSeconds);
   const boundSeconds = lastSeenWriteBoundSeconds(full.silentForSeconds);
   const writeEvery = alarmStateWriteEverySeconds(full.intervalSeconds, boundSeconds);
   const stateWrites = (full.devices * SECONDS_PER_MONTH) / writeEvery + alarmEvents * 2;
   const itemWriteUnits = Math.ceil(a.alarmStateItemBytes / 1024);
-  const itemReadUnits = Math.ceil(a.alarmStateItemBytes / 4096) * 0.5;
+  const itemReadUnits = Math.ceil(a.alarmStateItemBytes / 4096);
   const tableBytes = full.devices * a.alarmStateItemBytes;
   charge('DynamoDB', `alarm-state writes (each device every ${Math.round(writeEvery)} s, and per transition)`, stateWrites * itemWriteUnits, 'WRU', region.dynamodb.onDemandWrites, 1e6);
-  charge('DynamoDB', 'alarm-state reads (eventually consistent)', stateReads * itemReadUnits, 'RRU', region.dynamodb.onDemandReads, 1e6);
+  charge('DynamoDB', 'alarm-state reads (strongly consistent)', stateReads * itemReadUnits, 'RRU', region.dynamodb.onDemandReads, 1e6);
+  charge('DynamoDB', 'alarm-history writes (one per transition)', alarmEvents, 'WRU', region.dynamodb.onDemandWrites, 1e6);
   charge('DynamoDB', 'alarm-state scans (offline check)', offlineRuns * Math.ceil(tableBytes / 4096) * 0.5, 'RRU', region.dynamodb.onDemandReads, 1e6);
   const stateGb = (full.devices * (a.alarmStateItemBytes + a.dynamodbItemOverheadBytes)) / GB;
   charge('DynamoDB', 'alarm-state storage', stateGb, 'GB-months', region.dynamodb.storageGbMonth, 1);
@@ -585,7 +588,7 @@ function dynamodbStoreLines(fleet: Fleet, region: RegionPrices, priced: Priced):
 export function operationalAlarmCount(_store: DeploymentSettings['timeSeriesStore']): number {
   // Every store runs both consumers: with timeSeriesStore=none the ingest consumer only keeps rejects.
   const consumers = 2;
-  const functions = consumers + 1;
+  const functions = consumers + 2; // and the offline check, the alarm-commands function
   const queues = 2; // rejects, rule errors
   // The offline check's duration, writes to the failure bucket, stream write throttles.
   return consumers + functions + queues + 3;
@@ -715,7 +718,7 @@ function describeAssumptions(a: Assumptions, input: Required<CostInput>): string
     `Lambda polls each shard once a second (or per batching window) and splits it into parallelizationFactor lanes by partition key; batch sizes, windows and factors from infra/pipeline.ts`,
     `ingest: ${a.ingestBaseMs} ms + ${a.ingestCpuPerRecordUs} µs CPU per record (measured) scaled to the function's vCPU share + ${a.ingestPerTimestreamCallMs} ms per Timestream call of 100 / ${a.ingestPerBatchWriteMs} ms per BatchWriteItem of 25; alarms: ${a.alarmsBaseMs} ms + ${a.alarmsCpuPerRecordUs} µs CPU per record (measured) + ${a.alarmsPerDeviceMs} ms per device in the batch`,
     `offline check: ${a.offlineBaseMs} ms + ${a.offlinePerScanPageMs} ms per 1 MB Scan page over ${OFFLINE_CHECK_SCAN.totalSegments} parallel segments + ${a.offlinePerSilentDeviceMs} ms per silent device (${a.silentShare * 100}% of the fleet), ${OFFLINE_CHECK_SCAN.concurrentDevices} at a time`,
-    `alarm-state item of ${a.alarmStateItemBytes} bytes; one eventually consistent read per device per alarms batch; a write per transition (plus its outbox clear) and when lastSeen moved more than ${bound} s (a quarter of the smallest silentFor, ${input.silentForSeconds ?? 'none'} s, at least 60 s); the offline check scans the whole table every ${pipeline.offlineCheck.everyMinutes} minute(s)`,
+    `alarm-state item of ${a.alarmStateItemBytes} bytes; one strongly consistent read per device per alarms batch; a write per transition (plus its outbox clear, and a history item) and when lastSeen moved more than ${bound} s (a quarter of the smallest silentFor, ${input.silentForSeconds ?? 'none'} s, at least 60 s); the offline check scans the whole table every ${pipeline.offlineCheck.everyMinutes} minute(s)`,
     input.timeSeriesStore === 'timestream'
       ? `Timestream meters ${a.timestreamBytesPerPayloadByte} byte per payload byte (at least 64) per reading, each request rounded up to whole KB; magnetic storage shown once ${input.timestreamMagneticRetentionDays} days have accumulated; queries not included`
       : input.timeSeriesStore === 'dynamodb'

@@ -23,6 +23,8 @@ interface Flags {
   certificate: CertificateMode;
   rate: number;
   concurrency: number;
+  operator?: boolean;
+  operatorPolicy: string;
   remove?: boolean;
   json?: boolean;
 }
@@ -56,6 +58,8 @@ export function buildCommand(): Command {
     )
     .option('--rate <N>', 'requests per second per IoT API (AWS throttles each API per account)', integerArgument({ min: 1, max: 100 }), 10)
     .option('--concurrency <N>', 'things worked on at once', integerArgument({ min: 1, max: 64 }), 8)
+    .option('--operator', 'also an operator, <P>-operator, with its own certificate: the simulator then counts alarm events on AWS')
+    .option('--operator-policy <NAME>', "the stack's operator policy", `${pipeline.name}-operator`)
     .option('--remove', 'remove what this --certs folder lists as provisioned (then cdk destroy can delete the policies)')
     .option('--json', 'print what was done as JSON')
     .addHelpText(
@@ -81,7 +85,7 @@ async function run(f: Flags): Promise<void> {
       f.remove === true
         ? await removeFleet({ prefix: f.prefix, certsDir: f.certs, concurrency: f.concurrency }, deps)
         : await provisionFleet(
-            { devices: f.devices as number, prefix: f.prefix, certsDir: f.certs, thingType: f.thingType, policyName: f.policy, mode: f.certificate, concurrency: f.concurrency },
+            { devices: f.devices as number, prefix: f.prefix, certsDir: f.certs, thingType: f.thingType, policyName: f.policy, mode: f.certificate, concurrency: f.concurrency, ...(f.operator === true ? { operatorPolicy: f.operatorPolicy } : {}) },
             deps,
           );
     if (f.json === true) writeJson(report);

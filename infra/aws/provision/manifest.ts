@@ -15,6 +15,8 @@ export const MANIFEST_FILE = 'provisioned.jsonl';
 export interface CertificateRecord {
   readonly certificateArn: string;
   readonly certificateId: string;
+  /** The policy attached to it when not the fleet's device policy (the operator's). */
+  readonly policyName?: string;
 }
 
 /** How the fleet authenticates: one certificate per device, or one certificate shared by every thing. */
@@ -89,7 +91,11 @@ export class Manifest {
         this.things.add(line.thingName);
         break;
       case 'certificate':
-        this.certificates.set(line.owner, { certificateArn: line.certificateArn, certificateId: line.certificateId });
+        this.certificates.set(line.owner, {
+          certificateArn: line.certificateArn,
+          certificateId: line.certificateId,
+          ...(line.policyName === undefined ? {} : { policyName: line.policyName }),
+        });
         break;
       case 'removed-thing':
         this.things.delete(line.thingName);

@@ -46,6 +46,11 @@ export interface ProvisionRequest {
   readonly thingType: string;
   readonly policyName: string;
   readonly mode: CertificateMode;
+  /**
+   * Also an operator, `<prefix>-operator` (no thing type), with a certificate of its own and this
+   * policy (the stack's operator policy): the simulator then counts alarm events on AWS.
+   */
+  readonly operatorPolicy?: string;
   /** Devices worked on at once. @default 8 */
   readonly concurrency?: number;
 }
@@ -134,7 +139,7 @@ class Provisioner {
   }
 
   /** The thing, made by this folder: refuses a same-named thing it did not make. */
-  async ensureThing(thingName: string, thingType: string): Promise<void> {
+  async ensureThing(thingName: string, thingType: string | undefined): Promise<void> {
     if (!this.manifest.state.things.has(thingName)) {
       const existing = await this.calls.send('DescribeThing', (iot) => iot.send(new DescribeThingCommand({ thingName })), { tolerate: ['ResourceNotFoundException'] });
       if (existing !== undefined) {
@@ -145,7 +150,7 @@ class Provisioner {
       this.thingsCreated += 1;
     }
     // Idempotent for the same name and type: a resumed run sends it again safely.
-    await this.calls.send('CreateThing', (iot) => iot.send(new CreateThingCommand({ thingName, thingTypeName: thingType })));
+    await this.calls.send('CreateThing', (iot) => iot.send(new CreateThingCommand({ thingName, ...(thingType === undefined ? {} : { thingTypeName: thingType }) })));
   }
 
   /**
@@ -153,7 +158,7 @@ class Provisioner {
    * A recorded certificate whose key file is gone (an interruption between recording and writing it)
    * cannot be used by anyone: it is removed and a new one made.
    */
-  async ensureCertificate(owner: string): Promise<CertificateRecord> {
+  async ensureCertificate(owner: string, policyName?: string): Promise<CertificateRecord> {
     const files = credentialFiles(this.certsDir, owner);
     const recorded = this.manifest.state.certificates.get(owner);
     if (recorded !== undefined && existsSync(files.cert) && existsSync(files.key)) return recorded;
@@ -163,7 +168,7 @@ class Provisioner {
     if (certificateArn === undefined || certificateId === undefined || certificatePem === undefined || keyPair?.PrivateKey === undefined) {
       throw new ProvisionError(`CreateKeysAndCertificate for ${owner} returned no certificate or key`);
     }
-    const record: CertificateRecord = { certificateArn, certificateId };
+    const record: CertificateRecord = { certificateArn, certificateId, ...(policyName === undefined ? {} : { policyName }) };
     this.manifest.record({ kind: 'certificate', owner, ...record });
     writeFileSync(files.key, keyPair.PrivateKey, { mode: 0o600 });
     writeFileSync(files.cert, certificatePem, { mode: 0o644 });
@@ -179,7 +184,8 @@ class Provisioner {
   }
 
   async attachPolicy(certificate: CertificateRecord): Promise<void> {
-    await this.calls.send('AttachPolicy', (iot) => iot.send(new AttachPolicyCommand({ policyName: this.policyName, target: certificate.certificateArn })));
+    const policyName = certificate.policyName ?? this.policyName;
+    await this.calls.send('AttachPolicy', (iot) => iot.send(new AttachPolicyCommand({ policyName, target: certificate.certificateArn })));
   }
 
   /** Detaches the certificate from `things` and from the policy, deactivates and deletes it, and its files. */
@@ -188,7 +194,9 @@ class Provisioner {
     for (const thingName of things) {
       await this.calls.send('DetachThingPrincipal', (iot) => iot.send(new DetachThingPrincipalCommand({ thingName, principal: certificate.certificateArn })), { tolerate: gone });
     }
-    await this.calls.send('DetachPolicy', (iot) => iot.send(new DetachPolicyCommand({ policyName: this.policyName, target: certificate.certificateArn })), { tolerate: gone });
+    await this.calls.send('DetachPolicy', (iot) => iot.send(new DetachPolicyCommand({ policyName: certificate.policyName ?? this.policyName, target: certificate.certificateArn })), {
+      tolerate: gone,
+    });
     await this.calls.send('UpdateCertificate', (iot) => iot.send(new UpdateCertificateCommand({ certificateId: certificate.certificateId, newStatus: 'INACTIVE' })), { tolerate: gone });
     // Detaching a thing takes a few seconds to be seen (AWS: DetachThingPrincipal is asynchronous):
     // until then the delete is refused with DeleteConflictException, worth waiting for.
@@ -235,6 +243,13 @@ export async function provisionFleet(request: ProvisionRequest, deps: ProvisionD
     done += 1;
     deps.onProgress?.(done, names.length);
   });
+  if (request.operatorPolicy !== undefined) {
+    const operator = `${request.prefix}-operator`;
+    await p.ensureThing(operator, undefined);
+    const certificate = await p.ensureCertificate(operator, request.operatorPolicy);
+    await p.attachPolicy(certificate);
+    await p.attach(operator, certificate, true);
+  }
   return {
     action: 'provision',
     mode,

@@ -19,17 +19,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MqttClient } from 'mqtt';
 import { ALARM_STATES, TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { AlarmStatus } from '../../../lambdas/domain/model.js';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbAlarmReader } from '../../../lambdas/adapters/aws/dynamodb-alarm-history.js';
-import { loadThresholdsFile } from '../../../lambdas/config/load-thresholds.js';
-import { resolveStackOutputs, STACK_OUTPUT } from '../../aws/stack-outputs.js';
+import { withAwsAlarmReader } from './aws-alarm-reader.js';
 import { awsTlsOptions, DEFAULT_LOCAL_ENDPOINT, endpointUrl, openClient, parseEndpoint } from '../../../simulator/connection.js';
 import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, sendAlarmCommand } from './alarm-command-client.js';
 import type { AlarmCommand, CommandAction, CommandReply } from './alarm-command-client.js';
-import { integerArgument, runCli, UsageError, writeJson, writeText } from './cli-support.js';
+import { CommandFailedError, integerArgument, runCli, UsageError, writeJson, writeText } from './cli-support.js';
 import { readCredential } from './operator-credential.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -103,7 +99,7 @@ function connect(spec: ConnectionSpec): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       client.end(true);
-      reject(new Error(`cannot connect to ${endpointUrl(spec.endpoint)} as ${spec.clientId}: ${why}`));
+      reject(new CommandFailedError(`cannot connect to ${endpointUrl(spec.endpoint)} as ${spec.clientId}: ${why}`));
     };
     client.once('connect', () => resolve(client));
     client.once('error', (error) => fail(error.message));
@@ -166,7 +162,7 @@ interface ListedAlarm {
 /** Locally: each alarm's newest transition in `<data>/store.db` (what the stack published). */
 function listLocal(opts: ListOptions): ListedAlarm[] {
   const file = join(resolve(opts.data), 'store.db');
-  if (!existsSync(file)) throw new Error(`no store.db in ${resolve(opts.data)} (has the stack run with --data ${opts.data}?)`);
+  if (!existsSync(file)) throw new CommandFailedError(`no store.db in ${resolve(opts.data)} (has the stack run with --data ${opts.data}?)`);
   const store = SqliteStore.open(file, { readonly: true });
   try {
     return store
@@ -177,27 +173,12 @@ function listLocal(opts: ListOptions): ListedAlarm[] {
   }
 }
 
-/**
- * On AWS: the alarm-state table read as the engine reads it (DynamoDbAlarmReader, with the rules in
- * force: --thresholds), the tables named by the deployed stack's outputs unless given.
- */
+/** On AWS: the alarm-state table read as the engine reads it (aws-alarm-reader.ts). */
 async function listAws(opts: ListOptions): Promise<ListedAlarm[]> {
-  const rules = loadThresholdsFile(resolve(opts.thresholds));
-  let stateTableName = opts.stateTable;
-  let historyTableName = opts.historyTable;
-  if (stateTableName === undefined || historyTableName === undefined) {
-    const stack = await resolveStackOutputs({ ...(opts.stack === undefined ? {} : { stackName: opts.stack }), ...(opts.region === undefined ? {} : { region: opts.region }) });
-    stateTableName ??= stack.require(STACK_OUTPUT.alarmStateTableName);
-    historyTableName ??= stack.require(STACK_OUTPUT.alarmHistoryTableName);
-  }
-  const dynamo = new DynamoDBClient(opts.region === undefined ? {} : { region: opts.region });
-  try {
-    const reader = new DynamoDbAlarmReader({ client: DynamoDBDocumentClient.from(dynamo), stateTableName, historyTableName, rules });
-    const views = await reader.listAlarms({ ...(opts.device === undefined ? {} : { deviceId: opts.device }), ...(opts.state === undefined ? {} : { state: opts.state }) });
-    return views.map((v) => ({ alarmId: v.alarmId, deviceId: v.deviceId, ruleId: v.ruleId, state: v.state, severity: v.severity, since: v.since, by: v.by, note: v.note, snoozedUntil: v.snoozedUntil }));
-  } finally {
-    dynamo.destroy();
-  }
+  const views = await withAwsAlarmReader(opts, (reader) =>
+    reader.listAlarms({ ...(opts.device === undefined ? {} : { deviceId: opts.device }), ...(opts.state === undefined ? {} : { state: opts.state }) }),
+  );
+  return views.map((v) => ({ alarmId: v.alarmId, deviceId: v.deviceId, ruleId: v.ruleId, state: v.state, severity: v.severity, since: v.since, by: v.by, note: v.note, snoozedUntil: v.snoozedUntil }));
 }
 
 async function list(opts: ListOptions): Promise<void> {

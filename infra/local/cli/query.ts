@@ -2,7 +2,7 @@
  * `npm run query -- readings|alarms|rejects|stream [options]`: what the local stack has stored, read
  * from `<data>/store.db` and `<data>/stream.db` without disturbing it (read-only, WAL: the stack keeps
  * writing while this reads). `readings --target aws` reads the deployed stack's store instead
- * (readings-command.ts). Data on stdout (an aligned table, or JSON with --json), errors on stderr
+ * (readings-command.ts), `alarms --target aws` its alarm tables (aws-alarm-reader.ts). Data on stdout (an aligned table, or JSON with --json), errors on stderr
  * as one line (cli-support.ts: exit code 2 for a wrong invocation, 1 for a missing store and the like).
  */
 import { existsSync, statSync } from 'node:fs';
@@ -13,8 +13,9 @@ import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
 import type { FailureEntry, StreamDescription } from '../stream/index.js';
 import { DEFAULT_STACK_NAME } from '../../aws/stack-outputs.js';
-import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { CommandFailedError, UsageError, runCli, writeJson, writeText } from './cli-support.js';
 import { queryReadings, renderReadings } from './readings-command.js';
+import { withAwsAlarmReader } from './aws-alarm-reader.js';
 
 /** File names inside the data directory (the same names as DATA_FILES in infra/local/stack.ts). */
 const STORE_FILE = 'store.db';
@@ -22,9 +23,7 @@ const STREAM_FILE = 'stream.db';
 const DEFAULT_LIMIT = 100;
 
 /** A failure to report as one line on stderr. */
-class QueryCliError extends Error {
-  override name = 'QueryCliError';
-}
+class QueryCliError extends CommandFailedError {}
 
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -114,7 +113,56 @@ async function readings(opts: ReadingsCliOptions): Promise<void> {
   noteLimit(rows.length, opts.limit, 'readings');
 }
 
-function alarms(opts: CommonOptions): void {
+interface AlarmsCliOptions extends CommonOptions {
+  target: 'local' | 'aws';
+  thresholds: string;
+  stack?: string;
+  region?: string;
+  stateTable?: string;
+  historyTable?: string;
+}
+
+/**
+ * The deployed stack's alarms: the lifecycle state of every alarm not at rest (a Scan of the
+ * alarm-state table) and, for one --device, its history (one Query, newest first, --limit entries).
+ */
+async function alarmsAws(opts: AlarmsCliOptions): Promise<void> {
+  const { states, history } = await withAwsAlarmReader(opts, async (reader) => ({
+    states: await reader.listAlarms(opts.device === undefined ? {} : { deviceId: opts.device }),
+    history: opts.device === undefined ? [] : await reader.history({ deviceId: opts.device, limit: opts.limit }),
+  }));
+  const since = opts.since;
+  const entries = (since === undefined ? history : history.filter((e) => (e.kind === 'transition' ? e.event.ts : e.command.at) >= since)).reverse();
+  if (opts.json) return printJson({ states, history: entries });
+  const who = (by: string | null, note: string | null): string => (by === null ? '-' : note === null ? by : `${by}: ${JSON.stringify(note)}`);
+  print('ALARM STATES');
+  print(
+    table(
+      ['ALARM', 'DEVICE', 'STATE', 'SEVERITY', 'SINCE', 'BY'],
+      states.map((s) => [s.alarmId, s.deviceId, s.snoozedUntil === null ? s.state : `${s.state} until ${iso(s.snoozedUntil)}`, s.severity, iso(s.since), who(s.by, s.note)]),
+    ),
+  );
+  print('');
+  if (opts.device === undefined) {
+    process.stderr.write('the history is kept per device: pass --device ID to see one device\'s transitions and commands\n');
+    return;
+  }
+  print('HISTORY');
+  print(
+    table(
+      ['TIME', 'RULE', 'WHAT', 'BY'],
+      entries.map((e) =>
+        e.kind === 'transition'
+          ? [iso(e.event.ts), e.event.ruleId, `${e.event.previousState} -> ${e.event.state} (${e.event.reminder === true ? 'reminder' : (e.event.action ?? 'reading')})`, who(e.event.by, e.event.note)]
+          : [iso(e.command.at), text(e.command.ruleId), `command ${text(e.command.action)}: ${e.command.outcome}${e.command.reason === null ? '' : ` (${e.command.reason})`}`, who(e.command.by, e.command.note)],
+      ),
+    ),
+  );
+  noteLimit(history.length, opts.limit, 'history entries');
+}
+
+async function alarms(opts: AlarmsCliOptions): Promise<void> {
+  if (opts.target === 'aws') return alarmsAws(opts);
   const { states, transitions, commands } = withStore(opts.data, (store) => ({
     states: store.queryAlarmStates({ deviceId: opts.device }),
     transitions: store.queryTransitions({ deviceId: opts.device, since: opts.since, limit: opts.limit, order: 'desc' }).reverse(),
@@ -269,9 +317,29 @@ Examples:
   .option('--stack <name>', `with --target aws: the CloudFormation stack (default ${DEFAULT_STACK_NAME})`)
   .option('--region <region>', "with --target aws: the stack's AWS region (default: the AWS SDK's chain)")
   .action(readings);
-common(program.command('alarms').description('alarm lifecycle states, the transitions (reminders included) and the operators\' commands (--since and --limit apply to transitions and commands)'), {
-  device: true,
-}).action(alarms);
+common(
+  program
+    .command('alarms')
+    .description("alarm lifecycle states, the transitions (reminders included) and the operators' commands (--since and --limit apply to transitions and commands)")
+    .addHelpText(
+      'after',
+      `
+Reading a deployed stack (--target aws):
+  The alarm-state table (every alarm not at rest, its state read with the rules in --thresholds, the
+  rules you deployed) and, with --device, that device's history from the alarm-history table (one
+  Query, newest --limit entries). The tables come from the stack's outputs (AlarmStateTableName,
+  AlarmHistoryTableName), or --state-table / --history-table. Needs cloudformation:DescribeStacks,
+  dynamodb:Scan on the alarm-state table and dynamodb:Query on the alarm-history table.`,
+    ),
+  { device: true },
+)
+  .addOption(new Option('--target <where>', 'read the local store or the deployed AWS stack').choices(['local', 'aws']).default('local'))
+  .option('--thresholds <file>', 'with --target aws: the threshold rules deployed', 'config/thresholds.json')
+  .option('--stack <name>', `with --target aws: the CloudFormation stack (default ${DEFAULT_STACK_NAME})`)
+  .option('--region <region>', "with --target aws: the stack's AWS region (default: the AWS SDK's chain)")
+  .option('--state-table <name>', 'with --target aws: the alarm-state table, instead of the stack output')
+  .option('--history-table <name>', 'with --target aws: the alarm-history table, instead of the stack output')
+  .action(alarms);
 common(program.command('rejects').description('rejected messages with their reasons and original payloads'), { device: true }).action(
   rejects,
 );

@@ -114,8 +114,13 @@ export class WorkerStream implements ConsumerStream {
       out.push(record);
     }
     if (out.length === options.limit) return out;
-    // Nothing newer was committed than what is held: no need to ask the file.
-    if (run.lastSeq >= (this.newest.get(shardId) ?? Number.POSITIVE_INFINITY)) return out;
+    // Nothing newer was committed by the stack's thread than what is held. Another connection (npm run
+    // redrive) may still have appended: one primary-key lookup, made only when caught up, tells.
+    if (run.lastSeq >= (this.newest.get(shardId) ?? Number.POSITIVE_INFINITY)) {
+      const latest = Number(this.reader.latestSequenceNumber(shardId) ?? 0);
+      if (latest <= run.lastSeq) return out;
+      this.newest.set(shardId, latest);
+    }
     const newer = this.reader.read(shardId, {
       ...(run.lastSeq === 0 ? {} : { after: formatSequenceNumber(run.lastSeq) }),
       limit: options.limit - out.length,

@@ -1,7 +1,7 @@
 import { QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { FleetTelemetryError } from '../../domain/errors.js';
-import type { DeviceReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader } from '../../ports/readings-reader.js';
-import { newestFirst } from '../../ports/readings-reader.js';
+import type { DeviceReadingsQuery, LatestReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader } from '../../ports/readings-reader.js';
+import { byDevice, newestFirst } from '../../ports/readings-reader.js';
 import { mapWithLimit } from '../../app/concurrency.js';
 import { ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS, timeKey } from './dynamodb-readings-schema.js';
 import { ownProperty } from './dynamodb-time-series.js';
@@ -77,14 +77,27 @@ export class DynamoDbReadingsReader implements ReadingsReader {
   }
 
   async newestReadings(q: NewestReadingsQuery): Promise<ReadingRow[]> {
-    if (this.#devices === undefined) {
-      throw new FleetTelemetryError('reading the newest readings across devices needs a device list (or name one device)');
-    }
-    const devices = await this.#devices();
+    const devices = await this.#fleet();
     const perDevice = await mapWithLimit([...devices], this.#concurrency, (deviceId) =>
       this.deviceReadings({ ...q, deviceId, order: 'desc' }),
     );
     return perDevice.flat().sort(newestFirst).slice(0, q.limit);
+  }
+
+  /** One Query per device, newest item first, Limit 1. */
+  async latestReadings(q: LatestReadingsQuery = {}): Promise<ReadingRow[]> {
+    const devices = q.deviceIds ?? (await this.#fleet());
+    const perDevice = await mapWithLimit([...devices], this.#concurrency, (deviceId) =>
+      this.deviceReadings({ deviceId, ...(q.since === undefined ? {} : { since: q.since }), limit: 1, order: 'desc' }),
+    );
+    return perDevice.flat().sort(byDevice);
+  }
+
+  async #fleet(): Promise<readonly string[]> {
+    if (this.#devices === undefined) {
+      throw new FleetTelemetryError('reading across devices needs a device list (or name the devices)');
+    }
+    return this.#devices();
   }
 }
 

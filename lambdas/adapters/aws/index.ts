@@ -1,12 +1,16 @@
 /**
- * The AWS adapters, one per port. The composition roots (lambdas/{ingest,alarms,offline}/handler.ts)
+ * The AWS adapters, one per port. The composition roots (lambdas/{ingest,alarms,offline,alarm-commands}/handler.ts)
  * import the files directly, so each function's bundle holds only the SDK clients it uses.
  */
 export { isTransientAwsError, retryableOr } from './aws-errors.js';
 export type { TimestreamStoreOptions } from './timestream-store.js';
 export { TIMESTREAM_MAX_RECORDS_PER_WRITE, TimestreamStore, UNKNOWN_TYPE, toTimestreamRecord, unwritableMetric } from './timestream-store.js';
 export type { DynamoDbAlarmStateStoreOptions } from './dynamodb-alarm-state.js';
-export { CorruptAlarmStateError, DynamoDbAlarmStateStore, alarmStateDocumentClient } from './dynamodb-alarm-state.js';
+export { CorruptAlarmStateError, DynamoDbAlarmStateStore, WAKE_INDEX, alarmStateDocumentClient } from './dynamodb-alarm-state.js';
+export type { DynamoDbAlarmHistoryOptions, DynamoDbAlarmReaderOptions } from './dynamodb-alarm-history.js';
+export { CorruptAlarmHistoryError, DynamoDbAlarmHistory, DynamoDbAlarmReader, historyNotifier, historySortKey } from './dynamodb-alarm-history.js';
+export type { IotCommandRepliesOptions } from './iot-command-replies.js';
+export { IotCommandReplies } from './iot-command-replies.js';
 export type { IotDataNotifierOptions } from './iot-data-notifier.js';
 export { IotDataNotifier, iotDataEndpointUrl } from './iot-data-notifier.js';
 export type { SnsNotifierOptions } from './sns-notifier.js';

@@ -1,7 +1,7 @@
 import { QueryCommand, type ColumnInfo, type Row, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { pipeline } from '../../../infra/pipeline.js';
 import { FleetTelemetryError } from '../../domain/errors.js';
-import type { DeviceReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader, TimeRange } from '../../ports/readings-reader.js';
+import type { DeviceReadingsQuery, LatestReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader, TimeRange } from '../../ports/readings-reader.js';
 import { ownProperty } from './dynamodb-time-series.js';
 import { UNKNOWN_TYPE } from './timestream-store.js';
 
@@ -15,6 +15,9 @@ export interface TimestreamReadingsReaderOptions {
   /** @default pipeline.tables.timestreamMeasureName */
   readonly measureName?: string;
 }
+
+/** The row number latestReadings adds to each record (1: the device's newest). */
+const NEWEST_RANK = 'newest_rank';
 
 /** Columns of every record that are not metrics. */
 const NON_METRIC_COLUMNS = new Set(['deviceId', 'type', 'measure_name', 'time']);
@@ -48,29 +51,42 @@ export class TimestreamReadingsReader implements ReadingsReader {
     return this.#query(`SELECT * FROM ${this.#from} WHERE ${this.#where(q)} ORDER BY time DESC, deviceId DESC${limit(q.limit)}`);
   }
 
-  /** The WHERE clause: our measure, the device if given, the time range. */
-  #where(range: TimeRange, deviceId?: string): string {
+  /**
+   * One query: each device's records numbered newest first by a window function, the first kept
+   * (https://docs.aws.amazon.com/timestream/latest/developerguide/supported-sql-constructs.SELECT.html).
+   * Without `since` it scans the whole table: pass one for a large fleet. A metric named
+   * `newest_rank` would be hidden by the row number here (only here).
+   */
+  async latestReadings(q: LatestReadingsQuery = {}): Promise<ReadingRow[]> {
+    if (q.deviceIds !== undefined && q.deviceIds.length === 0) return [];
+    const ranked = `SELECT *, row_number() OVER (PARTITION BY deviceId ORDER BY time DESC) AS ${NEWEST_RANK} FROM ${this.#from} WHERE ${this.#where(q, q.deviceIds)}`;
+    return this.#query(`SELECT * FROM (${ranked}) WHERE ${NEWEST_RANK} = 1 ORDER BY deviceId`, new Set([NEWEST_RANK]));
+  }
+
+  /** The WHERE clause: our measure, the device(s) if given, the time range. */
+  #where(range: TimeRange, devices?: string | readonly string[]): string {
     const terms = [`measure_name = ${quoteString(this.#measureName)}`];
-    if (deviceId !== undefined) terms.push(`deviceId = ${quoteString(deviceId)}`);
+    if (typeof devices === 'string') terms.push(`deviceId = ${quoteString(devices)}`);
+    else if (devices !== undefined) terms.push(`deviceId IN (${devices.map(quoteString).join(', ')})`);
     if (range.since !== undefined) terms.push(`time >= from_milliseconds(${integer(range.since)})`);
     if (range.until !== undefined) terms.push(`time < from_milliseconds(${integer(range.until)})`);
     return terms.join(' AND ');
   }
 
-  async #query(sql: string): Promise<ReadingRow[]> {
+  async #query(sql: string, ignored: ReadonlySet<string> = new Set()): Promise<ReadingRow[]> {
     const rows: ReadingRow[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.#client.send(new QueryCommand({ QueryString: sql, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }));
       const columns = page.ColumnInfo ?? [];
-      for (const row of page.Rows ?? []) rows.push(toReadingRow(columns, row));
+      for (const row of page.Rows ?? []) rows.push(toReadingRow(columns, row, ignored));
       nextToken = page.NextToken;
     } while (nextToken !== undefined);
     return rows;
   }
 }
 
-function toReadingRow(columns: readonly ColumnInfo[], row: Row): ReadingRow {
+function toReadingRow(columns: readonly ColumnInfo[], row: Row, ignored: ReadonlySet<string>): ReadingRow {
   let deviceId: string | undefined;
   let type: string | null = null;
   let ts: number | undefined;
@@ -78,7 +94,7 @@ function toReadingRow(columns: readonly ColumnInfo[], row: Row): ReadingRow {
   (row.Data ?? []).forEach((datum, i) => {
     const name = columns[i]?.Name;
     const value = datum.NullValue === true ? undefined : datum.ScalarValue;
-    if (name === undefined || value === undefined) return;
+    if (name === undefined || value === undefined || ignored.has(name)) return;
     if (name === 'deviceId') deviceId = value;
     else if (name === 'type') type = value === UNKNOWN_TYPE ? null : value;
     else if (name === 'time') ts = timestreamTime(value);

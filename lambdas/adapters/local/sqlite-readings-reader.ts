@@ -1,9 +1,11 @@
-import type { DeviceReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader } from '../../ports/readings-reader.js';
-import type { ReadingQuery } from './sqlite-queries.js';
+import type { DeviceReadingsQuery, LatestReadingsQuery, NewestReadingsQuery, ReadingRow, ReadingsReader } from '../../ports/readings-reader.js';
+import { byDevice } from '../../ports/readings-reader.js';
+import type { DeviceLastSeen, ReadingQuery } from './sqlite-queries.js';
 
 /** What this reader needs of the local store: its read side (SqliteStore or StoreQueries). */
 export interface ReadingQueries {
   queryReadings(q: ReadingQuery): ReadingRow[];
+  lastSeen(): DeviceLastSeen[];
 }
 
 /**
@@ -24,6 +26,13 @@ export class SqliteReadingsReader implements ReadingsReader {
 
   async newestReadings(q: NewestReadingsQuery): Promise<ReadingRow[]> {
     return this.queries.queryReadings({ ...range(q), limit: q.limit, order: 'desc' });
+  }
+
+  async latestReadings(q: LatestReadingsQuery = {}): Promise<ReadingRow[]> {
+    const deviceIds = q.deviceIds ?? this.queries.lastSeen().map((d) => d.deviceId);
+    return deviceIds
+      .flatMap((deviceId) => this.queries.queryReadings({ deviceId, ...range(q), limit: 1, order: 'desc' }))
+      .sort(byDevice);
   }
 }
 

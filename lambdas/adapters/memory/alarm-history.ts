@@ -40,7 +40,8 @@ export class InMemoryAlarmReader implements AlarmReader {
   async history(query: AlarmHistoryQuery): Promise<AlarmHistoryEntry[]> {
     return this.log.entries
       .filter((entry) => entryDevice(entry) === query.deviceId && (query.ruleId === undefined || entryRule(entry) === query.ruleId))
-      .sort((a, b) => entryTime(b) - entryTime(a))
+      // Newest first; at one time the transition a command caused counts as the newer, as in the real stores.
+      .sort((a, b) => entryTime(b) - entryTime(a) || kindOrder(a) - kindOrder(b))
       .slice(0, query.limit ?? 100);
   }
 }
@@ -66,6 +67,10 @@ function entryDevice(entry: AlarmHistoryEntry): string {
 
 function entryRule(entry: AlarmHistoryEntry): string | null {
   return entry.kind === 'transition' ? entry.event.ruleId : entry.command.ruleId;
+}
+
+function kindOrder(entry: AlarmHistoryEntry): number {
+  return entry.kind === 'transition' ? 0 : 1;
 }
 
 function entryTime(entry: AlarmHistoryEntry): number {

@@ -100,6 +100,26 @@ describe('DynamoDbAlarmHistory over dynalite', () => {
   });
 });
 
+describe('alarm state writes over dynalite', () => {
+  it('skips the write while only lastSeen moves within the bound, and writes once it moves past it or an alarm changes', async () => {
+    const { deps, read } = await arrange();
+    const version = async (): Promise<number | undefined> => (await deps.states.load('d1'))?.version;
+
+    await read('d1', 0, { temperature: 20, battery: 3.9 });
+    await read('d1', 30_000, { temperature: 21, battery: 3.9 });
+    await read('d1', 60_000, { temperature: 22, battery: 3.9 });
+    const afterQuiet = await version();
+    await read('d1', 60_001, { temperature: 90, battery: 3.9 });
+    const afterRaise = await version();
+    await read('d1', 200_000, { temperature: 90, battery: 3.9 });
+
+    // No silentFor rule: B is 60 s, and 60 s is not more than B. A raise is two writes (state with
+    // its outbox, then the outbox cleared once published).
+    expect([afterQuiet, afterRaise, await version()]).toEqual([1, 3, 4]);
+    expect((await deps.states.load('d1'))?.lastSeen).toBe(BASE_TIME + 200_000);
+  });
+});
+
 describe('the command path and the offline check over dynalite', () => {
   it('finds a snooze that ended through the wake index and ends it once', async () => {
     const { deps, published, read, command, clock } = await arrange();

@@ -151,6 +151,25 @@ describe('npm run provision', () => {
     expect(report).toMatchObject({ things: 3, certificatesCreated: 1 });
   });
 
+  it('makes an operator with its own certificate and the operator policy when asked, and removes it with that policy', async () => {
+    await provisionFleet(request({ devices: 1, mode: 'shared', operatorPolicy: 'fleet-telemetry-operator' }), deps());
+
+    const arn = 'arn:aws:iot:eu-west-1:123456789012:cert/c2';
+    expect(requests().slice(-5)).toEqual([
+      ['DescribeThing', { thingName: 'sim-operator' }],
+      ['CreateThing', { thingName: 'sim-operator' }],
+      ['CreateKeysAndCertificate', { setAsActive: true }],
+      ['AttachPolicy', { policyName: 'fleet-telemetry-operator', target: arn }],
+      ['AttachThingPrincipal', { thingName: 'sim-operator', principal: arn, thingPrincipalType: 'EXCLUSIVE_THING' }],
+    ]);
+    expect(existsSync(join(dir, 'sim-operator.cert.pem'))).toBe(true);
+
+    mock.resetHistory();
+    await removeFleet({ prefix: 'sim', certsDir: dir, concurrency: 1 }, deps());
+    expect(mock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input)).toContainEqual({ policyName: 'fleet-telemetry-operator', target: arn });
+    expect(mock.commandCalls(DeleteThingCommand).map((c) => c.args[0].input)).toContainEqual({ thingName: 'sim-operator' });
+  });
+
   it('retries a throttled request with exponential backoff and full jitter, then goes on', async () => {
     mock.on(CreateThingCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ thingName: 'sim-00001' });
     const report = await provisionFleet(request({ devices: 1 }), deps());

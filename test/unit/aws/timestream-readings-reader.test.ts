@@ -51,6 +51,22 @@ describe('TimestreamReadingsReader', () => {
     ]);
   });
 
+  it("asks for each device's newest record with a window function, and reads it back without the row number", async () => {
+    timestream.on(QueryCommand).resolves({
+      ColumnInfo: [...COLUMNS, { Name: 'newest_rank', Type: { ScalarType: 'BIGINT' } }],
+      Rows: [{ Data: [...row('a', 'env-sensor', '2025-11-25 00:00:01.000000000', null, '1').Data, { ScalarValue: '1' }] }],
+    });
+
+    const rows = await reader().latestReadings({ deviceIds: ['a', "b'c"], since: 1_764_028_800_000 });
+    const none = await reader().latestReadings({ deviceIds: [] });
+
+    expect(sql()).toEqual([
+      `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY deviceId ORDER BY time DESC) AS newest_rank FROM "FleetDb-1"."readings" WHERE measure_name = 'reading' AND deviceId IN ('a', 'b''c') AND time >= from_milliseconds(1764028800000)) WHERE newest_rank = 1 ORDER BY deviceId`,
+    ]);
+    expect(rows).toEqual([{ deviceId: 'a', ts: 1_764_028_801_000, seq: null, type: 'env-sensor', metrics: { temperature: 1 } }]);
+    expect(none).toEqual([]);
+  });
+
   it('reads rows back: time to epoch ms, metrics from the non-null columns, no seq, unknown type as none', async () => {
     timestream.on(QueryCommand).resolves({
       ColumnInfo: COLUMNS,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmCommand } from '../../../lambdas/domain/alarm-command.js';
-import { applyCommand, applyReadings, applySilence, describeAlarms, lastSeenWriteBoundMs, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
+import { alarmStateChanged, applyCommand, applyReadings, applySilence, describeAlarms, lastSeenWriteBoundMs, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
 import type { DeviceAlarmState } from '../../../lambdas/domain/alarm-engine.js';
 import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { parseThresholds } from '../../../lambdas/domain/thresholds.js';
@@ -210,6 +210,22 @@ describe('the alarm lifecycle', () => {
       { alarmId: 'd1/hot', deviceId: 'd1', ruleId: 'hot', severity: 'critical', state: 'ACKNOWLEDGED', since: T0, by: 'alice', note: 'on it', snoozedUntil: null },
       { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', severity: 'major', state: 'SNOOZED', since: T0 + 2, by: 'bob', note: null, snoozedUntil: T0 + 10_002 },
     ]);
+  });
+
+  it('sees no change in a state read back with its keys in another order, and a change in a debounce run', () => {
+    const d = device([{ ...hot, for: { samples: 3 } }]);
+    d.read(T0, 90);
+    const reordered = JSON.parse(JSON.stringify(d.state, (_key, value: unknown) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse()) : value,
+    )) as unknown;
+
+    const same = applyReadings({ deviceId: 'd1', state: reordered, readings: [{ deviceId: 'd1', ts: T0 + 1, metrics: { humidity: 1 }, receivedAt: 0 }], rules: d.rules });
+    const moved = applyReadings({ deviceId: 'd1', state: reordered, readings: [{ deviceId: 'd1', ts: T0 + 1, metrics: { temperature: 90 }, receivedAt: 0 }], rules: d.rules });
+
+    expect(alarmStateChanged(reordered, d.state)).toBe(false);
+    expect(alarmStateChanged(reordered, same.state)).toBe(false);
+    expect(alarmStateChanged(reordered, moved.state)).toBe(true);
+    expect(alarmStateChanged(undefined, same.state)).toBe(true);
   });
 
   it('bounds the lastSeen lag at a quarter of the shortest silence window, at least 60 s', () => {

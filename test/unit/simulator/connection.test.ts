@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AWS_IOT_ALPN,
   awsTlsOptions,
+  hasOwnCertificate,
   clientOptions,
   parseEndpoint,
   sourceAddressFor,
@@ -91,6 +92,9 @@ describe('awsTlsOptions', () => {
     expect(awsTlsOptions(endpoint, dir, 'sim-00002').cert?.toString()).toBe('SHARED CERT');
     expect(awsTlsOptions(endpoint, dir, 'sim-00002').key?.toString()).toBe('SHARED KEY');
     expect(awsTlsOptions(endpoint, dir, 'sim-00001').cert?.toString()).toBe('CERT');
+    // The operator is not one of the things the shared certificate is attached to: it needs its own.
+    expect(hasOwnCertificate(dir, 'sim-operator')).toBe(false);
+    expect(hasOwnCertificate(dir, 'sim-00001')).toBe(true);
   });
 
   it("names the missing file of a device without a certificate", () => {

@@ -77,6 +77,7 @@ describe('--verify against a store that gives back no seq (Timestream)', () => {
     const reader = {
       deviceReadings: () => Promise.resolve([{ deviceId: 'sim-00001', ts: T0, seq: null, type: 'env-sensor', metrics: { temperature: 1 } }]),
       newestReadings: () => Promise.resolve([]),
+      latestReadings: () => Promise.resolve([]),
     };
     await expect(
       verifyStored({ open: () => Promise.resolve(readerSource(reader)), storeName: 'Timestream', acked: new Map([['sim-00001', [0]]]), since: T0, timeoutMs: 100 }),
