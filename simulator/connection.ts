@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { SimulatorUsageError } from './errors.js';
+import { SimulatorError, SimulatorUsageError } from './errors.js';
 
 /** Where the fleet connects. */
 export type Target = 'local' | 'aws';
@@ -254,7 +254,7 @@ export function connectOnce(spec: ConnectionSpec): Promise<MqttClient> {
     const onClose = (): void => {
       client.removeListener('connect', onConnect);
       client.end(true);
-      reject(lastError ?? new Error('connection closed before CONNACK'));
+      reject(lastError ?? new SimulatorError('connection closed before CONNACK'));
     };
     client.on('error', onError);
     client.once('connect', onConnect);

@@ -26,7 +26,7 @@ import type { ConnectionLimits } from './aws-limits.js';
 import type { HistogramData, LatencyHistogram } from './histogram.js';
 import { AlarmOperator } from './operator.js';
 import type { Pending } from './device.js';
-import { BrokerUnreachableError } from './errors.js';
+import { BrokerUnreachableError, SimulatorError } from './errors.js';
 import type { FleetOptions, ResolvedFleetOptions } from './options.js';
 import { resolveFleetOptions } from './options.js';
 import { ProgressPrinter } from './progress.js';
@@ -309,7 +309,7 @@ class Fleet {
     if (d.connected) {
       d.connected = false;
       this.stats.setConnected(-1);
-      if (!this.ending) this.stats.recordError(new Error(`${d.deviceId}: connection lost`));
+      if (!this.ending) this.stats.recordError(new SimulatorError(`${d.deviceId}: connection lost`));
     }
     d.client = undefined;
     // Stop MQTT.js from holding on to this connection (timers, stores); it is never reused.

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 import { stderrLog } from '../../lambdas/adapters/local/observability.js';
 import { startLocalStack, type LocalStack } from './stack.js';
-import { runCli } from './cli/cli-support.js';
+import { runCli, UsageError } from './cli/cli-support.js';
 import { DEFAULT_MIN_FREE_BYTES } from './stream/index.js';
 import { DEFAULT_CONNECTION_LIMITS } from './broker/admission.js';
 
@@ -65,7 +65,7 @@ const program = new Command('start')
   }) => {
     const log = stderrLog({ name: 'local', level: process.env.LOG_LEVEL ?? 'info' });
     const thresholds = loadThresholdsFile(resolve(opts.thresholds));
-    if (opts.webhook !== undefined && !URL.canParse(opts.webhook)) throw new Error(`--webhook: not a URL: ${opts.webhook}`);
+    if (opts.webhook !== undefined && !URL.canParse(opts.webhook)) throw new UsageError(`--webhook: not a URL: ${opts.webhook}`);
 
     const stack: LocalStack = await startLocalStack({
       dataDir: opts.data,

@@ -25,6 +25,8 @@ import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
 import type { BrokerStats, TelemetryMessage } from './broker/index.js';
 import { startConsole, type ConsoleServer } from './console/index.js';
+import { intakeStatus } from './console/intake.js';
+import { ConfigError } from '../../lambdas/domain/errors.js';
 
 export interface LocalStackOptions {
   /** Where every file lives (devices.db, stream.db, store.db). */
@@ -134,7 +136,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   const consumersMode = options.consumers ?? (options.clock === undefined ? 'worker' : 'in-process');
   if (consumersMode === 'worker' && options.clock !== undefined) {
-    throw new Error("startLocalStack: a custom clock needs consumers: 'in-process' (a function cannot cross to the worker thread)");
+    throw new ConfigError("startLocalStack: a custom clock needs consumers: 'in-process' (a function cannot cross to the worker thread)");
   }
   mkdirSync(dataDir, { recursive: true });
   const { log } = options;
@@ -277,6 +279,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log,
         clock,
         sendAlarmCommand: (deviceId, command) => sendAlarmCommand(deviceId, command, { by: CONSOLE_OPERATOR }),
+        intake: () => intakeStatus(freeSpace?.stats(), broker.stats()),
         ...(options.consoleToken === undefined ? {} : { token: options.consoleToken }),
       });
     } catch (error) {

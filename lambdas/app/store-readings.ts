@@ -3,7 +3,7 @@
  * stored, poison is kept in the reject sink with its reason, and only what a retry can fix comes back
  * as failed (docs/architecture.md, "Outcomes of a record").
  */
-import { RetryableError } from '../domain/errors.js';
+import { InvariantError, RetryableError } from '../domain/errors.js';
 import type { BatchOutcome, Reading, RecordRef, RejectedMessage, StreamRecord } from '../domain/model.js';
 import { decodeStreamRecord, originalPayload } from '../domain/telemetry.js';
 import type { Clock } from '../ports/clock.js';
@@ -105,7 +105,7 @@ async function writeInChunks(
     for (const { index, reason } of outcome.rejected) {
       const item = chunk[index];
       // A store that names a reading outside the write breaks its port; better loud than a lost record.
-      if (item === undefined || refused.has(index)) throw new Error(`store rejected index ${index} of a ${chunk.length}-reading write`);
+      if (item === undefined || refused.has(index)) throw new InvariantError(`store rejected index ${index} of a ${chunk.length}-reading write`);
       refused.add(index);
       const record = records[item.index] as StreamRecord;
       rejects.push({
@@ -125,7 +125,7 @@ async function writeInChunks(
     const retried = new Set<number>();
     for (const index of outcome.retry ?? []) {
       const item = chunk[index];
-      if (item === undefined || refused.has(index) || retried.has(index)) throw new Error(`store returned index ${index} of a ${chunk.length}-reading write to retry`);
+      if (item === undefined || refused.has(index) || retried.has(index)) throw new InvariantError(`store returned index ${index} of a ${chunk.length}-reading write to retry`);
       retried.add(index);
       failed.push(item);
     }

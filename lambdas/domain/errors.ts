@@ -11,3 +11,6 @@ export class RetryableError extends FleetTelemetryError {}
 
 /** A configuration that cannot work (thresholds file, environment, flags): fail at start, naming it. */
 export class ConfigError extends FleetTelemetryError {}
+
+/** A broken invariant: a bug in our code, or a dependency that broke its contract. Never retried. */
+export class InvariantError extends FleetTelemetryError {}

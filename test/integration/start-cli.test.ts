@@ -59,6 +59,12 @@ describe('npm start', () => {
     expect(run.err()).toMatch(new RegExp(`^error: option '${flag} <[a-z]+>' argument '${value}' is invalid`));
   });
 
+  it('refuses a --webhook that is not a URL with one line and exit code 2, like any bad flag', { timeout: 60_000 }, async () => {
+    const run = start(['--data', dataDir, '--webhook', 'not a url']);
+    expect(await run.exited).toBe(2);
+    expect(run.err().trim().split('\n')).toEqual(['error: --webhook: not a URL: not a url']);
+  });
+
   it('refuses a thresholds file with a contradiction, naming the rule and field', { timeout: 60_000 }, async () => {
     const { writeFileSync } = await import('node:fs');
     const file = join(dataDir, 'bad-thresholds.json');

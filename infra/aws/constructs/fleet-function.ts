@@ -10,6 +10,7 @@ import { pipeline } from '../../pipeline.js';
 import type { DeploymentSettings } from '../deployment-settings.js';
 import type { FunctionSizing } from '../function-sizing.js';
 import { REPO_ROOT, handlerEntry } from '../paths.js';
+import { ConfigError } from '../../../lambdas/domain/errors.js';
 
 /** The name the bundled thresholds file has in the function's code directory (THRESHOLDS_FILE). */
 export const BUNDLED_THRESHOLDS_FILE = 'thresholds.json';
@@ -126,7 +127,7 @@ export function handlerEnvironment<const Name extends string>(
   const missing = names.filter((n) => !given.includes(n));
   const extra = given.filter((k) => !(names as readonly string[]).includes(k));
   if (missing.length > 0 || extra.length > 0) {
-    throw new Error(
+    throw new ConfigError(
       `handler environment does not match its list: missing [${missing.join(', ')}], extra [${extra.join(', ')}]`,
     );
   }

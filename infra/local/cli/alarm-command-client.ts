@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { commandReplyTopic, commandTopic } from '../../pipeline.js';
+import { CommandFailedError } from './cli-support.js';
 
 export const COMMAND_ACTIONS = ['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const;
 export type CommandAction = (typeof COMMAND_ACTIONS)[number];
@@ -36,9 +37,7 @@ export interface CommandReply {
 }
 
 /** No reply with our token arrived in time. */
-export class NoCommandReplyError extends Error {
-  override readonly name = 'NoCommandReplyError';
-}
+export class NoCommandReplyError extends CommandFailedError {}
 
 export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
 
@@ -76,10 +75,10 @@ export async function sendAlarmCommand(
   try {
     // Subscribed before publishing: a reply that came first would be lost (MQTT keeps nothing for us).
     const granted = await client.subscribeAsync([topics.accepted, topics.rejected], { qos: 1 }).catch((cause: unknown) => {
-      throw new Error(`the broker refused the subscription to the replies (${String(cause)}): is this an operator account?`, { cause });
+      throw new CommandFailedError(`the broker refused the subscription to the replies (${String(cause)}): is this an operator account?`, { cause });
     });
     const refused = granted.filter((g) => g.qos === 0x80).map((g) => g.topic);
-    if (refused.length > 0) throw new Error(`the broker refused the subscription to ${refused.join(', ')}: is this an operator account?`);
+    if (refused.length > 0) throw new CommandFailedError(`the broker refused the subscription to ${refused.join(', ')}: is this an operator account?`);
     await client.publishAsync(commandTopic(deviceId), JSON.stringify({ ...command, clientToken }), { qos: 1 });
     return await reply;
   } finally {

@@ -25,7 +25,7 @@ import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, sendAlarmCommand } from './alarm-command-client.js';
 import type { AlarmCommand, CommandAction, CommandReply } from './alarm-command-client.js';
-import { integerArgument, runCli, UsageError, writeJson, writeText } from './cli-support.js';
+import { CommandFailedError, integerArgument, runCli, UsageError, writeJson, writeText } from './cli-support.js';
 import { readCredential } from './operator-credential.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -99,7 +99,7 @@ function connect(spec: ConnectionSpec): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       client.end(true);
-      reject(new Error(`cannot connect to ${endpointUrl(spec.endpoint)} as ${spec.clientId}: ${why}`));
+      reject(new CommandFailedError(`cannot connect to ${endpointUrl(spec.endpoint)} as ${spec.clientId}: ${why}`));
     };
     client.once('connect', () => resolve(client));
     client.once('error', (error) => fail(error.message));
@@ -162,7 +162,7 @@ interface ListedAlarm {
 /** Locally: each alarm's newest transition in `<data>/store.db` (what the stack published). */
 function listLocal(opts: ListOptions): ListedAlarm[] {
   const file = join(resolve(opts.data), 'store.db');
-  if (!existsSync(file)) throw new Error(`no store.db in ${resolve(opts.data)} (has the stack run with --data ${opts.data}?)`);
+  if (!existsSync(file)) throw new CommandFailedError(`no store.db in ${resolve(opts.data)} (has the stack run with --data ${opts.data}?)`);
   const store = SqliteStore.open(file, { readonly: true });
   try {
     return store

@@ -13,12 +13,15 @@
  * await runCli(program);
  */
 import { type Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ConfigError } from '../../../lambdas/domain/errors.js';
+import { ConfigError, FleetTelemetryError } from '../../../lambdas/domain/errors.js';
 
 export const EXIT_CODES = { ok: 0, failure: 1, usage: 2 } as const;
 
 /** The command line itself is wrong (a flag's value, a combination of flags): exit code 2. */
 export class UsageError extends ConfigError {}
+
+/** The command line was right but the command could not do its work (nothing to read, no broker): exit code 1. */
+export class CommandFailedError extends FleetTelemetryError {}
 
 export interface RunCliOptions {
   /** The user's arguments (no `node` and script path). @default process.argv.slice(2) */

@@ -13,7 +13,7 @@ import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
 import type { FailureEntry, StreamDescription } from '../stream/index.js';
 import { DEFAULT_STACK_NAME } from '../../aws/stack-outputs.js';
-import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { CommandFailedError, UsageError, runCli, writeJson, writeText } from './cli-support.js';
 import { queryReadings, renderReadings } from './readings-command.js';
 import { withAwsAlarmReader } from './aws-alarm-reader.js';
 
@@ -23,9 +23,7 @@ const STREAM_FILE = 'stream.db';
 const DEFAULT_LIMIT = 100;
 
 /** A failure to report as one line on stderr. */
-class QueryCliError extends Error {
-  override name = 'QueryCliError';
-}
+class QueryCliError extends CommandFailedError {}
 
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

@@ -11,7 +11,7 @@ import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-rea
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingRow, ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import { csvLine } from '../console/csv.js';
-import { UsageError } from './cli-support.js';
+import { CommandFailedError, UsageError } from './cli-support.js';
 
 export type ReadingsFormat = 'table' | 'json' | 'csv';
 
@@ -36,9 +36,7 @@ export interface ReadingsSources {
 }
 
 /** A failure to report as one line on stderr (exit 1). */
-export class ReadingsQueryError extends Error {
-  override name = 'ReadingsQueryError';
-}
+export class ReadingsQueryError extends CommandFailedError {}
 
 /**
  * The newest `limit` readings matching the options (one device, or the whole fleet), oldest first

@@ -5,6 +5,7 @@
  * worker's MessagePort; messages keep their order, which the checkpoint-after-failure rule relies on.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { FleetTelemetryError } from '../../../lambdas/domain/errors.js';
 
 type Endpoint = Pick<MessagePort, 'postMessage'> & { on(event: 'message', listener: (message: unknown) => void): unknown };
 
@@ -15,9 +16,7 @@ type Message =
   | { readonly kind: 'reply'; readonly id: number; readonly ok: false; readonly error: string };
 
 /** A call's failure on the other side, with the other side's message. */
-export class ChannelCallError extends Error {
-  override readonly name = 'ChannelCallError';
-}
+export class ChannelCallError extends FleetTelemetryError {}
 
 export class Channel {
   private nextId = 1;

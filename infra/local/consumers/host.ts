@@ -27,6 +27,7 @@ import { CALLS, EVENTS } from './protocol.js';
 import type { CheckpointEvent, CommandReplyCall, FailureEvent, LogEvent, WorkerConfig } from './protocol.js';
 import { startModuleWorker } from './ts-worker.js';
 import { packRecords } from './record-batch.js';
+import { ConsumersWorkerError } from './errors.js';
 
 export type ConsumersMode = 'worker' | 'in-process';
 
@@ -167,7 +168,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
       worker.once('exit', (code) => {
         channel.failPending(`consumers worker exited with code ${code}`);
         if (!started) {
-          reject(new Error(`the consumers' worker thread exited with code ${code} before starting${failure === '' ? '' : `: ${failure}`}`));
+          reject(new ConsumersWorkerError(`the consumers' worker thread exited with code ${code} before starting${failure === '' ? '' : `: ${failure}`}`));
           return;
         }
         if (current?.worker === worker) current = undefined;
@@ -214,11 +215,11 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
       await stream.commitQueued();
     },
     async checkSilence() {
-      if (current === undefined) throw new Error('the consumers worker is not running (restarting)');
+      if (current === undefined) throw new ConsumersWorkerError('the consumers worker is not running (restarting)');
       return current.channel.call<{ checked: number; raised: number }>(CALLS.checkSilence, null);
     },
     async applyAlarmCommand(event) {
-      if (current === undefined) throw new Error('the consumers worker is not running (restarting)');
+      if (current === undefined) throw new ConsumersWorkerError('the consumers worker is not running (restarting)');
       await current.channel.call(CALLS.alarmCommand, event);
     },
     async stop({ drainTimeoutMs }) {
@@ -231,7 +232,7 @@ async function startInWorker(options: ConsumerHostOptions): Promise<ConsumerHost
         await Promise.race([
           running.channel.call(CALLS.stop, { drainTimeoutMs }),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('the consumers worker did not stop in time')), drainTimeoutMs + 500);
+            timer = setTimeout(() => reject(new ConsumersWorkerError('the consumers worker did not stop in time')), drainTimeoutMs + 500);
           }),
         ]);
       } catch (error) {

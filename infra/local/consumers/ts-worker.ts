@@ -9,13 +9,14 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WorkerOptions } from 'node:worker_threads';
+import { InvariantError } from '../../../lambdas/domain/errors.js';
 
 /** The file URL of tsx's ESM API, from its package's export map. */
 function tsxEsmApi(): string {
   const require = createRequire(import.meta.url);
   const manifest = require.resolve('tsx/package.json');
   const exported = (require('tsx/package.json') as { exports: Record<string, { import?: { default?: string } }> }).exports['./esm/api']?.import?.default;
-  if (exported === undefined) throw new Error('tsx/package.json exports no ESM "./esm/api"');
+  if (exported === undefined) throw new InvariantError('tsx/package.json exports no ESM "./esm/api"');
   return pathToFileURL(join(dirname(manifest), exported)).href;
 }
 

@@ -19,8 +19,9 @@ import type { CommandReplyCall, LogEvent, WorkerConfig } from './protocol.js';
 import type { AlarmCommandEnvelope } from '../../../lambdas/alarm-commands/alarm-commands-handler.js';
 import type { AlarmEvent } from '../../../lambdas/domain/model.js';
 import { WorkerStream } from './worker-stream.js';
+import { InvariantError } from '../../../lambdas/domain/errors.js';
 
-if (parentPort === null) throw new Error('infra/local/consumers/worker.ts runs only as a worker thread');
+if (parentPort === null) throw new InvariantError('infra/local/consumers/worker.ts runs only as a worker thread');
 const config = workerData as WorkerConfig;
 const channel = new Channel(parentPort);
 

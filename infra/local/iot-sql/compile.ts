@@ -23,6 +23,7 @@ import {
   toIotString,
   type JsonObject,
 } from './values.js';
+import { InvariantError } from '../../../lambdas/domain/errors.js';
 
 function compileExpr(expr: Expr, source: string): Evaluator {
   const sub = (inner: Expr): Evaluator => compileExpr(inner, source);
@@ -102,7 +103,7 @@ function compileSelect(items: readonly SelectItem[], selectValue: boolean, sourc
   const general = (value: Evaluator): CompiledSelect => ({ value, bytes: (ctx) => ruleOutputBytes(value(ctx)) });
   if (selectValue) {
     const [only] = items;
-    if (only === undefined || only.kind !== 'expr') throw new Error('parser invariant: SELECT VALUE has one expression');
+    if (only === undefined || only.kind !== 'expr') throw new InvariantError('parser invariant: SELECT VALUE has one expression');
     return general(compileExpr(only.expr, source));
   }
   // `SELECT *` alone: the payload as it is (an object, any other JSON value, or the raw bytes).

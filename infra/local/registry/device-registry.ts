@@ -21,6 +21,7 @@ import {
   saltOf,
   verifyPassword,
 } from './password-hash.js';
+import { RegistryError } from './errors.js';
 
 export const DEVICE_ROLES = ['device', 'operator'] as const;
 /** `device`: publishes its own telemetry, reads its own alarms. `operator`: reads every device's alarms. */
@@ -319,7 +320,7 @@ export class DeviceRegistry {
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    throw new Error(`devices.db schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
+    throw new RegistryError(`devices.db schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
   }
   if (version === SCHEMA_VERSION) return;
   db.exec(`

@@ -16,6 +16,7 @@
  *   paper recommends. Only such passwords pay it.
  */
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { RegistryError } from './errors.js';
 
 /** scrypt cost parameters (RFC 7914): CPU/memory cost N (a power of two), block size r, parallelism p. */
 export interface ScryptParams {
@@ -55,15 +56,15 @@ interface ParsedHash {
 /** Reads a stored hash; throws a plain Error naming what is wrong (the caller adds the device). */
 export function parseHash(stored: string): ParsedHash {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') throw new Error('not an scrypt$N$r$p$salt$key string');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') throw new RegistryError('not an scrypt$N$r$p$salt$key string');
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
   const isPowerOfTwo = Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0;
   if (!isPowerOfTwo || !Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16) {
-    throw new Error(`unsupported scrypt parameters N=${parts[1]} r=${parts[2]} p=${parts[3]}`);
+    throw new RegistryError(`unsupported scrypt parameters N=${parts[1]} r=${parts[2]} p=${parts[3]}`);
   }
   const salt = Buffer.from(parts[4] ?? '', 'base64url');
   const key = Buffer.from(parts[5] ?? '', 'base64url');
-  if (salt.length === 0 || key.length === 0) throw new Error('empty salt or key');
+  if (salt.length === 0 || key.length === 0) throw new RegistryError('empty salt or key');
   return { params: { N, r, p }, salt, key };
 }
 

@@ -5,7 +5,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { RetryableError } from '../../domain/errors.js';
+import { InvariantError, RetryableError } from '../../domain/errors.js';
 import type { Reading } from '../../domain/model.js';
 import type { StoreRejection, TimeSeriesStore, WriteOutcome } from '../../ports/time-series-store.js';
 import { chunk } from '../../shared/chunk.js';
@@ -157,7 +157,7 @@ export class DynamoDbTimeSeriesStore implements TimeSeriesStore {
       const item = request.PutRequest?.Item;
       const found = item === undefined ? undefined : byKey.get(`${item['deviceId']?.S ?? ''}\n${item['at']?.S ?? ''}`);
       // An unprocessed item we did not send would mean a different request: fail loudly, don't guess.
-      if (found === undefined) throw new Error(`DynamoDB BatchWriteItem ${this.#tableName}: returned an unprocessed item that was not sent`);
+      if (found === undefined) throw new InvariantError(`DynamoDB BatchWriteItem ${this.#tableName}: returned an unprocessed item that was not sent`);
       return found;
     });
   }

@@ -1,4 +1,5 @@
 import type { DeviceAlarmRecord, AlarmStateStore } from '../../ports/alarm-state-store.js';
+import { InvariantError } from '../../domain/errors.js';
 
 /** Runs inside the next save, before its condition is checked: a concurrent writer's moment. */
 export type BeforeSaveHook = (store: InMemoryAlarmStateStore, next: DeviceAlarmRecord) => Promise<void> | void;
@@ -34,7 +35,7 @@ export class InMemoryAlarmStateStore implements AlarmStateStore {
     }
     this.saves += 1;
     if (next.version !== (expectedVersion ?? 0) + 1) {
-      throw new Error(`${next.deviceId}: version ${next.version} after expected ${String(expectedVersion)} is not +1`);
+      throw new InvariantError(`${next.deviceId}: version ${next.version} after expected ${String(expectedVersion)} is not +1`);
     }
     const current = this.get(next.deviceId);
     if (current?.version !== expectedVersion) {

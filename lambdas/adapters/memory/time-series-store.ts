@@ -1,4 +1,4 @@
-import { RetryableError } from '../../domain/errors.js';
+import { InvariantError, RetryableError } from '../../domain/errors.js';
 import type { Reading } from '../../domain/model.js';
 import type { StoreRejection, TimeSeriesStore, WriteOutcome } from '../../ports/time-series-store.js';
 
@@ -39,7 +39,7 @@ export class InMemoryTimeSeriesStore implements TimeSeriesStore {
   async write(readings: readonly Reading[]): Promise<WriteOutcome> {
     this.writeSizes.push(readings.length);
     if (readings.length > this.maxReadingsPerWrite) {
-      throw new Error(`write of ${readings.length} readings exceeds maxReadingsPerWrite ${this.maxReadingsPerWrite}`);
+      throw new InvariantError(`write of ${readings.length} readings exceeds maxReadingsPerWrite ${this.maxReadingsPerWrite}`);
     }
     const failure = this.pendingFailures.shift();
     if (failure !== undefined) throw failure;
