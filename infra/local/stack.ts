@@ -25,6 +25,7 @@ import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
 import type { BrokerStats, TelemetryMessage } from './broker/index.js';
 import { startConsole, type ConsoleServer } from './console/index.js';
+import { intakeStatus } from './console/intake.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 
 export interface LocalStackOptions {
@@ -278,6 +279,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log,
         clock,
         sendAlarmCommand: (deviceId, command) => sendAlarmCommand(deviceId, command, { by: CONSOLE_OPERATOR }),
+        intake: () => intakeStatus(freeSpace?.stats(), broker.stats()),
         ...(options.consoleToken === undefined ? {} : { token: options.consoleToken }),
       });
     } catch (error) {

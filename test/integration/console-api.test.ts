@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../infra/pipeline.js';
 import { eventually, startTestStack, type TestStack } from '../helpers/local-stack.js';
+import type { IntakeStatus } from '../../infra/local/console/intake.js';
 
 const THRESHOLDS = {
   rules: [
@@ -300,6 +301,18 @@ describe('the console API', () => {
       expect(stream.shards).toHaveLength(stream.shardCount);
       expect(stream.consumers.map((c) => c.consumer)).toEqual(['alarms', 'ingest']);
       expect(stream.consumers.every((c) => c.lagRecords === 0)).toBe(true);
+    });
+
+    it('reports the intake: whether the free-space headroom refuses telemetry, and the connection counters', async () => {
+      const before = await getJson<IntakeStatus>('/api/intake');
+      await t.connect('intake-1');
+      const after = await getJson<IntakeStatus>('/api/intake');
+
+      expect(after.freeSpace).toMatchObject({ engaged: false, minFreeBytes: 256 * 1024 * 1024, engagements: 0, refused: 0 });
+      expect(after.freeSpace?.freeBytes).toBeGreaterThan(0);
+      expect(after.broker.connectsAccepted).toBe(before.broker.connectsAccepted + 1);
+      expect(after.broker.connections).toMatchObject({ unauthenticated: 0, waiting: 0, refusedPackets: 0, refusedOverConnectionCap: 0 });
+      expect(after.broker.connections.open).toBeGreaterThanOrEqual(1);
     });
   });
 

@@ -191,6 +191,8 @@ describe('the console in a browser', () => {
     await rejectRow.waitFor();
     expect(await rejectRow.locator('td.payload code').textContent()).toBe(HOSTILE);
     await page.getByTestId('consumers').waitFor();
+    expect(await page.getByTestId('headroom').textContent()).toMatch(/^accepting telemetry [\d.]+ MiB free .*, headroom 256 MiB; engaged 0 time\(s\), 0 message\(s\) refused\.$/);
+    expect(await page.getByTestId('connections').textContent()).toMatch(/^\d+ connected, 0 authenticating, 0 waiting for a slot; 0 refused over the connection cap, 0 closed for an oversized packet; CONNECTs \d+ accepted, 0 refused, 0 delayed after failures\.$/);
     await screenshot('stream');
 
     await show('fleet');

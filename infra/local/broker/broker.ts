@@ -223,7 +223,7 @@ export function createBroker(options: BrokerOptions): Broker {
 
   function refusePublish(clientId: string, topic: string, reason: string, done: (error?: Error | null) => void): void {
     counters.publishesRefused += 1;
-    log.warn('mqtt publish refused; closing the connection', { clientId, topic, reason });
+    warnings.warn('publish-refused', 'mqtt publish refused; closing the connection', { clientId, topic, reason });
     done(new PublishRefusedError(clientId, topic, reason));
   }
 
@@ -409,7 +409,7 @@ export function createBroker(options: BrokerOptions): Broker {
           : canSubscribe(session, subscription.topic);
       if (!decision.allowed) {
         counters.subscriptionsRefused += 1;
-        log.warn('mqtt subscribe refused', { clientId: client.id, filter: subscription.topic, qos: subscription.qos, reason: decision.reason });
+        warnings.warn('subscribe-refused', 'mqtt subscribe refused', { clientId: client.id, filter: subscription.topic, qos: subscription.qos, reason: decision.reason });
         // A null subscription makes aedes answer 0x80 (failure) for this filter in the SUBACK
         // (MQTT 3.1.1 section 3.9.3) and keep the connection, as IoT Core does for a denied filter.
         done(null, null);

@@ -16,6 +16,7 @@
  *                                         command rule as an operator's (200 accepted, 409 rejected, 504 no reply)
  * - `/api/rejects?device=&limit=`         rejected messages with their reasons
  * - `/api/stream`                         shards, each consumer's lag, failures
+ * - `/api/intake`                         the free-space headroom and the broker's connection counters
  * - `/api/events?device=`                 server-sent events: overview, readings, alarm, rejects, resync
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -39,6 +40,7 @@ import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRang
 import { NoCommandReplyError } from '../cli/alarm-command-client.js';
 import type { AlarmCommand, CommandReply } from '../cli/alarm-command-client.js';
 import type { ConsoleSources } from './sources.js';
+import type { IntakeStatus } from './intake.js';
 import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
@@ -66,6 +68,8 @@ export interface ConsoleOptions {
    * alarm-commands handler) and resolves with its reply. Absent: the console offers no commands (503).
    */
   readonly sendAlarmCommand?: (deviceId: string, command: AlarmCommand) => Promise<CommandReply>;
+  /** The free-space headroom and the broker's connection counters. Absent: `/api/intake` answers 404. */
+  readonly intake?: () => IntakeStatus;
 }
 
 export interface ConsoleServer {
@@ -172,6 +176,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return json(res, { rejects: options.store.queryRejects({ ...(deviceId === undefined ? {} : { deviceId }), limit }) });
     }
     if (path === '/api/stream') return json(res, options.stream.describe());
+    if (path === '/api/intake' && options.intake !== undefined) return json(res, options.intake());
     if (path === '/api/events') {
       feed.attach(res, deviceParam(p.get('device')));
       return;

@@ -4,8 +4,9 @@ import type { AlarmRow, DeviceSummary, FleetOverview, LiveReading } from '../ind
 import type { RejectRow } from '../../../../lambdas/adapters/local/sqlite-queries.js';
 import type { AlarmCommandRecord } from '../../../../lambdas/ports/alarm-history.js';
 import type { StreamDescription } from '../../stream/index.js';
+import type { IntakeStatus } from '../intake.js';
 
-export type { AlarmRow, DeviceSummary, FleetOverview, LiveReading, RejectRow, StreamDescription };
+export type { AlarmRow, DeviceSummary, FleetOverview, IntakeStatus, LiveReading, RejectRow, StreamDescription };
 /** One command as the history keeps it. */
 export type CommandRecord = AlarmCommandRecord;
 

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /** The stream's shards and each consumer's lag, and the rejected messages with their reasons. */
-import { getJson, type RejectRow, type StreamDescription } from '../api.js';
+import { getJson, type IntakeStatus, type RejectRow, type StreamDescription } from '../api.js';
 import { badge, deviceHref, formatNumber, formatTime, h, replace, table } from '../dom.js';
 import { showError, throttle, type View, type ViewContext } from './view.js';
 
@@ -9,14 +9,18 @@ const PAYLOAD_SHOWN = 300;
 
 export function streamView(ctx: ViewContext): View {
   const stream = h('div', {});
+  const intake = h('div', { class: 'panel', 'data-testid': 'intake' });
   const rejects = h('div', { class: 'panel' });
-  replace(ctx.root, h('h2', {}, 'Stream & rejects'), stream, rejects);
+  replace(ctx.root, h('h2', {}, 'Stream & rejects'), intake, stream, rejects);
 
   let disposed = false;
   const loadStream = async () => {
     try {
-      const d = await getJson<StreamDescription>('/api/stream');
-      if (!disposed) replace(stream, ...streamPanels(d));
+      const [d, i] = await Promise.all([getJson<StreamDescription>('/api/stream'), getJson<IntakeStatus>('/api/intake')]);
+      if (!disposed) {
+        replace(stream, ...streamPanels(d));
+        replace(intake, ...intakePanel(i));
+      }
     } catch (error) {
       if (!disposed) showError(stream, error);
     }
@@ -76,6 +80,34 @@ function streamPanels(d: StreamDescription): HTMLElement[] {
         d.consumers,
         { empty: 'No consumer has checkpointed yet.', testId: 'consumers' },
       ),
+    ),
+  ];
+}
+
+const MiB = 1024 * 1024;
+
+/** The free-space headroom (accepting or refusing telemetry) and the broker's connection counters. */
+function intakePanel(i: IntakeStatus): HTMLElement[] {
+  const f = i.freeSpace;
+  const c = i.broker.connections;
+  const disk =
+    f === null
+      ? h('p', { 'data-testid': 'headroom' }, 'Free-space headroom off (--min-free 0).')
+      : h(
+          'p',
+          { 'data-testid': 'headroom' },
+          f.engaged ? badge('refusing telemetry', 'critical') : badge('accepting telemetry', 'OK'),
+          ` ${formatNumber(f.freeBytes / MiB, 1)} MiB free on the data directory's file system, headroom ${formatNumber(f.minFreeBytes / MiB, 1)} MiB; engaged ${f.engagements} time(s), ${f.refused} message(s) refused.`,
+        );
+  return [
+    h('h3', {}, 'Intake'),
+    disk,
+    h(
+      'p',
+      { 'data-testid': 'connections' },
+      `${i.broker.connected} connected, ${c.unauthenticated} authenticating, ${c.waiting} waiting for a slot; ` +
+        `${c.refusedOverConnectionCap} refused over the connection cap, ${c.refusedPackets} closed for an oversized packet; ` +
+        `CONNECTs ${i.broker.connectsAccepted} accepted, ${i.broker.connectsRefused} refused, ${i.broker.connectsDelayed} delayed after failures.`,
     ),
   ];
 }
