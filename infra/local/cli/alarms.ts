@@ -19,7 +19,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MqttClient } from 'mqtt';
 import { ALARM_STATES, TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { AlarmStatus } from '../../../lambdas/domain/model.js';
-import { withAwsAlarmReader } from './aws-alarm-reader.js';
+import { withAwsAlarmReader } from '../../aws/deployed-alarms.js';
 import { awsTlsOptions, DEFAULT_LOCAL_ENDPOINT, endpointUrl, openClient, parseEndpoint } from '../../../simulator/connection.js';
 import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
@@ -173,7 +173,7 @@ function listLocal(opts: ListOptions): ListedAlarm[] {
   }
 }
 
-/** On AWS: the alarm-state table read as the engine reads it (aws-alarm-reader.ts). */
+/** On AWS: the alarm-state table read as the engine reads it (infra/aws/deployed-alarms.ts). */
 async function listAws(opts: ListOptions): Promise<ListedAlarm[]> {
   const views = await withAwsAlarmReader(opts, (reader) =>
     reader.listAlarms({ ...(opts.device === undefined ? {} : { deviceId: opts.device }), ...(opts.state === undefined ? {} : { state: opts.state }) }),

@@ -2,7 +2,7 @@
  * `npm run query -- readings|alarms|rejects|stream [options]`: what the local stack has stored, read
  * from `<data>/store.db` and `<data>/stream.db` without disturbing it (read-only, WAL: the stack keeps
  * writing while this reads). `readings --target aws` reads the deployed stack's store instead
- * (readings-command.ts), `alarms --target aws` its alarm tables (aws-alarm-reader.ts). Data on stdout (an aligned table, or JSON with --json), errors on stderr
+ * (readings-command.ts), `alarms --target aws` its alarm tables (infra/aws/deployed-alarms.ts). Data on stdout (an aligned table, or JSON with --json), errors on stderr
  * as one line (cli-support.ts: exit code 2 for a wrong invocation, 1 for a missing store and the like).
  */
 import { existsSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ import type { FailureEntry, StreamDescription } from '../stream/index.js';
 import { DEFAULT_STACK_NAME } from '../../aws/stack-outputs.js';
 import { CommandFailedError, UsageError, runCli, writeJson, writeText } from './cli-support.js';
 import { queryReadings, renderReadings } from './readings-command.js';
-import { withAwsAlarmReader } from './aws-alarm-reader.js';
+import { withAwsAlarmReader } from '../../aws/deployed-alarms.js';
 
 /** File names inside the data directory (the same names as DATA_FILES in infra/local/stack.ts). */
 const STORE_FILE = 'store.db';

@@ -7,10 +7,10 @@
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbAlarmReader } from '../../../lambdas/adapters/aws/dynamodb-alarm-history.js';
-import { loadThresholdsFile } from '../../../lambdas/config/load-thresholds.js';
-import type { AlarmReader } from '../../../lambdas/ports/alarm-reader.js';
-import { resolveStackOutputs, STACK_OUTPUT } from '../../aws/stack-outputs.js';
+import { DynamoDbAlarmReader } from '../../lambdas/adapters/aws/dynamodb-alarm-history.js';
+import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
+import type { AlarmReader } from '../../lambdas/ports/alarm-reader.js';
+import { resolveStackOutputs, STACK_OUTPUT } from './stack-outputs.js';
 
 export interface AwsAlarmSource {
   /** The threshold rules deployed. */
