@@ -34,6 +34,7 @@ import type { BatchOutcome } from './response.js';
 import { interpretResponse } from './response.js';
 import { validateSettings } from './settings.js';
 import { EventSourceMappingError, EventSourceMappingNotIdleError } from './errors.js';
+import { decideOnFailure } from './failure-decision.js';
 
 /** A Kinesis handler as Lambda calls it (the same modules as on AWS). */
 export type KinesisBatchHandler = (
@@ -492,40 +493,20 @@ export class EventSourceMapping {
       outcome: outcome.kind === 'partial' ? `partial from ${records[outcome.firstFailedIndex]!.sequenceNumber}` : outcome.reason,
     });
 
-    if (outcome.kind === 'partial') {
-      const i = outcome.firstFailedIndex;
-      this.complete(shard, records.slice(0, i));
-      const rest: Batch = { ...next, records: records.slice(i) };
-      if (i > 0 && this.settings.bisectBatchOnFunctionError) {
-        // "the batch is bisected at the returned sequence number and Lambda retries only the remaining
-        // records": a split, so not a retry. Choice: at once, like any bisection.
-        lane.work.unshift(rest);
+    const decision = decideOnFailure(outcome, { size: records.length, retries: batch.retries }, this.settings);
+    if (decision.succeeded > 0) this.complete(shard, records.slice(0, decision.succeeded));
+    const rest: Batch = { ...next, records: records.slice(decision.succeeded) };
+    switch (decision.kind) {
+      case 'split':
+        // Bisected parts run at once, before anything newer in the lane.
+        lane.work.unshift(...decision.parts.map(([start, end]) => ({ ...next, records: records.slice(start, end) })));
         return {};
-      }
-      // Choice: without bisect (or when the first record failed, where there is nothing to split) the
-      // remaining records are retried as a retry of the batch, and count toward MaximumRetryAttempts.
-      return this.retryOrDiscard(shard, rest);
+      case 'retry':
+        return { retry: { batch: { ...rest, retries: decision.retries }, delayMs: this.retryDelayMs(decision.retries) } };
+      case 'discard':
+        this.discard(shard, rest, FAILURE_CONDITION.retryAttemptsExhausted);
+        return {};
     }
-
-    // A full failure. "If the invocation fails and BisectBatchOnFunctionError is turned on, the batch is
-    // bisected regardless of your ReportBatchItemFailures setting." Choice: a response that counts as a
-    // full failure (an empty or unknown itemIdentifier) bisects too. The halves keep the retry count.
-    if (this.settings.bisectBatchOnFunctionError && records.length > 1) {
-      const half = Math.floor(records.length / 2);
-      lane.work.unshift({ ...next, records: records.slice(0, half) }, { ...next, records: records.slice(half) });
-      return {};
-    }
-    return this.retryOrDiscard(shard, next);
-  }
-
-  private retryOrDiscard(shard: ShardState, batch: Batch): { retry?: { batch: Batch; delayMs: number } } {
-    const retries = batch.retries + 1;
-    const max = this.settings.maximumRetryAttempts;
-    if (max >= 0 && retries > max) {
-      this.discard(shard, batch, FAILURE_CONDITION.retryAttemptsExhausted);
-      return {};
-    }
-    return { retry: { batch: { ...batch, retries }, delayMs: this.retryDelayMs(retries) } };
   }
 
   private expiredPrefix(records: readonly Held[]): number {
