@@ -115,12 +115,14 @@ export const pipeline = {
       batchSize: 100,
       maximumBatchingWindowInSeconds: 0,
       /**
-       * Seven lanes per shard: a batch of 100 devices takes about 530 ms (one state read per device,
-       * overlapped), so a lane carries about 190 records/s; seven keep a shard at its 1,000 records/s
-       * write limit under 80% busy (docs/capacity.md). One lane fell behind above about 23,000
-       * devices at one reading a minute.
+       * Five lanes per shard: a batch of 100 devices takes about 530 ms (one state read per device,
+       * overlapped), so a lane carries about 190 records/s; five carry a shard's 1,000 records/s write
+       * limit (docs/capacity.md): the two default shards keep up with about 90,000 devices at one
+       * reading a minute. One lane fell behind above about 23,000. Each lane is an invocation a
+       * second, so lanes beyond the need are paid for in requests and logs (seven cost 9 USD a month
+       * more at 10,000 devices).
        */
-      parallelizationFactor: 7,
+      parallelizationFactor: 5,
       startingPosition: 'TRIM_HORIZON',
       bisectBatchOnFunctionError: true,
       maximumRetryAttempts: -1,

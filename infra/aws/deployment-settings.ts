@@ -14,6 +14,15 @@ export const LOG_RETENTION_DAYS = [
 export const STREAM_MODES = ['provisioned', 'on-demand'] as const;
 export const TIME_SERIES_STORES = ['dynamodb', 'timestream', 'none'] as const;
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export const CAPACITY_MODES = ['provisioned', 'on-demand'] as const;
+/**
+ * The utilization auto scaling keeps the alarm-state table's provisioned capacity at: 70% leaves room
+ * for a burst of 40% over the average before DynamoDB's burst capacity (up to 300 s of unused
+ * capacity) is drawn on.
+ */
+export const ALARM_STATE_TARGET_UTILIZATION_PERCENT = 70;
+/** The least capacity auto scaling leaves the alarm-state table and its index with, per direction. */
+export const ALARM_STATE_MIN_CAPACITY = 5;
 
 export interface DeploymentSettings {
   /**
@@ -38,7 +47,16 @@ export interface DeploymentSettings {
   readonly timeSeriesStore: (typeof TIME_SERIES_STORES)[number];
   /** With `dynamodb`: days a reading is kept after its event time (DynamoDB TTL), 1 to 36500. @default 30 */
   readonly readingsRetentionDays: number;
-  /** Timestream memory-store retention, hours (1 to 8766). @default 24 */
+  /**
+   * The alarm-state table's capacity: `provisioned` with target-tracking auto scaling (70%), or
+   * `on-demand`. A fleet reports steadily, so provisioned costs about 40% of on-demand for the same
+   * requests; a burst beyond the scaled capacity is throttled and retried (alarms late, not lost)
+   * until auto scaling catches up. @default 'provisioned'
+   */
+  readonly alarmStateCapacity: (typeof CAPACITY_MODES)[number];
+  /** With `alarmStateCapacity=provisioned`: the most read and write capacity units auto scaling may set (10 to 40000). @default 4000 */
+  readonly alarmStateMaxCapacity: number;
+  /** Timestream memory-store retention, hours (1 to 8766). @default 6 */
   readonly timestreamMemoryRetentionHours: number;
   /** Timestream magnetic-store retention, days (1 to 73000). @default 365 */
   readonly timestreamMagneticRetentionDays: number;
@@ -65,7 +83,9 @@ export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = Object.freeze({
   streamRetentionHours: pipeline.stream.retentionHours,
   timeSeriesStore: 'dynamodb',
   readingsRetentionDays: 30,
-  timestreamMemoryRetentionHours: 24,
+  alarmStateCapacity: 'provisioned',
+  alarmStateMaxCapacity: 4000,
+  timestreamMemoryRetentionHours: 6,
   timestreamMagneticRetentionDays: 365,
   alarmEmail: undefined,
   opsEmail: undefined,
@@ -99,6 +119,8 @@ export function readDeploymentSettings(lookup: (key: string) => unknown): Deploy
     streamRetentionHours: integerIn('streamRetentionHours', raw('streamRetentionHours'), 24, 8760) ?? d.streamRetentionHours,
     timeSeriesStore: oneOf('timeSeriesStore', raw('timeSeriesStore'), TIME_SERIES_STORES) ?? d.timeSeriesStore,
     readingsRetentionDays: integerIn('readingsRetentionDays', raw('readingsRetentionDays'), 1, 36_500) ?? d.readingsRetentionDays,
+    alarmStateCapacity: oneOf('alarmStateCapacity', raw('alarmStateCapacity'), CAPACITY_MODES) ?? d.alarmStateCapacity,
+    alarmStateMaxCapacity: integerIn('alarmStateMaxCapacity', raw('alarmStateMaxCapacity'), 10, 40_000) ?? d.alarmStateMaxCapacity,
     timestreamMemoryRetentionHours:
       integerIn('timestreamMemoryRetentionHours', raw('timestreamMemoryRetentionHours'), 1, 8766) ??
       d.timestreamMemoryRetentionHours,

@@ -1,6 +1,6 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -11,7 +11,6 @@ import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
 import { ingestEnv, type INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
 import { alarmTopic, pipeline } from '../pipeline.js';
-import { ALARM_STATE_WAKE_INDEX } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
 import { AlarmCommands, wakeIndexQuery } from './constructs/alarm-commands.js';
 import { DeviceAccess } from './constructs/device-access.js';
 import { FailureBucket, TIMESTREAM_REJECTS_PREFIX } from './constructs/failure-bucket.js';
@@ -20,6 +19,7 @@ import { IotDataEndpoint } from './constructs/iot-data-endpoint.js';
 import { keptMessagesQueue } from './constructs/kept-messages-queue.js';
 import { KinesisConsumer } from './constructs/kinesis-consumer.js';
 import { Notifications } from './constructs/notifications.js';
+import { AlarmStateTable } from './constructs/alarm-state-table.js';
 import { OPS_ALARM_NAME_PREFIX, OperationalAlarms } from './constructs/operational-alarms.js';
 import type { StreamConsumerWatch } from './constructs/operational-alarms.js';
 import { PipelineDashboard } from './constructs/pipeline-dashboard.js';
@@ -101,29 +101,18 @@ export class FleetTelemetryStack extends Stack {
     const stream = this.ingress.stream;
 
     // Build: state, notifications, kept failures
-    this.alarmState = new Table(this, 'AlarmState', {
-      partitionKey: { name: 'deviceId', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Kept when the stack is deleted: it holds every device's alarm state and last-seen time.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
     this.notifications = new Notifications(this, 'Notifications', {
       ...(settings.alarmEmail === undefined ? {} : { alarmEmail: settings.alarmEmail }),
       ...(settings.opsEmail === undefined ? {} : { opsEmail: settings.opsEmail }),
       opsAlarmNamePrefix: OPS_ALARM_NAME_PREFIX,
     });
+    this.alarmState = new AlarmStateTable(this, 'AlarmStateCapacity', 'AlarmState', { settings }).table;
     this.failures = new FailureBucket(this, 'FailureBucket');
     const endpoint = new IotDataEndpoint(this, 'IotDataEndpoint', {
       ...(settings.iotDataEndpoint === undefined ? {} : { host: settings.iotDataEndpoint }),
     });
 
     // Build + grant + wire: operator commands (issue 13): the history table, the command rule and its function
-    this.alarmState.addGlobalSecondaryIndex({
-      indexName: ALARM_STATE_WAKE_INDEX.name,
-      partitionKey: { name: ALARM_STATE_WAKE_INDEX.partitionKey.name, type: AttributeType.STRING },
-      sortKey: { name: ALARM_STATE_WAKE_INDEX.sortKey.name, type: AttributeType.NUMBER },
-    });
     this.alarmCommands = new AlarmCommands(this, 'AlarmCommands', {
       settings,
       thresholdsFile: props.thresholdsFile,
@@ -237,6 +226,7 @@ export class FleetTelemetryStack extends Stack {
       queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
       durations: [{ name: 'offline', function: this.offline.function, maxDuration: OFFLINE_CHECK_MAX_DURATION }],
       failureBucket: this.failures.bucket,
+      tables: [{ name: 'alarm-state', table: this.alarmState }],
       topic: this.notifications.opsTopic,
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {

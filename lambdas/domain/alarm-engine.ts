@@ -466,13 +466,14 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * B, how far the stored lastSeen may trail the newest reading before it must be written: a quarter of
- * the shortest silentFor window, at least 60 s. The offline check adds it to every window, so a
+ * B, how far the stored lastSeen may trail the newest reading before it must be written: half of the
+ * shortest silentFor window, at least 60 s (half, not less: at one reading a minute and the default
+ * 300 s window that is one write per three readings instead of two, a third of the table's writes). The offline check adds it to every window, so a
  * skipped write can delay a silence alarm by up to B but never raise one falsely.
  */
 export function lastSeenWriteBoundMs(rules: ThresholdRules): number {
   const shortest = shortestSilenceMs(rules);
-  return shortest === undefined ? MIN_LAST_SEEN_BOUND_MS : Math.max(MIN_LAST_SEEN_BOUND_MS, Math.floor(shortest / 4));
+  return shortest === undefined ? MIN_LAST_SEEN_BOUND_MS : Math.max(MIN_LAST_SEEN_BOUND_MS, Math.floor(shortest / 2));
 }
 
 /** The shortest silentFor window of a rule set in ms, or undefined when it has none. */

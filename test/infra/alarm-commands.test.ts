@@ -134,6 +134,8 @@ describe('the alarm history', () => {
           { AttributeName: 'wakeAt', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
+        // The table is provisioned by default (auto scaled): so is its index.
+        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
       },
     ]);
   });

@@ -149,20 +149,38 @@ describe('estimateMonthlyCost', () => {
     );
   });
 
-  it('writes a reporting device\'s alarm state every (floor(B / interval) + 1) readings, B a quarter of the smallest silentFor, and once more per transition', () => {
-    expect(lastSeenWriteBoundSeconds(300)).toBe(75);
+  it('writes a reporting device\'s alarm state every (floor(B / interval) + 1) readings, B half of the smallest silentFor, and once more per transition', () => {
+    expect(lastSeenWriteBoundSeconds(300)).toBe(150);
     expect(lastSeenWriteBoundSeconds(120)).toBe(60); // at least 60 s
     expect(lastSeenWriteBoundSeconds(null)).toBe(60);
     expect(alarmStateWriteEverySeconds(60, 75)).toBe(120); // the second reading after a write is the first past 75 s
+    expect(alarmStateWriteEverySeconds(60, 150)).toBe(180); // the default bound: every third reading
     expect(alarmStateWriteEverySeconds(10, 75)).toBe(80);
     expect(alarmStateWriteEverySeconds(300, 75)).toBe(300); // slower than the bound: every reading
-    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, alarmStateCapacity: 'on-demand' });
     const transitions = 10_000 * 0.1 * (730 / 24);
-    expect(line(e, 'alarm-state writes').quantity).toBeCloseTo((10_000 * 730 * 3600) / 120 + 2 * transitions, 0);
+    expect(line(e, 'alarm-state writes').quantity).toBeCloseTo((10_000 * 730 * 3600) / 180 + 2 * transitions, 0);
     expect(line(e, 'alarm-state reads').quantity).toBeCloseTo(438e6, 0); // one strongly consistent read per reading
     expect(line(e, 'alarm-history writes').quantity).toBeCloseTo(transitions, 0);
-    const longer = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, silentForSeconds: 3600 });
+    const longer = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, silentForSeconds: 3600, alarmStateCapacity: 'on-demand' });
     expect(line(longer, 'alarm-state writes').quantity).toBeLessThan(line(e, 'alarm-state writes').quantity / 5);
+  });
+
+  it('bills the provisioned alarm-state table for its average rate over the 70% auto-scaling target, never below the minimum', () => {
+    const onDemand = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, alarmStateCapacity: 'on-demand' });
+    const provisioned = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60 });
+    const writesPerSecond = line(onDemand, 'alarm-state writes').quantity / (730 * 3600);
+    const wcuHours = line(provisioned, 'alarm-state writes').quantity;
+    expect(wcuHours).toBeCloseTo((writesPerSecond / 0.7) * 730, 0);
+    expect(line(provisioned, 'alarm-state writes').monthlyUsd).toBeLessThan(line(onDemand, 'alarm-state writes').monthlyUsd / 2);
+    const tiny = estimateMonthlyCost({ devices: 10, intervalSeconds: 600 });
+    expect(line(tiny, 'alarm-state writes').quantity).toBeCloseTo(5 * 730, 6); // the table's minimum capacity
+  });
+
+  it('prices 10,000 devices at one reading a minute on the Timestream store at most 400 USD a month (issue 11\'s goal)', () => {
+    const e = estimateMonthlyCost({ devices: 10_000, intervalSeconds: 60, timeSeriesStore: 'timestream' });
+    expect(e.totalUsd).toBeLessThanOrEqual(400);
+    expect(e.totalUsd).toBeGreaterThan(300); // still the whole stack, not a part of it
   });
 
   it('takes the default silentFor window from config/thresholds.json', () => {

@@ -25,10 +25,19 @@ describe('the stack with every context setting changed', () => {
         iotDataEndpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com',
         logRetentionDays: '90',
         logLevel: 'debug',
+        alarmStateCapacity: 'on-demand',
       },
     });
   }, SYNTH_TIMEOUT_MS);
   afterAll(() => synth?.cleanup());
+
+  it('keeps alarm state on demand, without auto scaling, when asked', () => {
+    const t = synth.template;
+    const table = onlyResource(t, 'AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }] }).properties;
+    expect(table['BillingMode']).toBe('PAY_PER_REQUEST');
+    expect(table).not.toHaveProperty('ProvisionedThroughput');
+    t.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+  });
 
   it('creates an on-demand stream without a shard count', () => {
     const stream = onlyResource(synth.template, 'AWS::Kinesis::Stream').properties;

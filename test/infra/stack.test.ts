@@ -439,10 +439,26 @@ describe('secure and kept by default', () => {
     }
   });
 
-  it('keeps alarm state on demand with point-in-time recovery, keyed by deviceId, and retains it', () => {
+  it('keeps alarm state on provisioned capacity auto scaled at 70% (table and wake index), with point-in-time recovery, keyed by deviceId, and retains it', () => {
     const table = onlyResource(template, 'AWS::DynamoDB::Table', ALARM_STATE_KEYS);
+    expect(table.properties['BillingMode']).not.toBe('PAY_PER_REQUEST');
+    expect(table.properties['ProvisionedThroughput']).toEqual({ ReadCapacityUnits: 5, WriteCapacityUnits: 5 });
+    const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map(
+      (t) => t['Properties'] as Record<string, unknown>,
+    );
+    const dimensions = targets.map((t) => t['ScalableDimension']).sort();
+    expect(dimensions).toEqual([
+      'dynamodb:index:ReadCapacityUnits',
+      'dynamodb:index:WriteCapacityUnits',
+      'dynamodb:table:ReadCapacityUnits',
+      'dynamodb:table:WriteCapacityUnits',
+    ]);
+    for (const t of targets) expect(t).toMatchObject({ MinCapacity: 5, MaxCapacity: DEFAULT_DEPLOYMENT_SETTINGS.alarmStateMaxCapacity });
+    const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map(
+      (p) => (p['Properties'] as { TargetTrackingScalingPolicyConfiguration: { TargetValue: number } }).TargetTrackingScalingPolicyConfiguration.TargetValue,
+    );
+    expect(policies).toEqual([70, 70, 70, 70]);
     expect(table.properties).toMatchObject({
-      BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }],
     });
@@ -499,6 +515,7 @@ describe('secure and kept by default', () => {
         'failure-bucket-writes',
         'offline-duration',
         'stream-write-throttles',
+        'alarm-state-throttled',
       ]
         .map((n) => `${pipeline.name}-${n}`)
         .sort(),

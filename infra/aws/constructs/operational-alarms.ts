@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -44,6 +45,8 @@ export interface OperationalAlarmsProps {
   readonly durations: readonly { readonly name: string; readonly function: IFunction; readonly maxDuration: Duration }[];
   /** The failure bucket: any object written there (a batch given up on, a Timestream reject) wants a person. */
   readonly failureBucket: IBucket;
+  /** Tables whose throttled requests delay the pipeline (the provisioned alarm-state table). */
+  readonly tables: readonly { readonly name: string; readonly table: ITable }[];
   /** Where every alarm (and its recovery) is sent. */
   readonly topic: ITopic;
 }
@@ -111,6 +114,24 @@ export class OperationalAlarms extends Construct {
         fn.function.metricDuration({ statistic: 'Maximum', period: Duration.minutes(1) }),
         fn.maxDuration.toMilliseconds(),
         2,
+      );
+    }
+    for (const { name, table } of props.tables) {
+      const period = Duration.minutes(5);
+      add(
+        `${name}-throttled`,
+        `The ${name} table throttled requests for 15 minutes: the work is retried, so it is late, not lost. Raise its maximum capacity (alarmStateMaxCapacity) or deploy it on demand (alarmStateCapacity=on-demand).`,
+        new MathExpression({
+          label: `${name} requests throttled`,
+          expression: 'reads + writes',
+          usingMetrics: {
+            reads: table.metric('ReadThrottleEvents', { statistic: 'Sum', period }),
+            writes: table.metric('WriteThrottleEvents', { statistic: 'Sum', period }),
+          },
+          period,
+        }),
+        1,
+        3,
       );
     }
     add(

@@ -6,7 +6,7 @@
  */
 import { pipeline } from '../../pipeline.js';
 import type { EventSourceMappingSettings } from '../../pipeline.js';
-import { DEFAULT_DEPLOYMENT_SETTINGS, TIME_SERIES_STORES } from '../deployment-settings.js';
+import { ALARM_STATE_MIN_CAPACITY, ALARM_STATE_TARGET_UTILIZATION_PERCENT, DEFAULT_DEPLOYMENT_SETTINGS, TIME_SERIES_STORES } from '../deployment-settings.js';
 import type { DeploymentSettings } from '../deployment-settings.js';
 import { FUNCTION_SIZING, OFFLINE_CHECK_SCAN } from '../function-sizing.js';
 import { PRICE_TABLE } from './prices.js';
@@ -41,10 +41,10 @@ export const DEFAULT_SILENT_FOR_SECONDS = 300;
 
 /**
  * The alarm state is written only when it changed or when lastSeen moved by more than this bound
- * (docs/architecture.md, "Alarm state"): a quarter of the smallest silentFor window, at least 60 s.
+ * (docs/architecture.md, "Alarm state"): half of the smallest silentFor window, at least 60 s.
  */
 export function lastSeenWriteBoundSeconds(smallestSilentForSeconds: number | null): number {
-  return smallestSilentForSeconds === null ? 60 : Math.max(60, smallestSilentForSeconds / 4);
+  return smallestSilentForSeconds === null ? 60 : Math.max(60, smallestSilentForSeconds / 2);
 }
 
 /**
@@ -140,6 +140,8 @@ export interface CostInput {
   readonly logRetentionDays?: number;
   /** The smallest silentFor window of the thresholds, seconds (sets the alarm-state write bound); null: no silentFor rule. @default 300 */
   readonly silentForSeconds?: number | null;
+  /** The alarm-state table's capacity mode. @default the deployment default (provisioned, auto scaled) */
+  readonly alarmStateCapacity?: DeploymentSettings['alarmStateCapacity'];
 }
 
 export const SERVICES = ['IoT Core', 'Kinesis', 'Lambda', 'DynamoDB', 'Timestream', 'S3', 'SNS', 'CloudWatch', 'KMS'] as const;
@@ -467,10 +469,28 @@ export function estimateMonthlyCost(
   const itemWriteUnits = Math.ceil(a.alarmStateItemBytes / 1024);
   const itemReadUnits = Math.ceil(a.alarmStateItemBytes / 4096);
   const tableBytes = full.devices * a.alarmStateItemBytes;
-  charge('DynamoDB', `alarm-state writes (each device every ${Math.round(writeEvery)} s, and per transition)`, stateWrites * itemWriteUnits, 'WRU', region.dynamodb.onDemandWrites, 1e6);
-  charge('DynamoDB', 'alarm-state reads (strongly consistent)', stateReads * itemReadUnits, 'RRU', region.dynamodb.onDemandReads, 1e6);
+  const writeUnits = stateWrites * itemWriteUnits;
+  const readUnits = stateReads * itemReadUnits;
+  const scanUnits = offlineRuns * Math.ceil(tableBytes / 4096) * 0.5;
+  const writeLabel = `alarm-state writes (each device every ${Math.round(writeEvery)} s, and per transition)`;
+  if (full.alarmStateCapacity === 'on-demand') {
+    charge('DynamoDB', writeLabel, writeUnits, 'WRU', region.dynamodb.onDemandWrites, 1e6);
+    charge('DynamoDB', 'alarm-state reads (strongly consistent)', readUnits, 'RRU', region.dynamodb.onDemandReads, 1e6);
+    charge('DynamoDB', 'alarm-state scans (offline check)', scanUnits, 'RRU', region.dynamodb.onDemandReads, 1e6);
+  } else {
+    // Auto scaling keeps consumed/provisioned near the target, so the units billed are the average
+    // rate over the target (the scans' per-minute burst is averaged: DynamoDB's burst capacity takes
+    // it); never below the table's minimum. The wake index holds only pending snoozes and reminders.
+    const provisioned = (unitsPerMonth: number): number =>
+      Math.max(ALARM_STATE_MIN_CAPACITY, unitsPerMonth / SECONDS_PER_MONTH / (ALARM_STATE_TARGET_UTILIZATION_PERCENT / 100));
+    const wcu = provisioned(writeUnits);
+    const rcu = provisioned(readUnits + scanUnits);
+    charge('DynamoDB', `${writeLabel}: ${wcu.toFixed(0)} WCU auto scaled`, wcu * HOURS_PER_MONTH, 'WCU-hours', region.dynamodb.provisionedWcuHour, 1);
+    charge('DynamoDB', `alarm-state reads (strongly consistent) and scans: ${rcu.toFixed(0)} RCU auto scaled`, rcu * HOURS_PER_MONTH, 'RCU-hours', region.dynamodb.provisionedRcuHour, 1);
+    charge('DynamoDB', 'alarm-state wake index (minimum capacity)', ALARM_STATE_MIN_CAPACITY * HOURS_PER_MONTH, 'WCU-hours', region.dynamodb.provisionedWcuHour, 1);
+    charge('DynamoDB', 'alarm-state wake index reads (minimum capacity)', ALARM_STATE_MIN_CAPACITY * HOURS_PER_MONTH, 'RCU-hours', region.dynamodb.provisionedRcuHour, 1);
+  }
   charge('DynamoDB', 'alarm-history writes (one per transition)', alarmEvents, 'WRU', region.dynamodb.onDemandWrites, 1e6);
-  charge('DynamoDB', 'alarm-state scans (offline check)', offlineRuns * Math.ceil(tableBytes / 4096) * 0.5, 'RRU', region.dynamodb.onDemandReads, 1e6);
   const stateGb = (full.devices * (a.alarmStateItemBytes + a.dynamodbItemOverheadBytes)) / GB;
   charge('DynamoDB', 'alarm-state storage', stateGb, 'GB-months', region.dynamodb.storageGbMonth, 1);
   charge('DynamoDB', 'alarm-state point-in-time recovery', stateGb, 'GB-months', region.dynamodb.pitrGbMonth, 1);
@@ -590,8 +610,8 @@ export function operationalAlarmCount(_store: DeploymentSettings['timeSeriesStor
   const consumers = 2;
   const functions = consumers + 2; // and the offline check, the alarm-commands function
   const queues = 2; // rejects, rule errors
-  // The offline check's duration, writes to the failure bucket, stream write throttles.
-  return consumers + functions + queues + 3;
+  // The offline check's duration, writes to the failure bucket, stream write throttles, alarm-state throttles.
+  return consumers + functions + queues + 4;
 }
 
 /**
@@ -671,6 +691,7 @@ function completeInput(input: CostInput, prices: PriceTable): Required<CostInput
     readingsRetentionDays: input.readingsRetentionDays ?? DEFAULT_READINGS_RETENTION_DAYS,
     logRetentionDays: input.logRetentionDays ?? d.logRetentionDays,
     silentForSeconds: input.silentForSeconds === undefined ? DEFAULT_SILENT_FOR_SECONDS : input.silentForSeconds,
+    alarmStateCapacity: input.alarmStateCapacity ?? d.alarmStateCapacity,
   };
   const positive = (field: keyof CostInput, value: number, integer: boolean): void => {
     if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -718,7 +739,7 @@ function describeAssumptions(a: Assumptions, input: Required<CostInput>): string
     `Lambda polls each shard once a second (or per batching window) and splits it into parallelizationFactor lanes by partition key; batch sizes, windows and factors from infra/pipeline.ts`,
     `ingest: ${a.ingestBaseMs} ms + ${a.ingestCpuPerRecordUs} µs CPU per record (measured) scaled to the function's vCPU share + ${a.ingestPerTimestreamCallMs} ms per Timestream call of 100 / ${a.ingestPerBatchWriteMs} ms per BatchWriteItem of 25; alarms: ${a.alarmsBaseMs} ms + ${a.alarmsCpuPerRecordUs} µs CPU per record (measured) + ${a.alarmsPerDeviceMs} ms per device in the batch`,
     `offline check: ${a.offlineBaseMs} ms + ${a.offlinePerScanPageMs} ms per 1 MB Scan page over ${OFFLINE_CHECK_SCAN.totalSegments} parallel segments + ${a.offlinePerSilentDeviceMs} ms per silent device (${a.silentShare * 100}% of the fleet), ${OFFLINE_CHECK_SCAN.concurrentDevices} at a time`,
-    `alarm-state item of ${a.alarmStateItemBytes} bytes; one strongly consistent read per device per alarms batch; a write per transition (plus its outbox clear, and a history item) and when lastSeen moved more than ${bound} s (a quarter of the smallest silentFor, ${input.silentForSeconds ?? 'none'} s, at least 60 s); the offline check scans the whole table every ${pipeline.offlineCheck.everyMinutes} minute(s)`,
+    `alarm-state item of ${a.alarmStateItemBytes} bytes; one strongly consistent read per device per alarms batch; a write per transition (plus its outbox clear, and a history item) and when lastSeen moved more than ${bound} s (half of the smallest silentFor, ${input.silentForSeconds ?? 'none'} s, at least 60 s); the offline check scans the whole table every ${pipeline.offlineCheck.everyMinutes} minute(s)`,
     input.timeSeriesStore === 'timestream'
       ? `Timestream meters ${a.timestreamBytesPerPayloadByte} byte per payload byte (at least 64) per reading, each request rounded up to whole KB; magnetic storage shown once ${input.timestreamMagneticRetentionDays} days have accumulated; queries not included`
       : input.timeSeriesStore === 'dynamodb'

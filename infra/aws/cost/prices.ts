@@ -77,6 +77,10 @@ export interface RegionPrices {
   readonly dynamodb: {
     readonly onDemandWrites: Price;
     readonly onDemandReads: Price;
+    /** Provisioned capacity, per write capacity unit-hour. */
+    readonly provisionedWcuHour: Price;
+    /** Provisioned capacity, per read capacity unit-hour. */
+    readonly provisionedRcuHour: Price;
     readonly storageGbMonth: Price;
     readonly pitrGbMonth: Price;
   };
@@ -115,6 +119,8 @@ export const SOURCES = {
     'https://aws.amazon.com/kinesis/data-streams/pricing/ (25 KB PUT payload units; on-demand records rounded up to 1 KB); shard-hour figure also quoted in kindatechnical.com "Understanding Kinesis Pricing"',
   lambdaPricing:
     'https://aws.amazon.com/lambda/pricing/; arm64 GB-second and request prices quoted in cloudchipr.com "AWS Lambda Pricing Breakdown" (2024)',
+  dynamodbProvisionedPricing:
+    'https://aws.amazon.com/dynamodb/pricing/provisioned/ (its definitions of read and write capacity units were re-read 2026-12-06; the hourly prices are the long-standing us-east-1 figures, not visible in the stored page)',
   dynamodbPricing:
     'https://aws.amazon.com/dynamodb/pricing/on-demand/; on-demand prices after the 2024-11-01 50% reduction quoted in airbyte.com "DynamoDB pricing" (2025-07-21)',
   timestreamPricing:
@@ -170,6 +176,8 @@ export const PRICE_TABLE = {
       dynamodb: {
         onDemandWrites: p(0.625, 'per million write request units', 'secondary', 'dynamodbPricing'),
         onDemandReads: p(0.125, 'per million read request units', 'secondary', 'dynamodbPricing'),
+        provisionedWcuHour: p(0.00065, 'per write capacity unit-hour (provisioned)', 'unverified', 'dynamodbProvisionedPricing'),
+        provisionedRcuHour: p(0.00013, 'per read capacity unit-hour (provisioned)', 'unverified', 'dynamodbProvisionedPricing'),
         storageGbMonth: p(0.25, 'per GB-month', 'unverified', 'dynamodbPricing'),
         pitrGbMonth: p(0.2, 'per GB-month (continuous backups)', 'unverified', 'dynamodbPricing'),
       },

@@ -20,7 +20,7 @@ const rules = parseThresholds({
  * How far a stored lastSeen may trail the newest reading (a quarter of the 300 s window): the check
  * raises only once the device has been silent for the window even if its newest reading was that late.
  */
-const LAG = 75_000;
+const LAG = 150_000;
 
 function setup(options: { rules?: ThresholdRules } = {}) {
   const states = new InMemoryAlarmStateStore();
@@ -56,7 +56,7 @@ describe('checkSilence', () => {
 
     expect(outcome).toEqual({ checked: 1, raised: 1, deferred: 0, failed: [] });
     expect(notifier.events).toEqual([
-      { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 375, threshold: 300, ts: BASE_TIME + 300_000 + LAG, action: null, by: null, note: null },
+      { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 450, threshold: 300, ts: BASE_TIME + 300_000 + LAG, action: null, by: null, note: null },
     ]);
     expect(states.get('d1')?.outbox).toEqual([]);
     expect(metrics.total(METRIC.alarmsRaised)).toBe(1);

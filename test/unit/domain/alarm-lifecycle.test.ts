@@ -229,7 +229,7 @@ describe('the alarm lifecycle', () => {
   });
 
   it('bounds the lastSeen lag at a quarter of the shortest silence window, at least 60 s', () => {
-    expect(lastSeenWriteBoundMs(parseThresholds({ rules: [silent] }))).toBe(75_000);
+    expect(lastSeenWriteBoundMs(parseThresholds({ rules: [silent] }))).toBe(150_000);
     expect(lastSeenWriteBoundMs(parseThresholds({ rules: [{ ...silent, when: { silentFor: { seconds: 120 } } }] }))).toBe(60_000);
     expect(lastSeenWriteBoundMs(parseThresholds({ rules: [hot] }))).toBe(60_000);
   });

@@ -133,7 +133,7 @@ describe('alarms handler on AWS adapters', () => {
     const { handle } = arrange();
 
     await handle(telemetryEvent('sensor-0001', [reading(0, 1, 20)]));
-    // Far enough after the first that lastSeen must be written (more than the 75 s bound).
+    // Far enough after the first that lastSeen must be written (more than the 150 s bound).
     await handle(telemetryEvent('sensor-0001', [reading(600_000, 2, 21)], 2));
 
     const conditions = dynamo.commandCalls(PutCommand).map((call) => ({

@@ -69,8 +69,8 @@ describe('offline handler on AWS adapters', () => {
   it('raises the silent alarm once for a device quiet longer than silentFor', async () => {
     const { clock, alarms, offline } = arrange();
     await alarms(telemetryEvent('sensor-0001', [{ ts: T, seq: 1, type: 'env-sensor', metrics: { temperature: 20 } }]));
-    // Past the 300 s window plus the 75 s a stored lastSeen may trail the newest reading.
-    clock.set(T + 376_000);
+    // Past the 300 s window plus the 150 s a stored lastSeen may trail the newest reading.
+    clock.set(T + 451_000);
 
     const first = await offline(scheduledEvent);
     const second = await offline(scheduledEvent);
@@ -99,7 +99,7 @@ describe('offline handler on AWS adapters', () => {
     const { clock, alarms, offline } = arrange();
     await alarms(telemetryEvent('sensor-0001', [{ ts: T, seq: 1, metrics: { temperature: 20 } }]));
     iot.on(PublishCommand).rejects(Object.assign(new Error('Service Unavailable'), { $metadata: { httpStatusCode: 503 } }));
-    clock.set(T + 400_000);
+    clock.set(T + 451_000);
 
     const error = await offline(scheduledEvent).catch((e: unknown) => e);
 
@@ -112,7 +112,7 @@ describe('offline handler on AWS adapters', () => {
     const devices = Array.from({ length: 23 }, (_, i) => `d${String(i).padStart(2, '0')}`);
     await alarms(kinesisEvent(devices.map((deviceId, i) => telemetryRecord({ deviceId, position: i + 1, payload: { ts: T, metrics: { t: 1 } } }))));
     iot.on(PublishCommand).rejects(Object.assign(new Error('Service Unavailable'), { $metadata: { httpStatusCode: 503 } }));
-    clock.set(T + 400_000);
+    clock.set(T + 451_000);
 
     const error = await offline(scheduledEvent).catch((e: unknown) => e);
 
