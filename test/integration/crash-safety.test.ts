@@ -119,7 +119,8 @@ describe('crash safety of the local stack', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('stores every acknowledged reading exactly once, in order, across repeated kill -9', { timeout: 240_000 }, async () => {
-    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
+    // A fixed default seed, so a failure in CI can be replayed; CRASH_SEED explores other kill timings.
+    const seed = Number(process.env.CRASH_SEED ?? 17);
     const random = prng(seed);
     const thresholdsFile = join(dataDir, 'thresholds.json');
     writeFileSync(thresholdsFile, JSON.stringify(THRESHOLDS));
