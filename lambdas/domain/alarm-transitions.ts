@@ -1,0 +1,86 @@
+/**
+ * The building blocks every alarm step shares: a rule's state after a raise, a clear or a snooze's
+ * end, the event of one transition, and which rules apply to a device.
+ */
+import type { AlarmEvent, AlarmStatus } from './model.js';
+import { ALARM_STATES } from './model.js';
+import type { RuleState } from './alarm-state.js';
+import type { SilenceRule, ThresholdRule, ThresholdRules } from './thresholds.js';
+
+const { OK, ALARM, SNOOZED } = ALARM_STATES;
+
+/**
+ * The one event of a snooze that ended: SNOOZED -> whatever the fresh evaluation decided (its event,
+ * relabelled), or SNOOZED -> OK at the snooze's end when it decided nothing.
+ */
+export function endSnooze(rule: ThresholdRule, snoozed: RuleState, deviceId: string, decided: readonly AlarmEvent[]): AlarmEvent[] {
+  if (decided.length > 0) return decided.map((event, i) => (i === 0 ? { ...event, previousState: SNOOZED } : event));
+  return [transition(deviceId, rule, { from: SNOOZED, to: OK, value: null, threshold: raiseThreshold(rule), ts: snoozed.until ?? 0 })];
+}
+
+/** The rule back at OK, keeping only the memory of the last command. */
+export function afresh(state: RuleState): RuleState {
+  return { rule: state.rule, status: OK, ...(state.cmd === undefined ? {} : { cmd: state.cmd }) };
+}
+
+export function raised(previous: RuleState | undefined, ruleId: string, ts: number, value: number | null): RuleState {
+  return { rule: ruleId, status: ALARM, since: ts, value, ...(previous?.cmd === undefined ? {} : { cmd: previous.cmd }) };
+}
+
+export function settled(previous: RuleState, to: AlarmStatus): RuleState {
+  return { rule: previous.rule, status: to, ...(previous.cmd === undefined ? {} : { cmd: previous.cmd }) };
+}
+
+export function withoutRun(state: RuleState): RuleState {
+  const { run: _run, ...rest } = state;
+  return rest;
+}
+
+export function raiseThreshold(rule: ThresholdRule): number {
+  if (rule.kind === 'silentFor') return rule.when.silentFor.seconds;
+  return rule.kind === 'above' ? rule.when.above : rule.when.below;
+}
+
+export function silenceRaiseTs(rule: SilenceRule, lastSeen: number, lagMs: number): number {
+  return lastSeen + secondsToMs(rule.when.silentFor.seconds) + lagMs;
+}
+
+export function transition(
+  deviceId: string,
+  rule: ThresholdRule,
+  change: { from: AlarmStatus; to: AlarmStatus; value: number | null; threshold: number; ts: number },
+): AlarmEvent {
+  return {
+    alarmId: `${deviceId}/${rule.id}`,
+    deviceId,
+    ruleId: rule.id,
+    metric: rule.kind === 'silentFor' ? null : rule.metric,
+    state: change.to,
+    previousState: change.from,
+    severity: rule.severity,
+    value: change.value,
+    threshold: change.threshold,
+    ts: change.ts,
+    action: null,
+    by: null,
+    note: null,
+  };
+}
+
+/** Rule sets without any `match.deviceId`: every device gets the whole list (no filtering per call). */
+const forEveryDevice = new WeakMap<ThresholdRules, boolean>();
+
+export function rulesFor(rules: ThresholdRules, deviceId: string): readonly ThresholdRule[] {
+  let unscoped = forEveryDevice.get(rules);
+  if (unscoped === undefined) {
+    unscoped = rules.rules.every((rule) => rule.match?.deviceId === undefined);
+    // Only a frozen rule set (parseThresholds freezes it) cannot change after it was looked at.
+    if (Object.isFrozen(rules) && Object.isFrozen(rules.rules)) forEveryDevice.set(rules, unscoped);
+  }
+  if (unscoped) return rules.rules;
+  return rules.rules.filter((rule) => rule.match?.deviceId === undefined || rule.match.deviceId === deviceId);
+}
+
+export function secondsToMs(seconds: number): number {
+  return Math.ceil(seconds * 1000);
+}
