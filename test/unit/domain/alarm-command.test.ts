@@ -24,6 +24,10 @@ describe('parseAlarmCommand', () => {
     [{ action: 'snooze', ruleId: 'r', seconds: 1.5 }, 'seconds: must be a whole number from 1 to 2592000'],
     [{ action: 'disable', ruleId: 'r', seconds: 10 }, 'seconds: only for snooze'],
     [{ action: 'disable', ruleId: 'r', by: 'someone-else' }, 'unknown key "by"'],
+    [{ action: 'disable', ruleId: 'r', by: 'someone-else', at: 1 }, 'unknown keys "by", "at"'],
+    [{ action: 'disable', ruleId: 'r', clientToken: '' }, 'clientToken: must be a string of 1 to 64 characters'],
+    [{ action: 'disable', ruleId: 'r', clientToken: 7 }, 'clientToken: must be a string of 1 to 64 characters'],
+    [{ action: 'acknowledge', ruleId: 'r', note: 42 }, 'note: must be a string'],
   ])('refuses %j: %s', (input, reason) => {
     const result = parseAlarmCommand(Array.isArray(input) ? new Uint8Array(input as number[]) : bytes(input));
 
