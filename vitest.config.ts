@@ -15,6 +15,12 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['lambdas/**/*.ts', 'infra/**/*.ts'],
+      // `npm test` measures the unit project over the domain and the use cases and fails below these.
+      // They are the measured floor, never lowered: a new branch comes with the test that takes it.
+      thresholds: {
+        'lambdas/domain/**': { branches: 96.73, statements: 98.83, functions: 100, lines: 99.79 },
+        'lambdas/app/**': { branches: 95.26, statements: 98, functions: 100, lines: 100 },
+      },
     },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'] } },
