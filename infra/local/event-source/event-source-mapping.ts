@@ -17,24 +17,30 @@
  * Choices where AWS is silent are marked "Choice:" and listed in docs/architecture.md.
  */
 import { performance } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { EventSourceMappingSettings } from '../../pipeline.js';
 import type { Clock } from '../../../lambdas/ports/clock.js';
 import { systemClock } from '../../../lambdas/ports/clock.js';
 import type { Log } from '../../../lambdas/ports/observability.js';
 import { silentLog } from '../../../lambdas/ports/observability.js';
-import type { FailureCondition, OnFailureRecord, StreamRecord } from '../stream/index.js';
+import type { FailureCondition } from '../stream/index.js';
 import type { ConsumerStream } from './consumer-stream.js';
 import { FAILURE_CONDITION, formatSequenceNumber } from '../stream/index.js';
 import { executionRoleArn, kinesisStreamArn, lambdaFunctionArn } from './arn.js';
-import type { EventContext, EventRecordSource } from './event.js';
-import { EventSizer, eventJsonBytes, MAX_EVENT_BYTES, toEventRecordSource, toKinesisStreamRecord } from './event.js';
+import type { EventContext } from './event.js';
+import { EventSizer, toKinesisStreamRecord } from './event.js';
 import type { BatchOutcome } from './response.js';
 import { interpretResponse } from './response.js';
 import { validateSettings } from './settings.js';
 import { EventSourceMappingError, EventSourceMappingNotIdleError } from './errors.js';
 import { decideOnFailure } from './failure-decision.js';
+import { onFailureRecord } from './on-failure-record.js';
+import { fillShard } from './shard-fill.js';
+import type { ShardFillContext } from './shard-fill.js';
+import { expiredPrefix, markDone, newShardState, nextBatchSize } from './shard-state.js';
+import type { Batch, Held, Lane, ResponseContext, ShardState } from './shard-state.js';
+
+export { laneOf } from './shard-state.js';
 
 /** A Kinesis handler as Lambda calls it (the same modules as on AWS). */
 export type KinesisBatchHandler = (
@@ -68,63 +74,7 @@ export function defaultRetryDelayMs(attempt: number): number {
   return Math.min(1_000 * 2 ** Math.max(0, attempt - 1), 60_000);
 }
 
-interface ResponseContext {
-  readonly statusCode: number;
-  readonly executedVersion: string;
-  readonly functionError?: string;
-}
-
-/** A record read from the stream and held until it is done. */
-interface Held {
-  readonly seq: number;
-  readonly sequenceNumber: string;
-  readonly arrivalMs: number;
-  /** Immutable parts of its event entry: each invocation builds fresh objects from them. */
-  readonly source: EventRecordSource;
-  /** Bytes it adds to the event's JSON. */
-  readonly bytes: number;
-  done: boolean;
-}
-
-interface Batch {
-  readonly records: readonly Held[];
-  /** Retries already made; bisecting does not add to it ("Splitting a batch does not count towards the retry quota"). */
-  readonly retries: number;
-  /** How many times these records were in an invocation: the failure record's approximateInvokeCount. */
-  readonly invocations: number;
-  readonly lastResponse?: ResponseContext;
-}
-
-interface Lane {
-  pending: Held[];
-  /** Bisected halves and retries: they run before any new record of the lane. */
-  readonly work: Batch[];
-  /** Invoking or waiting to retry: nothing else of this lane may start (per-key order). */
-  busy: boolean;
-  windowStartedAt?: number;
-  windowTimer?: NodeJS.Timeout;
-  retryTimer?: NodeJS.Timeout;
-}
-
-interface ShardState {
-  readonly shardId: string;
-  readonly lanes: Lane[];
-  /** Records read and not yet behind the checkpoint, in sequence order, from `head`. */
-  held: Held[];
-  head: number;
-  heldBytes: number;
-  /** Last sequence number read into memory. */
-  readCursor: number;
-  /** Every record up to here is done. */
-  checkpoint: number;
-  persisted: number;
-}
-
 type State = 'new' | 'running' | 'draining' | 'stopping' | 'stopped';
-
-/** Records held in memory per shard, beyond which reading pauses (a stuck lane cannot exhaust memory). */
-const MAX_HELD_BYTES = 64 * 1024 * 1024;
-const READ_CHUNK = 500;
 
 /**
  * Reads one local stream for one consumer and invokes its handler as Lambda would.
@@ -147,7 +97,7 @@ export class EventSourceMapping {
   private readonly context: EventContext;
   private readonly sizer: EventSizer;
   private readonly reportBatchItemFailures: boolean;
-  private readonly maxHeldRecords: number;
+  private readonly fillContext: ShardFillContext;
 
   private state: State = 'new';
   private shards: ShardState[] = [];
@@ -172,7 +122,15 @@ export class EventSourceMapping {
     this.sizer = new EventSizer(this.context);
     this.reportBatchItemFailures = options.settings.functionResponseTypes.includes('ReportBatchItemFailures');
     // Enough for every lane to fill a batch and have the next one ready.
-    this.maxHeldRecords = Math.min(options.settings.batchSize * (options.settings.parallelizationFactor + 1), 100_000);
+    const maxHeldRecords = Math.min(options.settings.batchSize * (options.settings.parallelizationFactor + 1), 100_000);
+    this.fillContext = {
+      consumer: this.consumer,
+      stream: this.stream,
+      sizer: this.sizer,
+      log: this.log,
+      maxHeldRecords,
+      persistCheckpoint: (shard) => this.persistCheckpoint(shard),
+    };
   }
 
   /**
@@ -192,16 +150,7 @@ export class EventSourceMapping {
         checkpoint = latest === undefined ? 0 : Number(latest);
         this.stream.setCheckpoint(this.consumer, shardId, formatSequenceNumber(checkpoint));
       }
-      return {
-        shardId,
-        lanes: Array.from({ length: this.settings.parallelizationFactor }, () => ({ pending: [], work: [], busy: false })),
-        held: [],
-        head: 0,
-        heldBytes: 0,
-        readCursor: checkpoint,
-        checkpoint,
-        persisted: checkpoint,
-      };
+      return newShardState(shardId, this.settings.parallelizationFactor, checkpoint);
     });
     this.state = 'running';
     this.unsubscribe = this.stream.onAppend(() => this.scheduleWake());
@@ -298,76 +247,12 @@ export class EventSourceMapping {
   /** Reads what the shard's lanes have room for, then starts every lane that can start. */
   private refill(shard: ShardState): void {
     try {
-      this.fill(shard);
+      fillShard(shard, this.fillContext);
     } catch (error) {
       // A busy or failing read is tried again at the next poll; nothing is lost, the cursor did not move.
       this.log.error('event source mapping could not read the stream', { consumer: this.consumer, shardId: shard.shardId, error: String(error) });
     }
     for (const lane of shard.lanes) this.pump(shard, lane);
-  }
-
-  /** Reads records after the cursor into the lanes, up to the memory bounds. */
-  private fill(shard: ShardState): void {
-    let room = this.maxHeldRecords - (shard.held.length - shard.head);
-    let bytesRoom = MAX_HELD_BYTES - shard.heldBytes;
-    while (room > 0 && bytesRoom > 0) {
-      const nothingHeld = shard.head === shard.held.length;
-      const latestBefore = nothingHeld ? Number(this.stream.latestSequenceNumber(shard.shardId) ?? 0) : 0;
-      const rows = this.stream.read(shard.shardId, {
-        after: formatSequenceNumber(shard.readCursor),
-        limit: Math.min(room, READ_CHUNK),
-        maxBytes: bytesRoom,
-      });
-      if (rows.length === 0) {
-        if (nothingHeld && latestBefore > shard.readCursor) {
-          // Everything after the checkpoint expired unread: resume at the trim horizon, i.e. the end.
-          this.log.warn('records expired (retention) before the consumer read them', {
-            consumer: this.consumer,
-            shardId: shard.shardId,
-            records: latestBefore - shard.readCursor,
-          });
-          shard.readCursor = latestBefore;
-          shard.checkpoint = latestBefore;
-          this.persistCheckpoint(shard);
-        }
-        return;
-      }
-      const firstSeq = Number(rows[0]!.sequenceNumber);
-      if (firstSeq > shard.readCursor + 1) {
-        // Sequence numbers are contiguous per shard; a gap is what retention trimmed (Kinesis expiry).
-        this.log.warn('records expired (retention) before the consumer read them', {
-          consumer: this.consumer,
-          shardId: shard.shardId,
-          records: firstSeq - shard.readCursor - 1,
-        });
-      }
-      for (const row of rows) {
-        const held = this.hold(row);
-        shard.held.push(held);
-        shard.heldBytes += held.bytes;
-        shard.lanes[laneOf(row.partitionKey, shard.lanes.length)]!.pending.push(held);
-        shard.readCursor = held.seq;
-        room--;
-        bytesRoom -= held.bytes;
-      }
-    }
-  }
-
-  private hold(row: StreamRecord): Held {
-    return {
-      seq: Number(row.sequenceNumber),
-      sequenceNumber: row.sequenceNumber,
-      arrivalMs: row.approximateArrivalTimestamp,
-      source: toEventRecordSource(row),
-      bytes: this.sizer.recordBytes({
-        shardId: row.shardId,
-        sequenceNumber: row.sequenceNumber,
-        partitionKey: row.partitionKey,
-        dataBytes: row.data.byteLength,
-        approximateArrivalTimestamp: row.approximateArrivalTimestamp,
-      }),
-      done: false,
-    };
   }
 
   /** Starts the lane's next batch if it is free and one is due. */
@@ -380,20 +265,7 @@ export class EventSourceMapping {
     }
     if (lane.pending.length === 0) return;
 
-    // Fill the batch up to BatchSize, closing it before the event would pass 6 MB (always >= 1 record).
-    // The event's size is kept as a running sum (eventJsonBytes: the envelope, each record, a comma
-    // between two): pump runs on every wake while a window is open, and copying and summing the
-    // sizes for each record added made it quadratic in the batch (measured with node --cpu-prof in a
-    // QoS 1 flood: about 1% of the stack's CPU, plus the garbage of the copies).
-    let count = 0;
-    let eventBytes = eventJsonBytes([]);
-    const limit = Math.min(lane.pending.length, this.settings.batchSize);
-    while (count < limit) {
-      const withNext = eventBytes + lane.pending[count]!.bytes + (count > 0 ? 1 : 0);
-      if (count > 0 && withNext > MAX_EVENT_BYTES) break;
-      eventBytes = withNext;
-      count++;
-    }
+    const count = nextBatchSize(lane.pending, this.settings.batchSize);
     const full = count === this.settings.batchSize || count < lane.pending.length;
     const windowMs = this.settings.maximumBatchingWindowInSeconds * 1000;
     if (!full && windowMs > 0 && this.state === 'running') {
@@ -452,9 +324,8 @@ export class EventSourceMapping {
 
   /** One invocation and what follows from its outcome. Returns the retry to schedule, if any. */
   private async execute(shard: ShardState, lane: Lane, batch: Batch): Promise<{ retry?: { batch: Batch; delayMs: number } }> {
-    // Records past MaximumRecordAgeInSeconds are discarded without invoking. Arrival times never
-    // decrease along a shard, so the old records are a prefix of the batch.
-    const expired = this.expiredPrefix(batch.records);
+    // Records past MaximumRecordAgeInSeconds are discarded without invoking.
+    const expired = expiredPrefix(batch.records, this.clock.now(), this.maxRecordAgeMs());
     if (expired > 0) {
       this.discard(shard, { ...batch, records: batch.records.slice(0, expired) }, FAILURE_CONDITION.recordAgeExceeded);
       if (expired === batch.records.length) return {};
@@ -509,16 +380,12 @@ export class EventSourceMapping {
     }
   }
 
-  private expiredPrefix(records: readonly Held[]): number {
+  private maxRecordAgeMs(): number {
     const retentionMs = this.stream.retentionHours * 3_600_000;
     const maxAge = this.settings.maximumRecordAgeInSeconds;
     // Choice: with MaximumRecordAgeInSeconds -1 a held record still expires with the stream's retention,
     // and is kept in the destination under the same condition rather than dropped silently.
-    const limitMs = maxAge === -1 ? retentionMs : Math.min(maxAge * 1000, retentionMs);
-    const now = this.clock.now();
-    let n = 0;
-    while (n < records.length && now - records[n]!.arrivalMs > limitMs) n++;
-    return n;
+    return maxAge === -1 ? retentionMs : Math.min(maxAge * 1000, retentionMs);
   }
 
   /** Writes the batch to the on-failure destination, then lets the checkpoint move past it. */
@@ -526,26 +393,12 @@ export class EventSourceMapping {
     const records = batch.records;
     const first = records[0]!;
     const last = records[records.length - 1]!;
-    const metadata: OnFailureRecord = {
-      requestContext: {
-        requestId: randomUUID(),
-        functionArn: this.functionArn,
-        condition,
-        approximateInvokeCount: batch.invocations,
-      },
-      ...(batch.lastResponse === undefined ? {} : { responseContext: batch.lastResponse }),
-      version: '1.0',
-      timestamp: new Date(this.clock.now()).toISOString(),
-      KinesisBatchInfo: {
-        shardId: shard.shardId,
-        startSequenceNumber: first.sequenceNumber,
-        endSequenceNumber: last.sequenceNumber,
-        approximateArrivalOfFirstRecord: new Date(first.arrivalMs).toISOString(),
-        approximateArrivalOfLastRecord: new Date(last.arrivalMs).toISOString(),
-        batchSize: records.length,
-        streamArn: this.context.streamArn,
-      },
-    };
+    const metadata = onFailureRecord(batch, condition, {
+      functionArn: this.functionArn,
+      streamArn: this.context.streamArn,
+      shardId: shard.shardId,
+      nowMs: this.clock.now(),
+    });
     this.stream.recordFailure(this.consumer, {
       shardId: shard.shardId,
       condition,
@@ -572,17 +425,7 @@ export class EventSourceMapping {
 
   /** Marks records done and moves the checkpoint past every done record with nothing pending before it. */
   private complete(shard: ShardState, records: readonly Held[]): void {
-    for (const r of records) r.done = true;
-    while (shard.head < shard.held.length && shard.held[shard.head]!.done) {
-      const r = shard.held[shard.head]!;
-      shard.checkpoint = r.seq;
-      shard.heldBytes -= r.bytes;
-      shard.head++;
-    }
-    if (shard.head > 1024 && shard.head * 2 > shard.held.length) {
-      shard.held = shard.held.slice(shard.head);
-      shard.head = 0;
-    }
+    markDone(shard, records);
     this.persistCheckpoint(shard);
   }
 
@@ -596,18 +439,4 @@ export class EventSourceMapping {
       this.log.error('could not save checkpoint', { consumer: this.consumer, shardId: shard.shardId, error: String(error) });
     }
   }
-}
-
-/**
- * The lane of a partition key: FNV-1a of its UTF-16 code units, modulo the lane count. Any stable
- * function keeps a key in one lane; this one is cheap and spreads similar device ids.
- */
-export function laneOf(partitionKey: string, lanes: number): number {
-  if (lanes === 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < partitionKey.length; i++) {
-    hash ^= partitionKey.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % lanes;
 }

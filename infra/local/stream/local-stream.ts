@@ -21,130 +21,45 @@
  * - Checkpoints per (consumer, shard) and the event source mappings' on-failure destination live in
  *   the same file.
  *
+ * The parts live beside this file: group-commit.ts (the transaction), wal-sync.ts (the fsync),
+ * retention.ts (trimming), read.ts (reads), shard-routing.ts (keys to shards), meta.ts, options.ts.
+ *
  * Local limits: one stream per file, a fixed shard count (no resharding: reopening with another
  * count fails), no throughput throttling per shard.
  */
-import { closeSync, fsync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Clock } from '../../../lambdas/ports/clock.js';
 import { systemClock } from '../../../lambdas/ports/clock.js';
-import { StreamClosedError, StreamConfigMismatchError, StreamError, StreamRecordInvalidError } from './errors.js';
-import type { HashKeyRange } from './hash.js';
-import { evenHashKeyRanges, MAX_HASH_KEY, partitionKeyHashKey, rangeIndexOf, shardIdOf } from './hash.js';
-import { createSchema, SCHEMA_VERSION } from './schema.js';
+import { StreamClosedError, StreamError } from './errors.js';
+import { evenHashKeyRanges, shardIdOf } from './hash.js';
+import { createSchema } from './schema.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence.js';
 import type { FailureEntry, FailureWrite } from './failures.js';
 import type { StreamDescription } from './describe.js';
 import { describeDatabase, listFailuresInDatabase } from './describe.js';
 import { READ_SQL, readShard } from './read.js';
+import { prepareGroupCommit } from './group-commit.js';
+import type { CommitGroups, CommitOutcome, ConsumerWrite, QueuedGroup, QueuedRecord } from './group-commit.js';
+import { initialiseMeta } from './meta.js';
+import { SYNCHRONOUS, validateOptions } from './options.js';
+import { trimBefore } from './retention.js';
+import { ShardRouter } from './shard-routing.js';
+import type { AppendEntry, AppendListener, AppendResult, CommitListener, Durability, LocalStreamOptions, ReadOptions, ShardInfo, StreamRecord } from './stream-types.js';
+import { WalSync } from './wal-sync.js';
 
-/** What a resolved append survives: 'full' power loss (the stream fsyncs the WAL first); 'normal' a process crash only; 'off' neither. */
-export type Durability = 'full' | 'normal' | 'off';
-
-export interface LocalStreamOptions {
-  /** The SQLite file, e.g. `<dataDir>/stream.db`; created if missing. */
-  readonly file: string;
-  readonly streamName: string;
-  /** Fixed for the life of the file. */
-  readonly shardCount: number;
-  /** 24 to 8760, as Kinesis allows (Kinesis developer guide, data retention). */
-  readonly retentionHours: number;
-  /** @default 'full' */
-  readonly durability?: Durability;
-  /** Arrival timestamps and retention. @default systemClock */
-  readonly clock?: Clock;
-  /** How often retention is enforced while open, ms. @default 60_000 */
-  readonly trimIntervalMs?: number;
-}
-
-export interface AppendEntry {
-  /** 1 to 256 characters (Unicode code points). */
-  readonly partitionKey: string;
-  /** Together with the partition key's UTF-8 bytes at most 1 MiB. */
-  readonly data: Uint8Array;
-  /** Decimal 0..2^128-1; routes the record instead of the partition key's hash. */
-  readonly explicitHashKey?: string;
-}
-
-export interface AppendResult {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-}
-
-export interface StreamRecord {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-  readonly partitionKey: string;
-  readonly explicitHashKey?: string;
-  readonly data: Buffer;
-  /** Epoch ms when the append was called (non-decreasing per shard). */
-  readonly approximateArrivalTimestamp: number;
-}
-
-export interface ReadOptions {
-  /** Exclusive: records after this sequence number. Omitted: from the trim horizon. */
-  readonly after?: string;
-  /** At most this many records (at least 1). */
-  readonly limit: number;
-  /** Stop before the data exceeds this many bytes, but always return at least one record. */
-  readonly maxBytes?: number;
-}
-
-export interface ShardInfo {
-  readonly shardId: string;
-  readonly hashKeyRange: HashKeyRange;
-}
-
-/** Called after a commit with the shards that received records. Runs synchronously: keep it short. */
-export type AppendListener = (shardIds: readonly string[]) => void;
-
-/** One record as committed, for a commit listener (`onCommit`). */
-export interface CommittedRecord {
-  readonly shardIndex: number;
-  readonly seq: number;
-  readonly partitionKey: string;
-  readonly explicitHashKey: string | null;
-  readonly arrivalMs: number;
-  readonly data: Buffer;
-}
-
-/** Called after a commit with its records, in sequence order per shard. Runs synchronously: keep it short. */
-export type CommitListener = (records: readonly CommittedRecord[]) => void;
-
-/** Limits of one record (Kinesis PutRecord/PutRecords API reference). */
-export const RECORD_LIMITS = {
-  maxPartitionKeyLength: 256,
-  /** "Each record in the request can be as large as 1 MiB … including partition keys" (PutRecords). */
-  maxRecordBytes: 1024 * 1024,
-  explicitHashKey: /^\d{1,39}$/,
-} as const;
-
-const OPTION_KEYS = new Set(['file', 'streamName', 'shardCount', 'retentionHours', 'durability', 'clock', 'trimIntervalMs']);
-/** 'full' is NORMAL plus the stream's own WAL fsync before an append resolves (see the file's header). */
-const SYNCHRONOUS: Record<Durability, string> = { full: 'NORMAL', normal: 'NORMAL', off: 'OFF' };
-
-interface QueuedRecord {
-  readonly shardIndex: number;
-  readonly partitionKey: string;
-  readonly explicitHashKey: string | null;
-  readonly data: Buffer;
-  readonly arrivalMs: number;
-}
-
-interface QueuedGroup {
-  readonly records: readonly QueuedRecord[];
-  readonly resolve: (results: AppendResult[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-type ConsumerWrite =
-  | { readonly kind: 'checkpoint'; readonly consumer: string; readonly shardIndex: number; readonly seq: number }
-  | { readonly kind: 'failure'; readonly consumer: string; readonly entry: FailureWrite };
-
-const ROWS_PER_INSERT = 50;
-
-/** Partition keys whose shard is remembered; past this the memo starts over (bounded memory). */
-const SHARD_CACHE_KEYS = 100_000;
+export { RECORD_LIMITS } from './stream-types.js';
+export type {
+  AppendEntry,
+  AppendListener,
+  AppendResult,
+  CommitListener,
+  CommittedRecord,
+  Durability,
+  LocalStreamOptions,
+  ReadOptions,
+  ShardInfo,
+  StreamRecord,
+} from './stream-types.js';
 
 interface HotStatements {
   readonly read: Database.Statement;
@@ -169,20 +84,12 @@ export class LocalStream {
   private consumerWrites: ConsumerWrite[] = [];
   private committedWaiters: (() => void)[] = [];
   private flushScheduled = false;
-  /** Durability 'full': commits made, waiting for the WAL fsync that covers them. */
-  private unsynced: (() => void)[] = [];
-  private unsyncedFailures: ((error: unknown) => void)[] = [];
-  private syncing = false;
-  private walFd: number | undefined;
-  private readonly syncIdleWaiters: (() => void)[] = [];
+  private readonly walSync: WalSync;
   private prepared: HotStatements | undefined;
-  private readonly shardOfKey = new Map<string, number>();
+  private readonly router: ShardRouter;
   private closed = false;
   private readonly trimTimer: NodeJS.Timeout;
-  private readonly commitGroups: (
-    groups: readonly QueuedGroup[],
-    consumerWrites: readonly ConsumerWrite[],
-  ) => { results: AppendResult[][]; touched: number[]; records: CommittedRecord[] | undefined };
+  private readonly commitGroups: CommitGroups;
 
   /**
    * Opens (creating if needed) the stream file. Trims expired records before returning.
@@ -193,9 +100,6 @@ export class LocalStream {
   }
 
   private constructor(options: LocalStreamOptions) {
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) throw new StreamError(`LocalStream.open: unknown option "${key}"`);
-    }
     validateOptions(options);
     this.file = options.file;
     this.streamName = options.streamName;
@@ -207,6 +111,8 @@ export class LocalStream {
       shardId: shardIdOf(i),
       hashKeyRange,
     }));
+    this.router = new ShardRouter(this.shards.map((s) => s.hashKeyRange));
+    this.walSync = new WalSync(options.file);
 
     try {
       this.db = new Database(options.file);
@@ -219,12 +125,18 @@ export class LocalStream {
       // Another process (the query CLI, a second consumer) may hold the lock for a moment.
       this.db.pragma('busy_timeout = 5000');
       createSchema(this.db);
-      this.db.transaction(() => this.initialiseMeta()).immediate();
+      this.db.transaction(() => initialiseMeta(this.db, this, this.clock)).immediate();
     } catch (error) {
       this.db.close();
       throw error;
     }
-    this.commitGroups = this.prepareCommit();
+    this.commitGroups = prepareGroupCommit({
+      db: this.db,
+      shards: this.shards,
+      setCheckpoint: this.statements().setCheckpoint,
+      clock: this.clock,
+      wantRecords: () => this.commitListeners.size > 0,
+    });
     this.trim();
     this.trimTimer = setInterval(() => {
       try {
@@ -238,7 +150,7 @@ export class LocalStream {
 
   /** The shard a partition key (or explicit hash key) maps to. Throws for an invalid key. */
   shardFor(partitionKey: string, explicitHashKey?: string): string {
-    return shardIdOf(this.shardIndexFor(partitionKey, explicitHashKey, 'shardFor'));
+    return shardIdOf(this.router.shardIndexFor(partitionKey, explicitHashKey, 'shardFor'));
   }
 
   /**
@@ -256,7 +168,7 @@ export class LocalStream {
     let records: QueuedRecord[];
     try {
       const now = this.clock.now();
-      records = entries.map((entry, i) => this.validateEntry(entry, entries.length === 1 ? 'record' : `record ${i}`, now));
+      records = entries.map((entry, i) => this.router.validateEntry(entry, entries.length === 1 ? 'record' : `record ${i}`, now));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -374,22 +286,7 @@ export class LocalStream {
    */
   trim(): number {
     this.assertOpen();
-    const cutoff = this.clock.now() - this.retentionHours * 3_600_000;
-    // Arrival times never decrease along a shard, so the expired records are a prefix: find the first
-    // live one through the (shard, seq) key and delete before it. Cost: the expired rows, not the shard.
-    const firstLive = this.db
-      .prepare('SELECT seq FROM records WHERE shard_index = ? AND arrival_ms >= ? ORDER BY seq LIMIT 1')
-      .pluck();
-    const deleteBefore = this.db.prepare('DELETE FROM records WHERE shard_index = ? AND seq < ?');
-    const deleteAll = this.db.prepare('DELETE FROM records WHERE shard_index = ?');
-    return this.db.transaction(() => {
-      let deleted = 0;
-      for (let i = 0; i < this.shardCount; i++) {
-        const live = firstLive.get(i, cutoff) as number | undefined;
-        deleted += (live === undefined ? deleteAll.run(i) : deleteBefore.run(i, live)).changes;
-      }
-      return deleted;
-    })();
+    return trimBefore(this.db, this.shardCount, this.clock.now() - this.retentionHours * 3_600_000);
   }
 
   /** Writes one entry of the on-failure destination (durably, before the caller moves the checkpoint). */
@@ -426,9 +323,7 @@ export class LocalStream {
     clearInterval(this.trimTimer);
     this.listeners.clear();
     this.commitListeners.clear();
-    if (this.syncing) await new Promise<void>((resolve) => this.syncIdleWaiters.push(resolve));
-    if (this.walFd !== undefined) closeSync(this.walFd);
-    this.walFd = undefined;
+    await this.walSync.close();
     this.db.close();
   }
 
@@ -458,7 +353,7 @@ export class LocalStream {
     this.queue = [];
     this.consumerWrites = [];
     this.committedWaiters = [];
-    let committed: { results: AppendResult[][]; touched: number[]; records: CommittedRecord[] | undefined };
+    let committed: CommitOutcome;
     try {
       committed = this.commitGroups(groups, consumerWrites);
     } catch (cause) {
@@ -477,13 +372,11 @@ export class LocalStream {
       for (const resolve of waiters) resolve();
     };
     if (this.durability === 'full') {
-      this.unsynced.push(settle);
-      this.unsyncedFailures.push((cause) => {
+      this.walSync.afterCommit(settle, (cause) => {
         const error = new StreamError(`stream ${this.streamName}: the WAL fsync failed; ${groups.length} appends are not known to be durable`, { cause });
         for (const group of groups) group.reject(error);
         for (const resolve of waiters) resolve();
       });
-      this.syncWal();
     } else {
       settle();
     }
@@ -507,181 +400,6 @@ export class LocalStream {
     }
   }
 
-  /**
-   * Fsyncs the WAL file off the thread, then settles every commit made before the fsync started.
-   * One fsync in flight at a time: commits made meanwhile wait for the next one, which starts as soon
-   * as this one ends and covers them all (group commit of the fsyncs themselves).
-   */
-  private syncWal(): void {
-    if (this.syncing || this.unsynced.length === 0) return;
-    const settle = this.unsynced;
-    const fail = this.unsyncedFailures;
-    this.unsynced = [];
-    this.unsyncedFailures = [];
-    let fd: number;
-    try {
-      // SQLite creates the WAL file at the first commit and keeps the same file (it rewrites it from the
-      // start after a checkpoint, never replaces it) while any connection is open: this connection is,
-      // until close, which closes this descriptor first.
-      this.walFd ??= openSync(`${this.file}-wal`, 'r+');
-      fd = this.walFd;
-    } catch (error) {
-      for (const f of fail) f(error);
-      return;
-    }
-    this.syncing = true;
-    fsync(fd, (error) => {
-      if (error) for (const f of fail) f(error);
-      else for (const s of settle) s();
-      this.syncing = false;
-      this.syncWal();
-      if (!this.syncing) for (const resolve of this.syncIdleWaiters.splice(0)) resolve();
-    });
-  }
-
-  private prepareCommit(): (
-    groups: readonly QueuedGroup[],
-    consumerWrites: readonly ConsumerWrite[],
-  ) => { results: AppendResult[][]; touched: number[]; records: CommittedRecord[] | undefined } {
-    const readShards = this.db.prepare('SELECT shard_index, last_seq, last_arrival_ms FROM shards');
-    const insertSql = (rows: number) =>
-      `INSERT INTO records (shard_index, seq, partition_key, explicit_hash_key, arrival_ms, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
-    const insert = this.db.prepare(insertSql(1));
-    // Rows go in ROWS_PER_INSERT at a time: one statement step per 50 records instead of per record
-    // (4.1 instead of 5.1 us of SQLite CPU per record, measured alone).
-    const insertMany = this.db.prepare(insertSql(ROWS_PER_INSERT));
-    const updateShard = this.db.prepare('UPDATE shards SET last_seq = ?, last_arrival_ms = ? WHERE shard_index = ?');
-    const setCheckpoint = this.statements().setCheckpoint;
-    const insertFailure = this.db.prepare(
-      'INSERT INTO esm_failures (consumer, shard_id, condition, created_ms, metadata, payload) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    const tx = this.db.transaction((groups: readonly QueuedGroup[], consumerWrites: readonly ConsumerWrite[]) => {
-      // Counters are read inside the (IMMEDIATE) transaction, so a second writer on the file cannot
-      // make two records share a sequence number.
-      const state = readShards.all() as { shard_index: number; last_seq: number; last_arrival_ms: number }[];
-      const lastSeq = state.map((s) => s.last_seq);
-      const lastArrival = state.map((s) => s.last_arrival_ms);
-      const touched = new Set<number>();
-      const records: CommittedRecord[] | undefined = this.commitListeners.size > 0 ? [] : undefined;
-      const values: unknown[] = [];
-      const results = groups.map((group) =>
-        group.records.map((r) => {
-          const seq = ++lastSeq[r.shardIndex]!;
-          const arrival = Math.max(lastArrival[r.shardIndex]!, r.arrivalMs);
-          lastArrival[r.shardIndex] = arrival;
-          values.push(r.shardIndex, seq, r.partitionKey, r.explicitHashKey, arrival, r.data);
-          if (values.length === ROWS_PER_INSERT * 6) {
-            insertMany.run(values);
-            values.length = 0;
-          }
-          records?.push({ shardIndex: r.shardIndex, seq, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, arrivalMs: arrival, data: r.data });
-          touched.add(r.shardIndex);
-          return { shardId: this.shards[r.shardIndex]!.shardId, sequenceNumber: formatSequenceNumber(seq) };
-        }),
-      );
-      for (let i = 0; i < values.length; i += 6) insert.run(values.slice(i, i + 6));
-      for (const i of touched) updateShard.run(lastSeq[i], lastArrival[i], i);
-      const now = this.clock.now();
-      for (const w of consumerWrites) {
-        if (w.kind === 'checkpoint') setCheckpoint.run(w.consumer, w.shardIndex, w.seq, now);
-        else insertFailure.run(w.consumer, w.entry.shardId, w.entry.condition, now, JSON.stringify(w.entry.metadata), JSON.stringify(w.entry.payload));
-      }
-      return { results, touched: [...touched].sort((a, b) => a - b), records };
-    });
-    return (groups, consumerWrites) => tx.immediate(groups, consumerWrites);
-  }
-
-  private initialiseMeta(): void {
-    const rows = this.db.prepare('SELECT key, value FROM stream_meta').all() as { key: string; value: string }[];
-    const meta = new Map(rows.map((r) => [r.key, r.value]));
-    if (meta.size === 0) {
-      const put = this.db.prepare('INSERT INTO stream_meta (key, value) VALUES (?, ?)');
-      put.run('schema_version', String(SCHEMA_VERSION));
-      put.run('stream_name', this.streamName);
-      put.run('shard_count', String(this.shardCount));
-      put.run('retention_hours', String(this.retentionHours));
-      put.run('created_ms', String(this.clock.now()));
-      const addShard = this.db.prepare(
-        'INSERT INTO shards (shard_index, shard_id, starting_hash_key, ending_hash_key) VALUES (?, ?, ?, ?)',
-      );
-      this.shards.forEach((s, i) =>
-        addShard.run(i, s.shardId, s.hashKeyRange.startingHashKey.toString(), s.hashKeyRange.endingHashKey.toString()),
-      );
-      return;
-    }
-    if (meta.get('schema_version') !== String(SCHEMA_VERSION)) {
-      throw new StreamConfigMismatchError(
-        `${this.file}: stream file format ${meta.get('schema_version')}, this code reads format ${SCHEMA_VERSION}`,
-      );
-    }
-    if (meta.get('stream_name') !== this.streamName) {
-      throw new StreamConfigMismatchError(
-        `${this.file} holds stream "${meta.get('stream_name')}", not "${this.streamName}"; use another file`,
-      );
-    }
-    if (meta.get('shard_count') !== String(this.shardCount)) {
-      throw new StreamConfigMismatchError(
-        `${this.file} holds stream "${this.streamName}" with ${meta.get('shard_count')} shards, but ${this.shardCount} were asked for; ` +
-          'the local stream cannot be resharded: keep the shard count or delete the file (its records and checkpoints go with it)',
-      );
-    }
-    // Retention may change, as IncreaseStreamRetentionPeriod / DecreaseStreamRetentionPeriod allow on Kinesis.
-    this.db.prepare("UPDATE stream_meta SET value = ? WHERE key = 'retention_hours'").run(String(this.retentionHours));
-  }
-
-  private validateEntry(entry: AppendEntry, where: string, now: number): QueuedRecord {
-    const { partitionKey, data, explicitHashKey } = entry;
-    const shardIndex = this.shardIndexFor(partitionKey, explicitHashKey, where);
-    if (!(data instanceof Uint8Array)) {
-      throw new StreamRecordInvalidError(`${where} (partition key ${JSON.stringify(partitionKey)}): data must be bytes (Uint8Array)`);
-    }
-    const size = data.byteLength + Buffer.byteLength(partitionKey, 'utf8');
-    if (size > RECORD_LIMITS.maxRecordBytes) {
-      throw new StreamRecordInvalidError(
-        `${where} (partition key ${JSON.stringify(partitionKey)}): ${size} bytes of data and partition key, more than the 1 MiB a record may hold`,
-      );
-    }
-    // Copy: the caller may reuse its buffer before the commit.
-    return { shardIndex, partitionKey, explicitHashKey: explicitHashKey ?? null, data: Buffer.from(data), arrivalMs: now };
-  }
-
-  private shardIndexFor(partitionKey: string, explicitHashKey: string | undefined, where: string): number {
-    if (typeof partitionKey !== 'string') throw new StreamRecordInvalidError(`${where}: partition key must be a string`);
-    // A fleet sends the same few thousand partition keys (device ids) over and over: their shard is
-    // remembered instead of hashing each append (MD5 and the checks were 7% of the broker-to-append
-    // path's CPU in a QoS 1 flood, measured with node --cpu-prof). Only valid keys are remembered.
-    if (explicitHashKey === undefined) {
-      const known = this.shardOfKey.get(partitionKey);
-      if (known !== undefined) return known;
-    }
-    const length = [...partitionKey].length;
-    if (length < 1 || length > RECORD_LIMITS.maxPartitionKeyLength) {
-      throw new StreamRecordInvalidError(
-        `${where}: partition key must be 1 to ${RECORD_LIMITS.maxPartitionKeyLength} characters, got ${length}`,
-      );
-    }
-    let hashKey: bigint;
-    if (explicitHashKey === undefined) {
-      hashKey = partitionKeyHashKey(partitionKey);
-    } else {
-      if (typeof explicitHashKey !== 'string' || !RECORD_LIMITS.explicitHashKey.test(explicitHashKey) || BigInt(explicitHashKey) > MAX_HASH_KEY) {
-        throw new StreamRecordInvalidError(
-          `${where} (partition key ${JSON.stringify(partitionKey)}): explicit hash key must be a decimal integer from 0 to 2^128-1, got ${JSON.stringify(explicitHashKey)}`,
-        );
-      }
-      hashKey = BigInt(explicitHashKey);
-    }
-    const index = rangeIndexOf(
-      this.shards.map((s) => s.hashKeyRange),
-      hashKey,
-    );
-    if (explicitHashKey === undefined) {
-      if (this.shardOfKey.size >= SHARD_CACHE_KEYS) this.shardOfKey.clear();
-      this.shardOfKey.set(partitionKey, index);
-    }
-    return index;
-  }
-
   private shardIndexOf(shardId: string): number {
     const index = this.shards.findIndex((s) => s.shardId === shardId);
     if (index < 0) throw new StreamError(`stream ${this.streamName} has no shard ${JSON.stringify(shardId)}`);
@@ -690,22 +408,5 @@ export class LocalStream {
 
   private assertOpen(): void {
     if (this.closed) throw new StreamClosedError(`stream ${this.streamName} is closed`);
-  }
-}
-
-function validateOptions(options: LocalStreamOptions): void {
-  if (typeof options.file !== 'string' || options.file === '') throw new StreamError('LocalStream.open: file is required');
-  if (typeof options.streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
-    // The StreamName pattern of the Kinesis API.
-    throw new StreamError(`LocalStream.open: stream name must match [a-zA-Z0-9_.-]{1,128}, got ${JSON.stringify(options.streamName)}`);
-  }
-  if (!Number.isInteger(options.shardCount) || options.shardCount < 1 || options.shardCount > 1000) {
-    throw new StreamError(`LocalStream.open: shardCount must be an integer from 1 to 1000, got ${options.shardCount}`);
-  }
-  if (!Number.isInteger(options.retentionHours) || options.retentionHours < 24 || options.retentionHours > 8760) {
-    throw new StreamError(`LocalStream.open: retentionHours must be an integer from 24 to 8760, got ${options.retentionHours}`);
-  }
-  if (options.durability !== undefined && !(options.durability in SYNCHRONOUS)) {
-    throw new StreamError(`LocalStream.open: durability must be full, normal or off, got ${JSON.stringify(options.durability)}`);
   }
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Durability } from './local-stream.js';
+import type { Durability } from './stream-types.js';
 import { LocalStream } from './local-stream.js';
 
 const APPENDERS = 100;

@@ -1,7 +1,7 @@
 /** Reading one shard's records: shared by the stream's own connection and the consumers' read-only one. */
 import type Database from 'better-sqlite3';
 import { StreamError } from './errors.js';
-import type { ReadOptions, StreamRecord } from './local-stream.js';
+import type { ReadOptions, StreamRecord } from './stream-types.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence.js';
 
 /** The statement `readShard` runs: (shard_index, after seq, limit) -> rows in sequence order. */

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { StreamClosedError, StreamError } from './errors.js';
 import { shardIdOf } from './hash.js';
-import type { ReadOptions, StreamRecord } from './local-stream.js';
+import type { ReadOptions, StreamRecord } from './stream-types.js';
 import { READ_SQL, readShard } from './read.js';
 import { formatSequenceNumber } from './sequence.js';
 
