@@ -13,6 +13,7 @@ describe('readState: a stored rule state this version cannot read starts afresh'
     ['a run that is not an object', { run: 3 }],
     ['a since that is not a finite number', { status: ALARM, since: 'yesterday' }],
     ['an until that is not a finite number', { until: Number.NaN }],
+    ['a reminder count that is not whole', { status: ALARM, since: 10, reminded: 1.5 }],
   ])('%s', (_name, rule) => {
     expect(readState(stored(rule))).toEqual({ state: { v: 1, rules: [] }, reset: true });
   });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { applyReadings, applySilence } from '../../../lambdas/domain/alarm-engine.js';
+import { rulesFor } from '../../../lambdas/domain/alarm-transitions.js';
+import { ALARM_STATES } from '../../../lambdas/domain/model.js';
+import { parseThresholds, type ThresholdRule } from '../../../lambdas/domain/thresholds.js';
+
+const { ALARM, LATCHED, OK, SNOOZED } = ALARM_STATES;
+const T0 = 1_764_028_800_000;
+const reading = (ts: number, temperature: number) => ({ deviceId: 'd1', ts, metrics: { temperature }, receivedAt: ts });
+
+describe('a latched silentFor rule', () => {
+  it('latches when the silent device speaks again before anyone acknowledged it', () => {
+    const rules = parseThresholds({ rules: [{ id: 'quiet', when: { silentFor: { seconds: 300 } }, latch: true, severity: 'major' }] });
+    const first = applyReadings({ deviceId: 'd1', state: undefined, readings: [reading(T0, 20)], rules });
+    const silent = applySilence({ deviceId: 'd1', state: first.state, now: T0 + 301_000, rules });
+    expect(silent.events.map((event) => event.state)).toEqual([ALARM]);
+
+    const back = applyReadings({ deviceId: 'd1', state: silent.state, readings: [reading(T0 + 400_000, 20)], rules });
+
+    expect(back.events.map((event) => [event.previousState, event.state])).toEqual([[ALARM, LATCHED]]);
+  });
+});
+
+describe('a stored SNOOZED rule state without its end time', () => {
+  const rules = parseThresholds({ rules: [{ id: 'hot', metric: 'temperature', when: { above: 80 }, severity: 'critical' }] });
+  const snoozedWithoutEnd = { v: 1, newest: { ts: T0, seq: -1 }, rules: [{ rule: 'hot', status: SNOOZED }] };
+
+  it('counts as ended: the next reading is evaluated afresh and the rule leaves SNOOZED', () => {
+    const result = applyReadings({ deviceId: 'd1', state: snoozedWithoutEnd, readings: [reading(T0 + 1_000, 20)], rules });
+
+    expect(result.reset).toBe(false);
+    expect(result.events.map((event) => [event.previousState, event.state])).toEqual([[SNOOZED, OK]]);
+    expect(result.state.rules.find((state) => state.rule === 'hot')?.status ?? OK).toBe(OK);
+  });
+
+  it('counts as ended at the offline check too', () => {
+    const result = applySilence({ deviceId: 'd1', state: snoozedWithoutEnd, now: T0 + 1_000, rules });
+
+    expect(result.events.map((event) => [event.previousState, event.state])).toEqual([[SNOOZED, OK]]);
+  });
+});
+
+describe('rulesFor', () => {
+  const everywhere: ThresholdRule = parseThresholds({ rules: [{ id: 'hot', metric: 'temperature', when: { above: 80 }, severity: 'critical' }] }).rules[0]!;
+  const onlyD2: ThresholdRule = parseThresholds({
+    rules: [{ id: 'd2-hot', metric: 'temperature', when: { above: 70 }, severity: 'major', match: { deviceId: 'd2' } }],
+  }).rules[0]!;
+
+  it('reads a rule set that was not frozen afresh on each call, so a rule added later is seen', () => {
+    const list: ThresholdRule[] = [everywhere];
+    const rules = { rules: list };
+    expect(rulesFor(rules, 'd1').map((rule) => rule.id)).toEqual(['hot']);
+
+    list.push(onlyD2);
+
+    expect(rulesFor(rules, 'd1').map((rule) => rule.id)).toEqual(['hot']);
+    expect(rulesFor(rules, 'd2').map((rule) => rule.id)).toEqual(['hot', 'd2-hot']);
+  });
+});
