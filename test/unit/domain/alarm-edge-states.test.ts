@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyReadings, applySilence } from '../../../lambdas/domain/alarm-engine.js';
+import { applyReadings, applySilence, describeAlarms, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
 import { rulesFor } from '../../../lambdas/domain/alarm-transitions.js';
 import { ALARM_STATES } from '../../../lambdas/domain/model.js';
 import { parseThresholds, type ThresholdRule } from '../../../lambdas/domain/thresholds.js';
@@ -33,6 +33,10 @@ describe('a stored SNOOZED rule state without its end time', () => {
     expect(result.state.rules.find((state) => state.rule === 'hot')?.status ?? OK).toBe(OK);
   });
 
+  it('is listed as snoozed with no end time', () => {
+    expect(describeAlarms('d1', snoozedWithoutEnd, rules)).toMatchObject([{ alarmId: 'd1/hot', state: SNOOZED, snoozedUntil: null }]);
+  });
+
   it('counts as ended at the offline check too', () => {
     const result = applySilence({ deviceId: 'd1', state: snoozedWithoutEnd, now: T0 + 1_000, rules });
 
@@ -55,5 +59,25 @@ describe('rulesFor', () => {
 
     expect(rulesFor(rules, 'd1').map((rule) => rule.id)).toEqual(['hot']);
     expect(rulesFor(rules, 'd2').map((rule) => rule.id)).toEqual(['hot', 'd2-hot']);
+  });
+});
+
+describe('stored states the current rule file no longer matches exactly', () => {
+  const reminding = parseThresholds({
+    rules: [{ id: 'hot', metric: 'temperature', when: { above: 80 }, severity: 'critical', remindEvery: { seconds: 60 } }],
+  });
+
+  it('wakes for no rule that was removed from the file', () => {
+    const state = { v: 1, rules: [{ rule: 'gone', status: SNOOZED, until: T0 + 60_000 }] };
+
+    expect(nextWakeAt(state, reminding)).toBeUndefined();
+  });
+
+  it('reminds of an ALARM stored without its raising value with a null value', () => {
+    const state = { v: 1, newest: { ts: T0, seq: -1 }, rules: [{ rule: 'hot', status: ALARM, since: T0 }] };
+
+    const result = applySilence({ deviceId: 'd1', state, now: T0 + 61_000, rules: reminding });
+
+    expect(result.events).toMatchObject([{ state: ALARM, previousState: ALARM, reminder: true, value: null, ts: T0 + 60_000 }]);
   });
 });
