@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyReadings, applySilence, describeAlarms, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
+import { applyCommand, applyReadings, applySilence, describeAlarms, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
 import { rulesFor } from '../../../lambdas/domain/alarm-transitions.js';
 import { ALARM_STATES } from '../../../lambdas/domain/model.js';
 import { parseThresholds, type ThresholdRule } from '../../../lambdas/domain/thresholds.js';
 
-const { ALARM, LATCHED, OK, SNOOZED } = ALARM_STATES;
+const { ALARM, DISABLED, LATCHED, OK, SNOOZED } = ALARM_STATES;
 const T0 = 1_764_028_800_000;
 const reading = (ts: number, temperature: number) => ({ deviceId: 'd1', ts, metrics: { temperature }, receivedAt: ts });
 
@@ -31,6 +31,16 @@ describe('a stored SNOOZED rule state without its end time', () => {
     expect(result.reset).toBe(false);
     expect(result.events.map((event) => [event.previousState, event.state])).toEqual([[SNOOZED, OK]]);
     expect(result.state.rules.find((state) => state.rule === 'hot')?.status ?? OK).toBe(OK);
+  });
+
+  it('counts as ended when a command comes: the snooze ends, then the command applies', () => {
+    const result = applyCommand({ deviceId: 'd1', state: snoozedWithoutEnd, rules, command: { action: 'disable', ruleId: 'hot' }, by: 'operator-1', at: T0 + 1_000 });
+
+    expect(result).toMatchObject({ outcome: 'accepted', status: DISABLED });
+    expect(result.outcome === 'accepted' && result.events.map((event) => [event.previousState, event.state])).toEqual([
+      [SNOOZED, OK],
+      [OK, DISABLED],
+    ]);
   });
 
   it('is listed as snoozed with no end time', () => {
