@@ -59,3 +59,26 @@ describe('updateDevice when another writer is still publishing the outbox', () =
     expect(log.at('warn').map((entry) => entry.message)).toEqual(['alarm state kept conflicting, the device will be retried']);
   });
 });
+
+describe('updateDevice with an abandoned outbox', () => {
+  it('publishes it, and when another writer saves first, reloads and decides on that writer\'s record', async () => {
+    const { states, notifier, metrics, deps } = setup(3);
+    const abandoned: DeviceAlarmRecord = { deviceId: 'd1', version: 1, lastSeen: BASE_TIME, state: { v: 1, rules: [] }, outbox: [{ ...raisedByOtherWriter, pendingSince: 0 }] };
+    expect(await states.save(abandoned, undefined)).toBe(true);
+    states.beforeNextSave(async (store) => {
+      expect(await store.save({ ...abandoned, version: 2, lastSeen: BASE_TIME + 500, outbox: [] }, 1)).toBe(true);
+    });
+    const seenBy: (number | undefined)[] = [];
+
+    const outcome = await updateDevice('d1', (record) => {
+      seenBy.push(record?.lastSeen);
+      return decideOurEvent(record);
+    }, deps);
+
+    expect(outcome).toEqual({ ok: true, events: [ourEvent] });
+    expect(seenBy).toEqual([BASE_TIME + 500]);
+    expect(notifier.events).toEqual([raisedByOtherWriter, ourEvent]);
+    expect(metrics.total(METRIC.stateConflicts)).toBe(1);
+    expect(states.get('d1')).toMatchObject({ version: 4, outbox: [], lastSeen: BASE_TIME + 500 });
+  });
+});
