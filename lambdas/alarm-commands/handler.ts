@@ -11,7 +11,7 @@ import { IotCommandReplies } from '../adapters/aws/iot-command-replies.js';
 import { powertoolsLog, powertoolsMetrics, withPowertools } from '../adapters/aws/powertools.js';
 import { loadThresholdsFile } from '../config/load-thresholds.js';
 import { systemClock } from '../ports/clock.js';
-import { readEnv, resolveFromTaskRoot } from '../shared/env.js';
+import { readEnv, resolveFromTaskRoot } from '../common/env.js';
 import { makeAlarmCommandsHandler } from './alarm-commands-handler.js';
 import { ALARM_COMMANDS_ENV } from './env.js';
 

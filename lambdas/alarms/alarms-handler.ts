@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { evaluateAlarms, type EvaluateAlarmsDeps } from '../app/evaluate-alarms.js';
-import { toBatchResponse, toStreamRecords } from '../shared/kinesis-event.js';
+import { toBatchResponse, toStreamRecords } from '../common/kinesis-event.js';
 
 /**
  * The alarms consumer: checks the event's shape, runs the batch through the alarm state machine,

@@ -8,7 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { awsAlarmPorts } from '../adapters/aws/alarm-ports.js';
 import { powertoolsLog, powertoolsMetrics, withPowertools } from '../adapters/aws/powertools.js';
 import { loadThresholdsFile } from '../config/load-thresholds.js';
-import { readEnv, resolveFromTaskRoot } from '../shared/env.js';
+import { readEnv, resolveFromTaskRoot } from '../common/env.js';
 import { makeAlarmsHandler } from './alarms-handler.js';
 import { ALARMS_ENV } from './env.js';
 

@@ -16,7 +16,7 @@ import { SqsRejectSink } from '../adapters/aws/sqs-reject-sink.js';
 import { TimestreamStore } from '../adapters/aws/timestream-store.js';
 import { systemClock } from '../ports/clock.js';
 import type { TimeSeriesStore } from '../ports/time-series-store.js';
-import { readEnv } from '../shared/env.js';
+import { readEnv } from '../common/env.js';
 import { INGEST_ENV, INGEST_STORE_ENV, ingestStoreOf, retentionDaysOf, type IngestStore } from './env.js';
 import { makeIngestHandler } from './ingest-handler.js';
 

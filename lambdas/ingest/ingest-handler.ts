@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { storeReadings, type StoreReadingsDeps } from '../app/store-readings.js';
-import { toBatchResponse, toStreamRecords } from '../shared/kinesis-event.js';
+import { toBatchResponse, toStreamRecords } from '../common/kinesis-event.js';
 
 /**
  * The ingest consumer: checks the event's shape, stores the batch, reports what a retry can fix as

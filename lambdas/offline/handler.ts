@@ -8,7 +8,7 @@ import { awsAlarmPorts } from '../adapters/aws/alarm-ports.js';
 import { powertoolsLog, powertoolsMetrics, withPowertools } from '../adapters/aws/powertools.js';
 import { loadThresholdsFile } from '../config/load-thresholds.js';
 import { systemClock } from '../ports/clock.js';
-import { readEnv, resolveFromTaskRoot } from '../shared/env.js';
+import { readEnv, resolveFromTaskRoot } from '../common/env.js';
 import { OFFLINE_ENV } from './env.js';
 import { makeOfflineHandler } from './offline-handler.js';
 

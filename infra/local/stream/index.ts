@@ -1,4 +1,5 @@
-export { LocalStream, RECORD_LIMITS } from './local-stream.js';
+export { LocalStream } from './local-stream.js';
+export { RECORD_LIMITS } from './stream-types.js';
 export type {
   AppendEntry,
   AppendListener,
@@ -10,7 +11,7 @@ export type {
   ReadOptions,
   ShardInfo,
   StreamRecord,
-} from './local-stream.js';
+} from './stream-types.js';
 export { describeStreamFile, listStreamFileFailures } from './describe.js';
 export type { ConsumerDescription, ConsumerShardPosition, ShardDescription, StreamDescription } from './describe.js';
 export { FAILURE_CONDITION } from './failures.js';

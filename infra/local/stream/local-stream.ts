@@ -47,20 +47,6 @@ import { ShardRouter } from './shard-routing.js';
 import type { AppendEntry, AppendListener, AppendResult, CommitListener, Durability, LocalStreamOptions, ReadOptions, ShardInfo, StreamRecord } from './stream-types.js';
 import { WalSync } from './wal-sync.js';
 
-export { RECORD_LIMITS } from './stream-types.js';
-export type {
-  AppendEntry,
-  AppendListener,
-  AppendResult,
-  CommitListener,
-  CommittedRecord,
-  Durability,
-  LocalStreamOptions,
-  ReadOptions,
-  ShardInfo,
-  StreamRecord,
-} from './stream-types.js';
-
 interface HotStatements {
   readonly read: Database.Statement;
   readonly lastSeq: Database.Statement;

@@ -8,7 +8,7 @@ import {
 import { InvariantError, RetryableError } from '../../domain/errors.js';
 import type { Reading } from '../../domain/model.js';
 import type { StoreRejection, TimeSeriesStore, WriteOutcome } from '../../ports/time-series-store.js';
-import { chunk } from '../../shared/chunk.js';
+import { chunk } from '../../common/chunk.js';
 import { retryableOr } from './aws-errors.js';
 import { READINGS_TABLE_KEYS, READINGS_TTL_ATTRIBUTE, readingSortKey } from './dynamodb-readings-schema.js';
 

@@ -7,7 +7,7 @@ import {
 import { RetryableError } from '../../domain/errors.js';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmNotifier } from '../../ports/alarm-notifier.js';
-import { chunk } from '../../shared/chunk.js';
+import { chunk } from '../../common/chunk.js';
 import { retryableOr } from './aws-errors.js';
 
 /** PublishBatch takes at most 10 entries per request (SNS API reference, PublishBatch). */

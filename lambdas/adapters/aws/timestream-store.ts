@@ -7,7 +7,7 @@ import {
 import { pipeline } from '../../../infra/pipeline.js';
 import type { Reading } from '../../domain/model.js';
 import type { StoreRejection, TimeSeriesStore, WriteOutcome } from '../../ports/time-series-store.js';
-import { chunk } from '../../shared/chunk.js';
+import { chunk } from '../../common/chunk.js';
 import { retryableOr } from './aws-errors.js';
 
 /** WriteRecords takes at most 100 records per request (Timestream developer guide, ts-limits). */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { readEnv, resolveFromTaskRoot } from '../../../lambdas/shared/env.js';
+import { readEnv, resolveFromTaskRoot } from '../../../lambdas/common/env.js';
 
 describe('readEnv', () => {
   it('returns the named variables, frozen', () => {

@@ -14,7 +14,7 @@ import { CapturingLog, CountingMetrics, FakeClock } from '../../../lambdas/adapt
 import type { RejectedMessage } from '../../../lambdas/domain/model.js';
 import { makeIngestHandler } from '../../../lambdas/ingest/ingest-handler.js';
 import { METRIC } from '../../../lambdas/ports/observability.js';
-import { InvalidKinesisEventError } from '../../../lambdas/shared/kinesis-event.js';
+import { InvalidKinesisEventError } from '../../../lambdas/common/kinesis-event.js';
 import { kinesisEvent, sequenceNumber, telemetryEvent, telemetryRecord } from '../../fixtures/aws/kinesis-events.js';
 
 const timestream = mockClient(TimestreamWriteClient);

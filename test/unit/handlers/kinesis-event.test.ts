@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidKinesisEventError, toBatchResponse, toStreamRecords } from '../../../lambdas/shared/kinesis-event.js';
+import { InvalidKinesisEventError, toBatchResponse, toStreamRecords } from '../../../lambdas/common/kinesis-event.js';
 import { recordRef } from '../../fixtures/aws/readings.js';
 import { kinesisEvent, recordedEvent, sequenceNumber, telemetryRecord } from '../../fixtures/aws/kinesis-events.js';
 
