@@ -14,7 +14,7 @@
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
-import { runCli } from '../infra/local/cli/cli-support.js';
+import { runCli } from '../infra/cli/cli-support.js';
 import { runBrokerComparison, runLatency } from './broker-bench.js';
 import type { FloodOptions, FloodRun } from './broker-bench.js';
 import { pipeline } from '../infra/pipeline.js';

@@ -12,7 +12,7 @@ import type { AlarmEvent } from '../lambdas/domain/model.js';
 import { stderrLog } from '../lambdas/adapters/local/observability.js';
 import { pipeline } from '../infra/pipeline.js';
 import { startLocalStack } from '../infra/local/stack.js';
-import { integerArgument, runCli, UsageError } from '../infra/local/cli/cli-support.js';
+import { integerArgument, runCli, UsageError } from '../infra/cli/cli-support.js';
 import { deviceIdOf, runFleet } from './fleet.js';
 import { kindOf, type DeviceKind } from './profiles/index.js';
 

@@ -1,7 +1,7 @@
 /**
  * `npm run simulate -- --devices N --rate R --duration S [...]`: the fleet simulator's command line.
  * Progress on stderr, the summary on stdout (`--json` for an object). Errors as every local command
- * reports them (infra/local/cli/cli-support.ts): one line `error: <reason>` on stderr, exit 2 for a
+ * reports them (infra/cli/cli-support.ts): one line `error: <reason>` on stderr, exit 2 for a
  * bad flag or combination, 1 for a run that failed (unreachable broker, readings missing under
  * `--verify`); 130 when interrupted twice.
  */
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT_CODES, runCli } from '../infra/local/cli/cli-support.js';
+import { EXIT_CODES, runCli } from '../infra/cli/cli-support.js';
 import { DEFAULT_LOCAL_ENDPOINT, openFileLimit } from './connection.js';
 import { SimulatorUsageError, VerifyError } from './errors.js';
 import type { FleetSummary } from './fleet.js';

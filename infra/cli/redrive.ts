@@ -6,7 +6,7 @@
  * store upserts, alarms are decided by event time). The AWS SDK is loaded only for `--target aws`.
  */
 import { Command, Option } from 'commander';
-import { UsageError, runCli, writeJson, writeText } from '../local/cli/cli-support.js';
+import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
 import { formatRedriveReport, type RedriveReport } from '../redrive-batch.js';
 
 const TARGETS = ['local', 'aws'] as const;

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 import { stderrLog } from '../../lambdas/adapters/local/observability.js';
 import { startLocalStack, type LocalStack } from './stack.js';
-import { runCli, UsageError } from './cli/cli-support.js';
+import { runCli, UsageError } from '../cli/cli-support.js';
 import { DEFAULT_MIN_FREE_BYTES } from './stream/index.js';
 import { DEFAULT_CONNECTION_LIMITS } from './broker/admission.js';
 

@@ -8,7 +8,7 @@ import { ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS } from '../../lambdas/adapt
 import { DynamoDbTimeSeriesStore } from '../../lambdas/adapters/aws/dynamodb-time-series.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import type { Reading } from '../../lambdas/domain/model.js';
-import { UsageError } from '../../infra/local/cli/cli-support.js';
+import { UsageError } from '../../infra/cli/cli-support.js';
 import { queryReadings, renderReadings, type ReadingsFormat, type ReadingsQueryOptions } from '../../infra/local/cli/readings-command.js';
 import { StackOutputsError } from '../../infra/aws/stack-outputs.js';
 import { aReading, T0 } from '../contract/fixtures.js';

@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { shortestSilenceMs } from '../../../lambdas/domain/alarm-engine.js';
 import { loadThresholdsFile } from '../../../lambdas/config/load-thresholds.js';
-import { integerArgument, runCli, writeJson, writeText } from '../../local/cli/cli-support.js';
+import { integerArgument, runCli, writeJson, writeText } from '../../cli/cli-support.js';
 import { STREAM_MODES } from '../deployment-settings.js';
 import { COST_TIME_SERIES_STORES, DEFAULT_READINGS_RETENTION_DAYS, DEFAULT_STREAM_RETENTION_HOURS, INGEST_TOPICS, estimateMonthlyCost } from './estimate.js';
 import { formatEstimate } from './format.js';

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { Command, Option } from 'commander';
 import { pipeline } from '../../pipeline.js';
-import { UsageError, integerArgument, runCli, writeJson, writeText } from '../../local/cli/cli-support.js';
+import { UsageError, integerArgument, runCli, writeJson, writeText } from '../../cli/cli-support.js';
 import type { ProvisionReport } from './provision.js';
 import { provisionFleet, removeFleet } from './provision.js';
 import type { CertificateMode } from './manifest.js';

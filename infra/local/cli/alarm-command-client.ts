@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { commandReplyTopic, commandTopic } from '../../pipeline.js';
-import { CommandFailedError } from './cli-support.js';
+import { CommandFailedError } from '../../cli/cli-support.js';
 
 export const COMMAND_ACTIONS = ['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const;
 export type CommandAction = (typeof COMMAND_ACTIONS)[number];

@@ -25,7 +25,7 @@ import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, sendAlarmCommand } from './alarm-command-client.js';
 import type { AlarmCommand, CommandAction, CommandReply } from './alarm-command-client.js';
-import { CommandFailedError, integerArgument, runCli, UsageError, writeJson, writeText } from './cli-support.js';
+import { CommandFailedError, integerArgument, runCli, UsageError, writeJson, writeText } from '../../cli/cli-support.js';
 import { readCredential } from './operator-credential.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -17,7 +17,7 @@ import {
   RegistryError,
 } from '../registry/index.js';
 import type { DeviceInfo, DeviceRole } from '../registry/index.js';
-import { UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { UsageError, runCli, writeJson, writeText } from '../../cli/cli-support.js';
 import { saveCredential } from './operator-credential.js';
 
 /** The registry's file name inside the data directory (DATA_FILES.devices in infra/local/stack.ts). */

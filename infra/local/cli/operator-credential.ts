@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
 import type { DeviceCredentials } from '../registry/index.js';
-import { UsageError } from './cli-support.js';
+import { UsageError } from '../../cli/cli-support.js';
 
 export const CREDENTIALS_DIR = 'credentials';
 

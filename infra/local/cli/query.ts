@@ -13,7 +13,7 @@ import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { describeStreamFile, listStreamFileFailures } from '../stream/index.js';
 import type { FailureEntry, StreamDescription } from '../stream/index.js';
 import { DEFAULT_STACK_NAME } from '../../aws/stack-outputs.js';
-import { CommandFailedError, UsageError, runCli, writeJson, writeText } from './cli-support.js';
+import { CommandFailedError, UsageError, runCli, writeJson, writeText } from '../../cli/cli-support.js';
 import { queryReadings, renderReadings } from './readings-command.js';
 import { withAwsAlarmReader } from '../../aws/deployed-alarms.js';
 

@@ -11,7 +11,7 @@ import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-rea
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingRow, ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import { csvLine } from '../console/csv.js';
-import { CommandFailedError, UsageError } from './cli-support.js';
+import { CommandFailedError, UsageError } from '../../cli/cli-support.js';
 
 export type ReadingsFormat = 'table' | 'json' | 'csv';
 

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { pipeline } from '../../pipeline.js';
 import { compileRule, compileTemplate, IotSqlError, isTopicName, SUPPORTED_FUNCTIONS } from '../iot-sql/index.js';
 import type { CompiledRule, CompiledTemplate, RuleMessage } from '../iot-sql/index.js';
-import { integerArgument, runCli, UsageError, writeJson, writeText } from './cli-support.js';
+import { integerArgument, runCli, UsageError, writeJson, writeText } from '../../cli/cli-support.js';
 
 interface RuleCliOptions {
   topic: string;

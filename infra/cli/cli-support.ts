@@ -13,7 +13,7 @@
  * await runCli(program);
  */
 import { type Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ConfigError, FleetTelemetryError } from '../../../lambdas/domain/errors.js';
+import { ConfigError, FleetTelemetryError } from '../../lambdas/domain/errors.js';
 
 export const EXIT_CODES = { ok: 0, failure: 1, usage: 2 } as const;
 
