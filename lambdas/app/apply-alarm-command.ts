@@ -10,7 +10,6 @@ import { parseAlarmCommand } from '../domain/alarm-command.js';
 import { RetryableError } from '../domain/errors.js';
 import type { AlarmStatus } from '../domain/model.js';
 import { TELEMETRY_LIMITS } from '../domain/model.js';
-import type { ThresholdRules } from '../domain/thresholds.js';
 import type { AlarmHistory } from '../ports/alarm-history.js';
 import type { AlarmNotifier } from '../ports/alarm-notifier.js';
 import type { AlarmStateStore } from '../ports/alarm-state-store.js';
@@ -19,6 +18,8 @@ import type { CommandOutcome, CommandReplies, CommandReplyBody } from '../ports/
 import type { Log, Metrics } from '../ports/observability.js';
 import { METRIC } from '../ports/observability.js';
 import { updateDevice } from './device-state.js';
+import type { RulesInForce } from '../ports/thresholds-source.js';
+import { currentRules } from '../ports/thresholds-source.js';
 
 /**
  * What the IoT rule's Lambda action delivers for pipeline.commandRule's SQL:
@@ -36,7 +37,8 @@ export interface AlarmCommandEnvelope {
 }
 
 export interface ApplyAlarmCommandDeps {
-  readonly rules: ThresholdRules;
+  /** Read once per invocation (ports/thresholds-source.ts). */
+  readonly rules: RulesInForce;
   readonly states: AlarmStateStore;
   /** The same notifier as the alarms consumer's (it records transitions in the history too). */
   readonly notifier: AlarmNotifier;
@@ -77,6 +79,7 @@ export async function applyAlarmCommand(envelope: AlarmCommandEnvelope, deps: Ap
     }, undefined);
   }
   const { command } = decoded;
+  const rules = await currentRules(deps.rules);
   const answer = (outcome: CommandOutcome, extra: { state?: AlarmStatus; reason?: string }): AlarmCommandResult => ({
     outcome,
     body: { ...token(command.clientToken), deviceId, ruleId: command.ruleId, action: command.action, ...extra },
@@ -90,7 +93,7 @@ export async function applyAlarmCommand(envelope: AlarmCommandEnvelope, deps: Ap
         result = answer('rejected', { reason: `device ${deviceId} has no alarm state yet (it has sent no reading)` });
         return undefined;
       }
-      const applied = applyCommand({ deviceId, state: record.state, rules: deps.rules, command, by, at });
+      const applied = applyCommand({ deviceId, state: record.state, rules, command, by, at });
       if (applied.reset) deps.log.warn('stored alarm state unreadable, started afresh', { deviceId });
       if (applied.outcome === 'rejected') {
         result = answer('rejected', { ...(applied.status === undefined ? {} : { state: applied.status }), reason: applied.reason });
@@ -98,7 +101,7 @@ export async function applyAlarmCommand(envelope: AlarmCommandEnvelope, deps: Ap
       }
       result = answer('accepted', { state: applied.status });
       if (applied.duplicate) return undefined;
-      return { state: applied.state, lastSeen: record.lastSeen, events: applied.events, wakeAt: nextWakeAt(applied.state, deps.rules) };
+      return { state: applied.state, lastSeen: record.lastSeen, events: applied.events, wakeAt: nextWakeAt(applied.state, rules) };
     },
     { ...deps, maxConflictRetries: deps.maxConflictRetries ?? 5 },
   );

@@ -5,16 +5,18 @@
 import { RetryableError } from '../domain/errors.js';
 import { applySilence, lastSeenWriteBoundMs, nextWakeAt, shortestSilenceMs } from '../domain/alarm-engine.js';
 import { ALARM_STATES } from '../domain/model.js';
-import type { ThresholdRules } from '../domain/thresholds.js';
 import type { AlarmNotifier } from '../ports/alarm-notifier.js';
 import type { AlarmStateStore, DeviceAlarmRecord } from '../ports/alarm-state-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log, Metrics } from '../ports/observability.js';
+import type { RulesInForce } from '../ports/thresholds-source.js';
+import { currentRules } from '../ports/thresholds-source.js';
 import { mapWithLimit } from './concurrency.js';
 import { updateDevice } from './device-state.js';
 
 export interface CheckSilenceDeps {
-  readonly rules: ThresholdRules;
+  /** Read once per invocation (ports/thresholds-source.ts). */
+  readonly rules: RulesInForce;
   readonly states: AlarmStateStore;
   readonly notifier: AlarmNotifier;
   readonly clock: Clock;
@@ -65,8 +67,9 @@ export interface SilenceCheckOutcome {
  * reminder is due).
  */
 export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheckOutcome> {
-  const windowMs = shortestSilenceMs(deps.rules);
-  const lagMs = lastSeenWriteBoundMs(deps.rules);
+  const rules = await currentRules(deps.rules);
+  const windowMs = shortestSilenceMs(rules);
+  const lagMs = lastSeenWriteBoundMs(rules);
   const now = deps.clock.now();
   const stopStartingAt = now + (deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS);
   // listSeenBefore is exclusive and silence starts at now - lastSeen >= window + lag.
@@ -82,8 +85,8 @@ export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheck
         deviceId,
         (record) => {
           if (record === undefined) return undefined;
-          const result = applySilence({ deviceId, state: record.state, now, rules: deps.rules, lastSeenLagMs: lagMs });
-          const wakeAt = nextWakeAt(result.state, deps.rules);
+          const result = applySilence({ deviceId, state: record.state, now, rules, lastSeenLagMs: lagMs });
+          const wakeAt = nextWakeAt(result.state, rules);
           if (result.events.length === 0 && wakeAt === record.wakeAt) return undefined;
           return { state: result.state, lastSeen: record.lastSeen, events: result.events, wakeAt };
         },

@@ -6,17 +6,19 @@ import { RetryableError } from '../domain/errors.js';
 import { alarmStateChanged, applyReadings, lastSeenWriteBoundMs, nextWakeAt } from '../domain/alarm-engine.js';
 import type { BatchOutcome, Reading, RecordRef, StreamRecord } from '../domain/model.js';
 import { decodeStreamRecord } from '../domain/telemetry.js';
-import type { ThresholdRules } from '../domain/thresholds.js';
 import type { AlarmNotifier } from '../ports/alarm-notifier.js';
 import type { AlarmStateStore } from '../ports/alarm-state-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log, Metrics } from '../ports/observability.js';
 import { METRIC } from '../ports/observability.js';
+import type { RulesInForce } from '../ports/thresholds-source.js';
+import { currentRules } from '../ports/thresholds-source.js';
 import { mapWithLimit } from './concurrency.js';
 import { updateDevice } from './device-state.js';
 
 export interface EvaluateAlarmsDeps {
-  readonly rules: ThresholdRules;
+  /** Read once per invocation (ports/thresholds-source.ts). */
+  readonly rules: RulesInForce;
   readonly states: AlarmStateStore;
   readonly notifier: AlarmNotifier;
   readonly metrics: Metrics;
@@ -57,14 +59,15 @@ export async function evaluateAlarms(records: readonly StreamRecord[], deps: Eva
     deps.log.debug('malformed records skipped (kept by the ingest consumer)', { skipped });
   }
   const stateDeps = { ...deps, maxConflictRetries: deps.maxConflictRetries ?? 5 };
-  const lastSeenBoundMs = lastSeenWriteBoundMs(deps.rules);
+  const rules = await currentRules(deps.rules);
+  const lastSeenBoundMs = lastSeenWriteBoundMs(rules);
 
   const failedByDevice = await mapWithLimit(devices, deps.maxConcurrentDevices ?? 8, async (device) => {
     try {
       const outcome = await updateDevice(
         device.deviceId,
         (record) => {
-          const result = applyReadings({ deviceId: device.deviceId, state: record?.state, readings: device.readings, rules: deps.rules });
+          const result = applyReadings({ deviceId: device.deviceId, state: record?.state, readings: device.readings, rules });
           if (result.reset) deps.log.warn('stored alarm state unreadable, started afresh', { deviceId: device.deviceId });
           // Nothing newer than the stored state (a replay or a late batch): nothing to write.
           if (result.applied === 0 || result.lastSeen === undefined) return undefined;
@@ -79,7 +82,7 @@ export async function evaluateAlarms(records: readonly StreamRecord[], deps: Eva
             deps.metrics.count(METRIC.stateWritesSkipped);
             return undefined;
           }
-          return { state: result.state, lastSeen: result.lastSeen, events: result.events, wakeAt: nextWakeAt(result.state, deps.rules) };
+          return { state: result.state, lastSeen: result.lastSeen, events: result.events, wakeAt: nextWakeAt(result.state, rules) };
         },
         stateDeps,
       );

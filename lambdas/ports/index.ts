@@ -6,6 +6,8 @@ export type { CommandOutcome, CommandReplies, CommandReplyBody } from './command
 export type { AlarmCommandRecord, AlarmHistory, AlarmHistoryEntry } from './alarm-history.js';
 export type { AlarmHistoryQuery, AlarmListFilter, AlarmReader, AlarmView } from './alarm-reader.js';
 export type { Clock } from './clock.js';
+export type { RulesInForce, ThresholdsSource } from './thresholds-source.js';
+export { currentRules } from './thresholds-source.js';
 export { systemClock } from './clock.js';
 export type { Log, Metrics, MetricName } from './observability.js';
 export { METRIC, silentLog, noMetrics } from './observability.js';
