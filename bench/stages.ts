@@ -65,7 +65,7 @@ export function stageFigures(byStage: ReadonlyMap<Stage, readonly StageRun[]>): 
   const of = (runs: readonly StageRun[] | undefined, pick: (run: StageRun) => number) => (runs === undefined ? null : runs.map(pick));
   return [...byStage].flatMap(([stage, runs]) => [
     figure(`stage ${stage}: acked`, 'msg/s', runs.map((r) => r.ackedPerS), of(raw, (r) => r.ackedPerS), {
-      note: `publishes acknowledged/s; detail: until every consumer caught up${raw === undefined ? '' : '; baseline: the raw stage'}`,
+      note: `publishes acknowledged/s; donePerS: messages/s until every consumer had caught up${raw === undefined ? '' : '; baseline: the raw stage'}`,
       detail: { donePerS: round(median(runs.map((r) => r.donePerS))) },
     }),
     figure(`stage ${stage}: CPU per message`, 'us', runs.map((r) => r.cpuUsPerMessage), of(raw, (r) => r.cpuUsPerMessage), { digits: 1 }),
