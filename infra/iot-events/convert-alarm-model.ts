@@ -125,7 +125,7 @@ function noteInitialization(model: AlarmModel, findings: Findings): void {
   if (disabled === false) return;
   const why = disabled === true ? 'disabledOnInitialization is true' : 'no initialization setting, and AWS documents true as the default of disabledOnInitialization';
   findings.notes.push(
-    `${why}: IoT Events created its alarms DISABLED until enabled; ours evaluate from a device's first reading (send a disable command to start one disabled)`,
+    `${why}: IoT Events created its alarms DISABLED until enabled; ours have no disabled start and evaluate from a device's first reading`,
   );
 }
 
