@@ -21,13 +21,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '../../../lambdas/ports/index.js';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
-import { METRIC } from '../../../lambdas/ports/index.js';
+import { METRIC } from '../../../lambdas/ports/observability.js';
 import { checkTokenShape, generateToken, TokenGate } from './auth.js';
 import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';

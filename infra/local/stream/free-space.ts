@@ -13,7 +13,7 @@
  * between two ticks.
  */
 import { statfs } from 'node:fs/promises';
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { StreamError } from './errors.js';
 
 /** Bytes available to this process on the file system holding the data directory. */
