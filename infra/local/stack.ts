@@ -25,8 +25,7 @@ import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
 import type { BrokerStats, TelemetryMessage } from './broker/index.js';
-import { startConsole, type ConsoleServer } from './console/index.js';
-import { intakeStatus } from './console/intake.js';
+import { intakeStatus, startConsole, type ConsoleServer } from './console/index.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 
 export interface LocalStackOptions {

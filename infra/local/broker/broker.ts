@@ -36,9 +36,6 @@ import { TelemetryHandoff } from './telemetry-handoff.js';
 import { matchesTelemetryFilter } from './telemetry-filter.js';
 import type { Broker, BrokerOptions, Counters, HookContext, ListenOptions } from './types.js';
 
-export { matchesTelemetryFilter } from './telemetry-filter.js';
-export type { Broker, BrokerOptions, BrokerStats, ListenOptions, TelemetryMessage } from './types.js';
-
 /** Generous headroom over one telemetry packet per WebSocket message (a few packets may share one). */
 const WS_MESSAGE_HEADROOM_BYTES = 64 * 1024;
 

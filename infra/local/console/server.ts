@@ -46,7 +46,7 @@ import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
-export interface ConsoleOptions {
+interface ConsoleOptions {
   /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
   /** A device's chart readings through the read port. @default the local store's SqliteReadingsReader */

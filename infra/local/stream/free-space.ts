@@ -40,7 +40,7 @@ const ESTIMATE_BYTES_PER_MESSAGE = 512;
 /** New telemetry is refused: the file system holding the data is nearly full. */
 export class FreeSpaceHeadroomError extends StreamError {}
 
-export interface FreeSpaceGuardOptions {
+interface FreeSpaceGuardOptions {
   /** The directory whose file system is watched (for the log lines). */
   readonly dir: string;
   readonly minFreeBytes: number;
