@@ -27,16 +27,33 @@ export {
 
 export type {
   AboveRule,
+  AtOrAboveRule,
+  AtOrBelowRule,
   BelowRule,
+  Bound,
+  ComparisonKind,
+  ComparisonRule,
   Debounce,
+  EqualsRule,
   MetricRule,
+  NotEqualsRule,
+  RuleKind,
   RuleMatch,
   SafeParseThresholdsResult,
   SilenceRule,
   ThresholdRule,
   ThresholdRules,
 } from './thresholds.js';
-export { parseThresholds, safeParseThresholds, silenceRules, ThresholdsError } from './thresholds.js';
+export {
+  COMPARISON_KINDS,
+  comparisonBound,
+  parseThresholds,
+  RULE_KINDS,
+  safeParseThresholds,
+  silenceRules,
+  thresholdsJsonSchema,
+  ThresholdsError,
+} from './thresholds.js';
 
 export type {
   ApplyReadingsInput,

@@ -9,9 +9,11 @@ describe('the domain index', () => {
       'ALARM_STATES',
       'ALARM_STATE_VERSION',
       'ALARM_STATUSES',
+      'COMPARISON_KINDS',
       'ConfigError',
       'FleetTelemetryError',
       'MAX_FUTURE_SKEW_MS',
+      'RULE_KINDS',
       'RetryableError',
       'SEVERITIES',
       'TELEMETRY_LIMITS',
@@ -20,6 +22,7 @@ describe('the domain index', () => {
       'applyCommand',
       'applyReadings',
       'applySilence',
+      'comparisonBound',
       'decodeStreamRecord',
       'decodeTelemetry',
       'describeAlarms',
@@ -33,6 +36,7 @@ describe('the domain index', () => {
       'safeParseThresholds',
       'shortestSilenceMs',
       'silenceRules',
+      'thresholdsJsonSchema',
     ]);
   });
 });
