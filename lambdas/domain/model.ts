@@ -101,8 +101,13 @@ export interface AlarmEvent {
   readonly severity: Severity;
   /** The value that caused the transition; for `silentFor`, the seconds of silence (raise) or null (clear). */
   readonly value: number | null;
-  /** The bound crossed: `when` on raise, `clear` on clear; for `silentFor`, its seconds. */
-  readonly threshold: number;
+  /**
+   * What `value` was compared with: the `when` threshold on raise, the `clear` bound (or the `when`
+   * threshold) on clear; for a threshold read from another metric, that metric's value in the same
+   * reading; for `silentFor`, its seconds. Null only when the threshold is another metric and no
+   * reading was compared (a command, a snooze's end) and the rule remembers none from its raise.
+   */
+  readonly threshold: number | null;
   /** Event time of the transition, epoch ms. */
   readonly ts: number;
   /** The command that made this transition, `reminder`, or null for an automatic transition. */
