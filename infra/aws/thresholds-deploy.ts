@@ -6,8 +6,9 @@
  * the version is created, so a file that passed our own validation first is refused only if the two
  * disagree.
  */
+import type {
+  AppConfigClient} from '@aws-sdk/client-appconfig';
 import {
-  AppConfigClient,
   CreateHostedConfigurationVersionCommand,
   StartDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
