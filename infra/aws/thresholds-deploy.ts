@@ -6,12 +6,8 @@
  * the version is created, so a file that passed our own validation first is refused only if the two
  * disagree.
  */
-import type {
-  AppConfigClient} from '@aws-sdk/client-appconfig';
-import {
-  CreateHostedConfigurationVersionCommand,
-  StartDeploymentCommand,
-} from '@aws-sdk/client-appconfig';
+import type { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { CreateHostedConfigurationVersionCommand, StartDeploymentCommand } from '@aws-sdk/client-appconfig';
 import { CommandFailedError } from '../cli/cli-support.js';
 import { STACK_OUTPUT, type DeployedStack } from './stack-outputs.js';
 
