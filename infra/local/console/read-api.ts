@@ -3,7 +3,7 @@
  * overview, a device with its alarms, its chart readings, the alarms view and the rejects.
  */
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
-import type { Clock } from '../../../lambdas/ports/index.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import type { AlarmRow, ConsoleDb } from './console-db.js';
 import { ConsoleRequestError } from './errors.js';
@@ -14,7 +14,7 @@ import type { ConsoleSources } from './sources.js';
 
 export const HOUR_MS = 3_600_000;
 
-export interface ReadApiParts {
+interface ReadApiParts {
   readonly store: ConsoleSources['store'];
   readonly registry: ConsoleSources['registry'];
   readonly thresholds: ThresholdRules;
