@@ -7,7 +7,7 @@
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { makeKinesisRuleAction } from '../../infra/local/rule-action.js';
 import type { LocalStream } from '../../infra/local/stream/index.js';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 
 /** Appends issued before waiting for their commit: about one group commit each. */
 const APPEND_WAVE = 2_000;

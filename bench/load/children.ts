@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import type { FleetSummary } from '../../simulator/fleet.js';
+import type { FleetSummary } from '../../simulator/summary.js';
 import type { FleetChildConfig } from './fleet-child.js';
 import type { PublisherConfig, PublisherResult } from './publisher.js';
 

@@ -3,7 +3,7 @@
  * process) against the stack (in another process, so its CPU and memory are its own), with raw
  * aedes under the same fleet as the baseline.
  */
-import type { FleetSummary } from '../../simulator/fleet.js';
+import type { FleetSummary } from '../../simulator/summary.js';
 import type { FleetSnapshot } from '../../simulator/stats.js';
 import { forkFleet } from '../load/children.js';
 import type { FleetChildConfig } from '../load/fleet-child.js';
