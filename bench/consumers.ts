@@ -28,7 +28,7 @@ import type { ConsumerBenchOptions, ConsumerChoice, ConsumerRun } from './target
 import { CONSUMERS, runConsumers } from './targets/consumer-mappings.js';
 
 /** Two figures: records per second and CPU per record (no baseline: the stages' `raw` is the floor of a flood, not of this). */
-export function consumerFigures(consumer: ConsumerChoice, runs: readonly ConsumerRun[]): BenchFigure[] {
+function consumerFigures(consumer: ConsumerChoice, runs: readonly ConsumerRun[]): BenchFigure[] {
   const last = runs[runs.length - 1];
   return [
     figure(`consumers ${consumer}: records`, 'records/s', runs.map((r) => r.recordsPerS), null, {

@@ -22,7 +22,7 @@ import { renderReport } from './report/table.js';
 import type { Stage } from './targets/stage-stack.js';
 import { STAGES, startStage } from './targets/stage-stack.js';
 
-export interface StageRun {
+interface StageRun {
   readonly stage: Stage;
   /** Publishes acknowledged per second. */
   readonly ackedPerS: number;
@@ -32,7 +32,7 @@ export interface StageRun {
   readonly cpuUsPerMessage: number;
 }
 
-export interface StageOptions {
+interface StageOptions {
   readonly clients: number;
   readonly messagesPerClient: number;
   readonly inflight: number;
@@ -41,7 +41,7 @@ export interface StageOptions {
 }
 
 /** One flood of `clients` x `messagesPerClient` QoS 1 messages against one stage; CPU from the first publish until the consumers caught up. */
-export async function runStage(stage: Stage, options: StageOptions): Promise<StageRun> {
+async function runStage(stage: Stage, options: StageOptions): Promise<StageRun> {
   const target = await startStage(stage, options.clients, options.durability);
   try {
     const { result, cpuStart, perfStart } = await flood(target.url, target.clients, options);
@@ -60,7 +60,7 @@ export async function runStage(stage: Stage, options: StageOptions): Promise<Sta
 }
 
 /** Two figures per stage: the acknowledged rate and the CPU per message, against the `raw` stage when it ran. */
-export function stageFigures(byStage: ReadonlyMap<Stage, readonly StageRun[]>): BenchFigure[] {
+function stageFigures(byStage: ReadonlyMap<Stage, readonly StageRun[]>): BenchFigure[] {
   const raw = byStage.get('raw');
   const of = (runs: readonly StageRun[] | undefined, pick: (run: StageRun) => number) => (runs === undefined ? null : runs.map(pick));
   return [...byStage].flatMap(([stage, runs]) => [

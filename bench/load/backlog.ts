@@ -13,7 +13,7 @@ import { silentLog } from '../../lambdas/ports/observability.js';
 const APPEND_WAVE = 2_000;
 
 /** The payload device `device` sends as its `seq`-th reading, at event time `ts`. */
-export function envSensorPayload(device: number, seq: number, ts: number): Buffer {
+function envSensorPayload(device: number, seq: number, ts: number): Buffer {
   const wave = Math.sin((seq + device) / 7);
   // One device in 25 runs hot (crosses the overheat rule's 80 and its clear bound 75 every ~40 s);
   // one in 100 has a failing battery (below battery-low's 3.3); the rest idle near room temperature.

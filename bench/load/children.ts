@@ -26,7 +26,7 @@ type ChildMessage<R> = { type: 'ready' } | { type: 'done'; result: R } | { type:
  * Forks `script` (a .ts file beside this one) with `config` as JSON in argv[2] and resolves once it
  * sends `{ type: 'ready' }`; `{ type: 'progress' }` messages go to `onProgress`. Rejects if it fails or exits first, or after `readyTimeoutMs`.
  */
-export function forkChild<R>(
+function forkChild<R>(
   script: string,
   config: unknown,
   options: { readonly readyTimeoutMs?: number; readonly onProgress?: (snapshot: unknown) => void; readonly bundle?: boolean } = {},

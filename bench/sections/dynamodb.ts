@@ -24,7 +24,7 @@ import { figure, type BenchFigure } from '../report/figure.js';
 import { median } from '../report/stats.js';
 import type { SectionContext } from './section.js';
 
-export interface DynamoDbBenchOptions {
+interface DynamoDbBenchOptions {
   /** Records per run. */
   readonly records: number;
   /** Measured runs of each subject (after one warm-up). */

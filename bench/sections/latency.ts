@@ -13,7 +13,7 @@ import { startRawBroker } from '../targets/raw-broker.js';
 import { floodOptions, runBrokerComparison } from './broker.js';
 import type { SectionContext } from './section.js';
 
-export interface LatencyOptions {
+interface LatencyOptions {
   readonly runs: number;
   readonly clients: number;
   readonly inflight: number;
@@ -75,7 +75,7 @@ async function pacedPipeline(rate: number, options: LatencyOptions): Promise<Lat
 }
 
 /** Publish-to-stored and publish-to-alarm latency at fixed offered loads; the raw broker's publish-to-PUBACK at the same load is the baseline. */
-export async function runLatency(options: LatencyOptions): Promise<BenchFigure[]> {
+async function runLatency(options: LatencyOptions): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
   for (const { label, rate } of options.rates) {
     options.progress(`latency at ${Math.round(rate).toLocaleString('en-US')} msg/s (${label}): ${options.runs} runs of ${options.durationMs / 1000} s each`);

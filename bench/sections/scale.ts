@@ -14,7 +14,7 @@ import { forkTarget } from '../targets/forked-target.js';
 import type { TargetConfig, TargetResult } from '../targets/target-child.js';
 import type { SectionContext } from './section.js';
 
-export interface ScaleOptions {
+interface ScaleOptions {
   readonly runs: number;
   readonly devices: number;
   /** Readings per second per device (0.1: one every 10 s). */
@@ -83,7 +83,7 @@ async function scaleRun(kind: TargetConfig['kind'], options: ScaleOptions): Prom
 }
 
 /** 10,000 devices (or `devices`) at one reading every 10 s: raw aedes and the stack, interleaved. */
-export async function runScale(options: ScaleOptions): Promise<BenchFigure[]> {
+async function runScale(options: ScaleOptions): Promise<BenchFigure[]> {
   const offered = options.devices * options.rate;
   options.progress(
     `scale: ${options.devices.toLocaleString('en-US')} devices x ${options.rate} readings/s (${offered.toLocaleString('en-US')} msg/s) for ${options.durationS} s, ${options.runs} runs each on raw aedes and the stack`,

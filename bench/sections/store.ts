@@ -17,7 +17,7 @@ import type { SectionContext } from './section.js';
 
 const HOUR_MS = 3_600_000;
 
-export interface SinkOptions {
+interface SinkOptions {
   readonly runs: number;
   /** Readings written per run. */
   readonly readings: number;
@@ -102,7 +102,7 @@ async function runSinkBench(options: SinkOptions): Promise<BenchFigure[]> {
   ];
 }
 
-export interface QueryGrowthOptions {
+interface QueryGrowthOptions {
   readonly runs: number;
   /** Stored readings to measure at, smallest first (the smallest is the baseline). */
   readonly sizes: readonly number[];
