@@ -73,7 +73,7 @@ export function fleetDevices(sources: ConsoleSources, now: number): { devices: D
   const active = sources.store.queryAlarmStates({}).filter((a) => ACTIVE_ALARM_STATES.has(a.state));
   const alarmsByDevice = new Map<string, RecordedAlarmEvent[]>();
   for (const alarm of active) alarmsByDevice.set(alarm.deviceId, [...(alarmsByDevice.get(alarm.deviceId) ?? []), alarm]);
-  const silence = silenceRulesOf(sources.thresholds);
+  const silence = silenceRulesOf(sources.thresholds.current());
   const ids = [...new Set([...registered.keys(), ...seen.keys()])];
   const devices = ids.map((deviceId) =>
     summarizeDevice({ deviceId, info: registered.get(deviceId), last: seen.get(deviceId), active: alarmsByDevice.get(deviceId) ?? [], silence, now }),

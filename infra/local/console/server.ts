@@ -23,7 +23,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../lambdas/ports/index.js';
 import type { Clock, Log } from '../../../lambdas/ports/index.js';
-import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
@@ -53,7 +52,8 @@ export interface ConsoleOptions {
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   readonly metrics: { get(name: string): number };
-  readonly thresholds: ThresholdRules;
+  /** The rules in force now (they change when the thresholds file does). */
+  readonly thresholds: ConsoleSources['thresholds'];
   /** 0 picks a free port. The console listens on 127.0.0.1 only. */
   readonly port: number;
   /** The access token. @default a new random 32-byte token, base64url */
@@ -122,7 +122,6 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const sampler = setInterval(sampleRate, 1_000);
   sampler.unref();
   const fleet = new FleetCache(sources, FLEET_MAX_AGE_MS);
-  const silence = silenceRulesOf(options.thresholds);
   const feed = new LiveFeed({ sources, db, ingestRate, fleet, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) });
   // Start bundling now so the first page load does not wait for it; a failure is reported when served.
   consoleAssets().catch(() => undefined);
@@ -203,14 +202,15 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return { ...summary, matched: matching.length, devices: matching.slice(0, limit) };
   };
 
-  const alarmReader = options.store.alarmReader(options.thresholds);
+  // Read under the rules in force at each request: a rule removed from the file is no alarm any more.
+  const alarmReader = () => options.store.alarmReader(options.thresholds.current());
   /**
    * The alarm rows with, for a snoozed one, when its snooze ends: the engine's own view of the state
    * (the transitions the rows come from do not carry it).
    */
   const withSnoozeEnds = async (rows: AlarmRow[], deviceId: string | undefined): Promise<(AlarmRow & { snoozedUntil: number | null })[]> => {
     if (!rows.some((r) => r.state === 'SNOOZED')) return rows.map((r) => ({ ...r, snoozedUntil: null }));
-    const views = await alarmReader.listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
+    const views = await alarmReader().listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
     const ends = new Map(views.map((v) => [v.alarmId, v.snoozedUntil]));
     return rows.map((r) => ({ ...r, snoozedUntil: r.state === 'SNOOZED' ? (ends.get(r.alarmId) ?? null) : null }));
   };
@@ -228,7 +228,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
       // As the fleet list counts them.
       active: active.filter((a) => ACTIVE_ALARM_STATES.has(a.state)),
-      silence,
+      silence: silenceRulesOf(options.thresholds.current()),
       now: clock.now(),
     });
     const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
