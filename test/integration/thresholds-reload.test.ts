@@ -46,11 +46,11 @@ describe('thresholds file changes on the running local stack', () => {
     renameSync(temp, file);
   };
 
-  const start = async (rules: unknown[]) => {
+  const start = async (rules: unknown[], options: { httpPort?: number } = {}) => {
     writeFileSync(file, JSON.stringify({ rules }, null, 2));
     const recording = recordingLog();
     lines = recording.lines;
-    t = await startTestStack({ rules }, { thresholdsFile: file, log: recording.log });
+    t = await startTestStack({ rules }, { thresholdsFile: file, log: recording.log, ...options });
     const operator = await t.connect('ops', { role: 'operator' });
     await operator.subscribeAsync(pipeline.topics.alarmsFilter, { qos: 1 });
     return { alarms: collect<AlarmEvent>(operator), device: await t.connect('sensor-1', { type: 'env-sensor' }) };
@@ -107,7 +107,11 @@ describe('thresholds file changes on the running local stack', () => {
   });
 
   it("drops a removed rule's alarm state, keeps a changed rule's, and logs the rules added, changed and removed", async () => {
-    const { alarms, device } = await start([overheat(80), batteryLow(3.3)]);
+    const { alarms, device } = await start([overheat(80), batteryLow(3.3)], { httpPort: 0 });
+    const consoleAlarms = async () => {
+      const res = await fetch(`http://127.0.0.1:${t!.stack.httpPort}/api/alarms`, { headers: { authorization: `Bearer ${t!.stack.consoleToken}` } });
+      return ((await res.json()) as { active: { alarmId: string }[] }).active.map((a) => a.alarmId).sort();
+    };
     await publish(device, 1, { temperature: 85, battery: 3.0 });
     await alarms.until(2);
     // Read from the file, as the consumers' worker wrote it (the stack's own connection caches states).
@@ -121,6 +125,7 @@ describe('thresholds file changes on the running local stack', () => {
       }
     };
     expect(storedRules()).toEqual(['overheat ALARM', 'battery-low ALARM']);
+    expect(await consoleAlarms()).toEqual(['sensor-1/battery-low', 'sensor-1/overheat']);
 
     save([batteryLow(3.2), humid]);
     const reloaded = await logged('thresholds reloaded', 'the reload log line');
@@ -133,5 +138,7 @@ describe('thresholds file changes on the running local stack', () => {
     expect(alarms.messages.map((e) => `${e.alarmId} ${e.state}`)).toEqual(['sensor-1/overheat ALARM', 'sensor-1/battery-low ALARM']);
     const listed = await t!.stack.store.alarmReader(t!.stack.thresholds()).listAlarms({ deviceId: 'sensor-1' });
     expect(listed.map((a) => a.alarmId)).toEqual(['sensor-1/battery-low']);
+    // The console lists the alarms of the rules in force: overheat's last transition is still stored.
+    expect(await consoleAlarms()).toEqual(['sensor-1/battery-low']);
   });
 });

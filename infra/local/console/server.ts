@@ -32,7 +32,7 @@ import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { ACTIVE_ALARM_STATES, FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
+import { ACTIVE_ALARM_STATES, FleetCache, IngestRate, ofRulesInForce, silenceRulesOf, summarizeDevice } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
 import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRange } from './params.js';
@@ -164,7 +164,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
       const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
       return json(res, {
-        active: await withSnoozeEnds(db.activeAlarms(filter), filter.deviceId),
+        active: await withSnoozeEnds(ofRulesInForce(db.activeAlarms(filter), options.thresholds.current()), filter.deviceId),
         transitions: db.transitionHistory({ ...filter, limit }),
         commands: options.store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
       });
@@ -221,7 +221,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const info = registered?.role === 'device' ? registered : undefined;
     const mark = db.deviceMark(deviceId);
     if (info === undefined && mark === undefined) throw new ConsoleRequestError(404, 'no such device (not registered, no reading stored)');
-    const active = db.activeAlarms({ deviceId });
+    const active = ofRulesInForce(db.activeAlarms({ deviceId }), options.thresholds.current());
     const device = summarizeDevice({
       deviceId,
       info,
