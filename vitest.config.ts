@@ -19,7 +19,7 @@ export default defineConfig({
       // They are the measured floor, never lowered: a new branch comes with the test that takes it.
       thresholds: {
         'lambdas/domain/**': { branches: 99.25, statements: 100, functions: 100, lines: 100 },
-        'lambdas/app/**': { branches: 98.94, statements: 100, functions: 100, lines: 100 },
+        'lambdas/app/**': { branches: 100, statements: 100, functions: 100, lines: 100 },
       },
     },
     projects: [

@@ -13,7 +13,8 @@ import { stderrLog } from '../lambdas/adapters/local/observability.js';
 import { pipeline } from '../infra/pipeline.js';
 import { startLocalStack } from '../infra/local/stack.js';
 import { integerArgument, runCli, UsageError } from '../infra/cli/cli-support.js';
-import { deviceIdOf, runFleet } from './fleet.js';
+import { deviceIdOf } from './backoff.js';
+import { runFleet } from './fleet.js';
 import { kindOf, type DeviceKind } from './profiles/index.js';
 
 /** The demo's silence window and longest debounce: short enough to watch (config/thresholds.json has 300 s). */

@@ -85,7 +85,8 @@ export async function applyAlarmCommand(envelope: AlarmCommandEnvelope, deps: Ap
     body: { ...token(command.clientToken), deviceId, ruleId: command.ruleId, action: command.action, ...extra },
   });
 
-  let result: AlarmCommandResult | undefined;
+  // Set by `decide` on every path; updateDevice answers `ok` only after calling it.
+  let result!: AlarmCommandResult;
   const outcome = await updateDevice(
     deviceId,
     (record) => {
@@ -105,9 +106,9 @@ export async function applyAlarmCommand(envelope: AlarmCommandEnvelope, deps: Ap
     },
     { ...deps, maxConflictRetries: deps.maxConflictRetries ?? 5 },
   );
-  if (!outcome.ok || result === undefined) {
+  if (!outcome.ok) {
     // Saved but not published, or not saved at all: either way the retry settles it (see above).
-    throw new RetryableError(`alarm command ${command.action} ${deviceId}/${command.ruleId} by ${by}: ${outcome.ok ? 'undecided' : outcome.why}`);
+    throw new RetryableError(`alarm command ${command.action} ${deviceId}/${command.ruleId} by ${by}: ${outcome.why}`);
   }
   return finish(envelope, deps, result, command);
 }

@@ -159,6 +159,5 @@ async function keepRejects(rejects: readonly Indexed<RejectedMessage>[], deps: S
 
 /** The first segment of a reason's field path: `metrics.temperature: ...` -> `metrics`. */
 function fieldOf(reason: string): string {
-  const end = reason.search(/[.:]/);
-  return end === -1 ? reason : reason.slice(0, end);
+  return reason.replace(/[.:][^]*$/, '');
 }

@@ -11,9 +11,12 @@
  *   replayed batch emits nothing. Two readings of one device with the same ts and no seq are one
  *   reading (the store, too, upserts them onto one row).
  * - **Which rules.** A metric rule applies to a reading when `match.type` (if given) equals the
- *   reading's `type`, `match.deviceId` (if given) equals the device, and the reading has the metric.
- *   Readings without the metric leave the rule (and its debounce run) untouched.
- * - **Breach.** above: value > when.above; below: value < when.below.
+ *   reading's `type`, `match.deviceId` (if given) equals the device, and the reading has the metric
+ *   (and the metric its threshold names, for a threshold `{ metric }`). Readings without them leave the
+ *   rule (and its debounce run) untouched.
+ * - **Breach.** above: value > threshold; below: <; atOrAbove: >=; atOrBelow: <=; equals: ===;
+ *   notEquals: !==. The threshold is the rule's number or the named metric's value in the same reading
+ *   (alarm-conditions.ts).
  * - **Clear.** With a clear bound, strictly past it (value < clear.below / value > clear.above); without
  *   one, as soon as the value no longer breaches. Clearing is immediate (no debounce).
  * - **Debounce.** `for.samples N` raises on the Nth consecutive breaching sample; `for.seconds S` raises on
@@ -27,7 +30,9 @@
  *   whatever its type, with that reading's ts and value null. A gap between two
  *   readings of one batch raises nothing: silence is judged on wall-clock time by the offline check.
  * - **Events.** Exactly one per transition, in event-time order (rules in file order for one reading);
- *   `threshold` is the when-bound on raise and the clear-bound (or the when-bound if none) on clear.
+ *   `threshold` is what was compared: the when-threshold on raise and the clear-bound (or the
+ *   when-threshold if none) on clear. A threshold read from another metric is remembered with the raise
+ *   (RuleState.threshold) for the events no reading decides; with none remembered they carry null.
  * - **Lifecycle** (docs/architecture.md, "Alarm lifecycle"). ALARM --acknowledge--> ACKNOWLEDGED, which
  *   is not raised again while the value stays in breach and goes to OK when it clears. A `latch` rule
  *   whose ALARM clears unacknowledged goes to LATCHED, left by acknowledge (OK) or a new breach (ALARM).
@@ -44,7 +49,8 @@
  *   `now`, the reminder of interval k = floor((now - since) / R) if k >= 1 and no reminder of k or later
  *   was sent: ts `since + k*R` (deterministic), so a check that runs twice sends nothing twice and a late
  *   check still sends it; a check that passed several boundaries sends only the newest.
- * - **Stored state.** Rules no longer in the rule set are dropped. A state this version cannot read
+ * - **Stored state.** Rules no longer in the rule set are dropped, and so are the states of rules whose
+ *   kind changed (RuleState.kind; a state without one, stored before kinds were recorded, is kept). A state this version cannot read
  *   (an older shape, corruption) is treated as empty and the result says `reset: true`: its alarms
  *   restart from OK, and the newest-applied mark is lost for that device.
  */

@@ -6,8 +6,11 @@ import type { AlarmEvent, Reading } from './model.js';
 import { ALARM_STATES } from './model.js';
 import type { DeviceAlarmState, RuleState } from './alarm-state.js';
 import { buildState, readState, setRuleState, statesOf } from './alarm-state.js';
-import { afresh, endSnooze, raised, raiseThreshold, rulesFor, secondsToMs, settled, transition, withoutRun } from './alarm-transitions.js';
-import type { MetricRule, SilenceRule, ThresholdRules } from './thresholds.js';
+import type { Comparison } from './alarm-conditions.js';
+import { clearing, compareReading } from './alarm-conditions.js';
+import { afresh, endSnooze, raised, rulesFor, secondsToMs, settled, transition, withoutRun } from './alarm-transitions.js';
+import type { ComparisonRule, SilenceRule, ThresholdRules } from './thresholds.js';
+import { comparisonBound } from './thresholds.js';
 
 export interface ApplyReadingsInput {
   readonly deviceId: string;
@@ -67,11 +70,9 @@ export function applyReadings(input: ApplyReadingsInput): ApplyReadingsResult {
       const stepEvents: AlarmEvent[] = [];
       if (rule.kind === 'silentFor') {
         next = stepSilenceRule(rule, previous, reading.ts, deviceId, stepEvents);
-      } else if ((rule.match?.type === undefined || rule.match.type === reading.type) && typeof reading.metrics[rule.metric] === 'number') {
-        // typeof, not `!== undefined`: a metric named like an Object.prototype member must not match it.
-        next = stepMetricRule(rule, previous, reading.ts, reading.metrics[rule.metric] as number, deviceId, stepEvents);
       } else {
-        next = previous;
+        const comparison = rule.match?.type === undefined || rule.match.type === reading.type ? compareReading(rule, reading.metrics) : undefined;
+        next = comparison === undefined ? previous : stepComparisonRule(rule, previous, reading.ts, comparison, deviceId, stepEvents);
       }
       if (endedSnooze !== undefined) events.push(...endSnooze(rule, endedSnooze, deviceId, stepEvents));
       else events.push(...stepEvents);
@@ -99,24 +100,20 @@ function stepSilenceRule(rule: SilenceRule, previous: RuleState | undefined, ts:
   return settled(previous, to);
 }
 
-/** One reading's effect on a metric rule; the rule's next state (undefined: resting OK). */
-function stepMetricRule(
-  rule: MetricRule,
+/** One reading's comparison applied to a comparison rule; the rule's next state (undefined: resting OK). */
+function stepComparisonRule(
+  rule: ComparisonRule,
   previous: RuleState | undefined,
   ts: number,
-  value: number,
+  comparison: Comparison,
   deviceId: string,
   events: AlarmEvent[],
 ): RuleState | undefined {
-  const breach = rule.kind === 'above' ? value > rule.when.above : value < rule.when.below;
+  const { breach, value } = comparison;
   const status = previous?.status ?? OK;
   if (status === ALARM || status === ACKNOWLEDGED) {
-    const clearBound = rule.kind === 'above' ? rule.clear?.below : rule.clear?.above;
-    let cleared: boolean;
-    if (clearBound === undefined) cleared = !breach;
-    else cleared = rule.kind === 'above' ? value < clearBound : value > clearBound;
+    const { cleared, threshold } = clearing(rule, comparison);
     if (!cleared) return previous;
-    const threshold = clearBound ?? (rule.kind === 'above' ? rule.when.above : rule.when.below);
     const to = status === ALARM && rule.latch === true ? LATCHED : OK;
     events.push(transition(deviceId, rule, { from: status, to, value, threshold, ts }));
     return settled(previous ?? { rule: rule.id, status }, to);
@@ -129,8 +126,11 @@ function stepMetricRule(
     debounce === undefined ||
     ('samples' in debounce ? run.count >= debounce.samples : ts - run.since >= secondsToMs(debounce.seconds));
   if (!due) return { ...(previous ?? { rule: rule.id, status: OK }), run };
-  events.push(transition(deviceId, rule, { from: status, to: ALARM, value, threshold: raiseThreshold(rule), ts }));
-  return raised(previous, rule.id, ts, value);
+  const { threshold } = comparison;
+  events.push(transition(deviceId, rule, { from: status, to: ALARM, value, threshold, ts }));
+  // A threshold read from another metric is remembered, so a reminder or a command names it.
+  const fixed = typeof comparisonBound(rule) === 'number';
+  return raised(previous, rule.id, ts, value, fixed ? undefined : threshold);
 }
 
 function sortByEventTime(readings: readonly Reading[]): readonly Reading[] {

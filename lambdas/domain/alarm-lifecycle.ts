@@ -96,7 +96,7 @@ export function applyCommand(input: ApplyCommandInput): ApplyCommandResult {
   const next: RuleState = { ...decided, cmd };
   if (next.status !== status || command.action === 'snooze') {
     events.push({
-      ...transition(deviceId, rule, { from: status, to: next.status, value: null, threshold: raiseThreshold(rule), ts: at }),
+      ...transition(deviceId, rule, { from: status, to: next.status, value: null, threshold: raiseThreshold(rule, current), ts: at }),
       action: command.action,
       by,
       note: command.note ?? null,

@@ -82,7 +82,7 @@ export function applySilence(input: ApplySilenceInput): ApplySilenceResult {
             from: ALARM,
             to: ALARM,
             value: current.value ?? null,
-            threshold: raiseThreshold(rule),
+            threshold: raiseThreshold(rule, current),
             ts: current.since + interval * everyMs,
           }),
           action: 'reminder',

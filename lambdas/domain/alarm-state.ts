@@ -5,7 +5,7 @@
  */
 import type { AlarmCommandAction, AlarmStatus } from './model.js';
 import { ALARM_STATES } from './model.js';
-import type { ThresholdRule } from './thresholds.js';
+import type { RuleKind, ThresholdRule } from './thresholds.js';
 
 /** The shape version of {@link DeviceAlarmState}; a stored state with another is reset. */
 export const ALARM_STATE_VERSION = 1;
@@ -21,12 +21,20 @@ export interface AppliedCommand {
 /** One rule's state for one device; only rules not in their resting state (OK, no run, no command) are stored. */
 export interface RuleState {
   readonly rule: string;
+  /**
+   * The kind of the rule this state was decided under. A state whose rule changed kind (a thresholds
+   * reload) is dropped: the rule starts afresh. States stored before the kind was recorded lack it and
+   * are kept.
+   */
+  readonly kind?: RuleKind;
   readonly status: AlarmStatus;
   /** An unbroken breaching run that has not yet raised (status OK or LATCHED, debounced rules only). */
   readonly run?: { readonly count: number; readonly since: number };
   /** ALARM / ACKNOWLEDGED: event ts of the raise; the value that raised it. */
   readonly since?: number;
   readonly value?: number | null;
+  /** ALARM / ACKNOWLEDGED of a rule whose threshold is another metric: that metric's value at the raise. */
+  readonly threshold?: number;
   /** ALARM: the last reminder interval published (1, 2, ...). */
   readonly reminded?: number;
   /** SNOOZED: when the snooze ends, epoch ms. */
@@ -89,13 +97,20 @@ export function setRuleState(states: Map<string, RuleState>, ruleId: string, nex
   else states.set(ruleId, next);
 }
 
-/** The stored rule states of the rules still in force (removed rules are dropped here). */
+/**
+ * The stored rule states of the rules still in force: the state of a removed rule is dropped, and so
+ * is the state of a rule whose kind changed (a state without a kind, stored before kinds were
+ * recorded, is kept).
+ */
 export function statesOf(state: DeviceAlarmState, rules: readonly ThresholdRule[]): Map<string, RuleState> {
   const map = new Map<string, RuleState>();
   // Most devices rest (no rule in ALARM or in a run): nothing stored, nothing to look up.
   if (state.rules.length === 0) return map;
-  const known = new Set(rules.map((rule) => rule.id));
-  for (const ruleState of state.rules) if (known.has(ruleState.rule)) map.set(ruleState.rule, ruleState);
+  const kinds = new Map(rules.map((rule) => [rule.id, rule.kind]));
+  for (const ruleState of state.rules) {
+    const kind = kinds.get(ruleState.rule);
+    if (kind !== undefined && (ruleState.kind === undefined || ruleState.kind === kind)) map.set(ruleState.rule, ruleState);
+  }
   return map;
 }
 
@@ -109,7 +124,7 @@ export function buildState(
   const stored: RuleState[] = [];
   for (const rule of rules) {
     const ruleState = ruleStates.get(rule.id);
-    if (ruleState !== undefined) stored.push(ruleState);
+    if (ruleState !== undefined) stored.push(ruleState.kind === rule.kind ? ruleState : { ...ruleState, kind: rule.kind });
   }
   return {
     v: ALARM_STATE_VERSION,
@@ -136,7 +151,8 @@ function isDeviceAlarmState(value: unknown): value is DeviceAlarmState {
 function isRuleState(value: unknown): boolean {
   if (!isObject(value) || typeof value.rule !== 'string') return false;
   if (typeof value.status !== 'string' || !STATUSES.has(value.status)) return false;
-  const { run, since, until, reminded, cmd } = value;
+  const { kind, threshold, run, since, until, reminded, cmd } = value;
+  if ((kind !== undefined && typeof kind !== 'string') || (threshold !== undefined && !isFiniteNumber(threshold))) return false;
   if (run !== undefined && !(isObject(run) && Number.isInteger(run.count) && isFiniteNumber(run.since))) return false;
   if ((since !== undefined && !isFiniteNumber(since)) || (until !== undefined && !isFiniteNumber(until))) return false;
   if (reminded !== undefined && !Number.isInteger(reminded)) return false;

@@ -6,6 +6,7 @@ import type { AlarmEvent, AlarmStatus } from './model.js';
 import { ALARM_STATES } from './model.js';
 import type { RuleState } from './alarm-state.js';
 import type { SilenceRule, ThresholdRule, ThresholdRules } from './thresholds.js';
+import { comparisonBound } from './thresholds.js';
 
 const { OK, ALARM, SNOOZED } = ALARM_STATES;
 
@@ -23,8 +24,16 @@ export function afresh(state: RuleState): RuleState {
   return { rule: state.rule, status: OK, ...(state.cmd === undefined ? {} : { cmd: state.cmd }) };
 }
 
-export function raised(previous: RuleState | undefined, ruleId: string, ts: number, value: number | null): RuleState {
-  return { rule: ruleId, status: ALARM, since: ts, value, ...(previous?.cmd === undefined ? {} : { cmd: previous.cmd }) };
+/** The rule in ALARM since `ts`; `threshold` only when it is not the rule's own number (a metric threshold). */
+export function raised(previous: RuleState | undefined, ruleId: string, ts: number, value: number | null, threshold?: number): RuleState {
+  return {
+    rule: ruleId,
+    status: ALARM,
+    since: ts,
+    value,
+    ...(threshold === undefined ? {} : { threshold }),
+    ...(previous?.cmd === undefined ? {} : { cmd: previous.cmd }),
+  };
 }
 
 export function settled(previous: RuleState, to: AlarmStatus): RuleState {
@@ -36,9 +45,15 @@ export function withoutRun(state: RuleState): RuleState {
   return rest;
 }
 
-export function raiseThreshold(rule: ThresholdRule): number {
+/**
+ * The threshold an event names when no reading was compared (a command, a reminder, a snooze's end):
+ * the rule's number, or for a metric threshold the other metric's value at the raise if the rule's
+ * state remembers it, else null.
+ */
+export function raiseThreshold(rule: ThresholdRule, state?: RuleState): number | null {
   if (rule.kind === 'silentFor') return rule.when.silentFor.seconds;
-  return rule.kind === 'above' ? rule.when.above : rule.when.below;
+  const bound = comparisonBound(rule);
+  return typeof bound === 'number' ? bound : (state?.threshold ?? null);
 }
 
 export function silenceRaiseTs(rule: SilenceRule, lastSeen: number, lagMs: number): number {
@@ -48,7 +63,7 @@ export function silenceRaiseTs(rule: SilenceRule, lastSeen: number, lagMs: numbe
 export function transition(
   deviceId: string,
   rule: ThresholdRule,
-  change: { from: AlarmStatus; to: AlarmStatus; value: number | null; threshold: number; ts: number },
+  change: { from: AlarmStatus; to: AlarmStatus; value: number | null; threshold: number | null; ts: number },
 ): AlarmEvent {
   return {
     alarmId: `${deviceId}/${rule.id}`,

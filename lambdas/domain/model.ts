@@ -20,13 +20,12 @@ export const ALARM_STATES = {
   DISABLED: 'DISABLED',
 } as const;
 export type AlarmStatus = (typeof ALARM_STATES)[keyof typeof ALARM_STATES];
-export const ALARM_STATUSES: readonly AlarmStatus[] = Object.values(ALARM_STATES);
 
 /** What an operator may ask of one alarm (the `action` of a command on cmd/fleet/alarms/{deviceId}). */
 export const ALARM_COMMAND_ACTIONS = ['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const;
 export type AlarmCommandAction = (typeof ALARM_COMMAND_ACTIONS)[number];
 /** What caused an event: an operator's command, a reminder of an unacknowledged alarm, or null (readings, time). */
-export type AlarmEventAction = AlarmCommandAction | 'reminder';
+type AlarmEventAction = AlarmCommandAction | 'reminder';
 
 /** Limits from the telemetry contract (128 KiB is IoT Core's message size limit). */
 export const TELEMETRY_LIMITS = {
@@ -102,8 +101,13 @@ export interface AlarmEvent {
   readonly severity: Severity;
   /** The value that caused the transition; for `silentFor`, the seconds of silence (raise) or null (clear). */
   readonly value: number | null;
-  /** The bound crossed: `when` on raise, `clear` on clear; for `silentFor`, its seconds. */
-  readonly threshold: number;
+  /**
+   * What `value` was compared with: the `when` threshold on raise, the `clear` bound (or the `when`
+   * threshold) on clear; for a threshold read from another metric, that metric's value in the same
+   * reading; for `silentFor`, its seconds. Null only when the threshold is another metric and no
+   * reading was compared (a command, a snooze's end) and the rule remembers none from its raise.
+   */
+  readonly threshold: number | null;
   /** Event time of the transition, epoch ms. */
   readonly ts: number;
   /** The command that made this transition, `reminder`, or null for an automatic transition. */

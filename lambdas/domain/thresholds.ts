@@ -6,10 +6,12 @@
  * refused anywhere, and every message names the rule (its id, or its index when it has none) and the
  * field, e.g. `rule "overheat": clear.below must be at or below when.above (80)`.
  */
-import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { Severity } from './model.js';
-import { SEVERITIES, TELEMETRY_LIMITS } from './model.js';
+import { describeIssue, fileSchema, ruleLabel, ruleSchema } from './thresholds-schema.js';
+import { normalizeRule } from './thresholds-rules.js';
+
+export { thresholdsJsonSchema } from './thresholds-schema.js';
 
 /** Scopes a rule to readings of one device type and/or one device. Omitted fields match everything. */
 export interface RuleMatch {
@@ -20,7 +22,7 @@ export interface RuleMatch {
 /** Debounce: raise on the Nth consecutive breaching sample, or after N seconds of event time in breach. */
 export type Debounce = { readonly samples: number } | { readonly seconds: number };
 
-interface RuleCommon {
+export interface RuleCommon {
   /** Unique in the file; part of the alarm id `${deviceId}/${ruleId}`. */
   readonly id: string;
   readonly severity: Severity;
@@ -31,23 +33,36 @@ interface RuleCommon {
   readonly remindEvery?: { readonly seconds: number };
 }
 
-/** Raises when `metric` > `when.above`; clears when it is below `clear.below` (default: not above `when.above`). */
-export interface AboveRule extends RuleCommon {
-  readonly kind: 'above';
+/** The six comparisons of AWS IoT Events (GreaterThan, LessThan, GreaterThanOrEqual, LessThanOrEqual, Equal, NotEqual). */
+export const COMPARISON_KINDS = ['above', 'below', 'atOrAbove', 'atOrBelow', 'equals', 'notEquals'] as const;
+export type ComparisonKind = (typeof COMPARISON_KINDS)[number];
+/** Every kind of rule: the one key of its `when`. */
+export const RULE_KINDS = [...COMPARISON_KINDS, 'silentFor'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** A comparison's threshold: a fixed number, or the value of another metric of the same reading. */
+export type Bound = number | { readonly metric: string };
+
+/**
+ * Raises when the comparison `metric <op> when[kind]` holds (debounced by `for`); clears when it no
+ * longer holds, or, with a `clear` bound (above/atOrAbove: `clear.below`; below/atOrBelow:
+ * `clear.above`; numeric thresholds only), strictly past that bound.
+ */
+interface ComparisonRuleOf<K extends ComparisonKind, Clear> extends RuleCommon {
+  readonly kind: K;
   readonly metric: string;
-  readonly when: { readonly above: number };
-  readonly clear?: { readonly below: number };
+  readonly when: { readonly [P in K]: Bound };
+  readonly clear?: Clear;
   readonly for?: Debounce;
 }
 
-/** Raises when `metric` < `when.below`; clears when it is above `clear.above` (default: not below `when.below`). */
-export interface BelowRule extends RuleCommon {
-  readonly kind: 'below';
-  readonly metric: string;
-  readonly when: { readonly below: number };
-  readonly clear?: { readonly above: number };
-  readonly for?: Debounce;
-}
+export type AboveRule = ComparisonRuleOf<'above', { readonly below: number }>;
+export type AtOrAboveRule = ComparisonRuleOf<'atOrAbove', { readonly below: number }>;
+export type BelowRule = ComparisonRuleOf<'below', { readonly above: number }>;
+export type AtOrBelowRule = ComparisonRuleOf<'atOrBelow', { readonly above: number }>;
+export type EqualsRule = ComparisonRuleOf<'equals', never>;
+export type NotEqualsRule = ComparisonRuleOf<'notEquals', never>;
+export type ComparisonRule = AboveRule | AtOrAboveRule | BelowRule | AtOrBelowRule | EqualsRule | NotEqualsRule;
 
 /** Raises when a device has sent nothing for `seconds`; clears on its next reading. */
 export interface SilenceRule extends RuleCommon {
@@ -55,8 +70,9 @@ export interface SilenceRule extends RuleCommon {
   readonly when: { readonly silentFor: { readonly seconds: number } };
 }
 
-export type MetricRule = AboveRule | BelowRule;
-/** One rule, discriminated by `kind` (derived from the key of `when`). */
+/** The rules that watch one metric of a reading. */
+export type MetricRule = ComparisonRule;
+/** One rule, discriminated by `kind` (the key of `when`). */
 export type ThresholdRule = MetricRule | SilenceRule;
 
 /** A validated, frozen rule set. */
@@ -77,51 +93,6 @@ export class ThresholdsError extends ConfigError {
 export type SafeParseThresholdsResult =
   | { readonly success: true; readonly data: ThresholdRules }
   | { readonly success: false; readonly error: ThresholdsError };
-
-const RULE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const DEVICE_TYPE = /^[A-Za-z0-9_.:-]{1,64}$/;
-
-const bound = z.number();
-const ruleSchema = z.strictObject({
-  id: z.string().regex(RULE_ID, { error: 'must be 1 to 64 of [A-Za-z0-9_.-]' }),
-  severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }),
-  metric: z.string().regex(TELEMETRY_LIMITS.metricName, { error: 'must be 1 to 64 of [A-Za-z0-9_.-]' }).optional(),
-  match: z
-    .strictObject({
-      type: z.string().regex(DEVICE_TYPE, { error: 'must be 1 to 64 of [A-Za-z0-9_.:-]' }).optional(),
-      deviceId: z.string().regex(TELEMETRY_LIMITS.deviceId, { error: 'must be 1 to 128 of [A-Za-z0-9_:-]' }).optional(),
-    })
-    .optional(),
-  when: z.strictObject({
-    above: bound.optional(),
-    below: bound.optional(),
-    silentFor: z
-      .strictObject({ seconds: z.number().positive({ error: 'must be greater than 0' }) })
-      .optional(),
-  }),
-  clear: z.strictObject({ above: bound.optional(), below: bound.optional() }).optional(),
-  latch: z.boolean().optional(),
-  remindEvery: z.strictObject({ seconds: z.number().positive({ error: 'must be greater than 0' }) }).optional(),
-  for: z
-    .strictObject({
-      samples: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).optional(),
-      seconds: z.number().positive({ error: 'must be greater than 0' }).optional(),
-    })
-    .optional(),
-});
-type RawRule = z.infer<typeof ruleSchema>;
-
-const fileSchema = z.strictObject({ rules: z.array(z.unknown()) });
-
-/**
- * The thresholds file's shape as a JSON Schema (draft 2020-12), generated from the zod schema above so
- * the two cannot drift: AWS AppConfig validates a deployment with it before any function reads it. It
- * checks the shape only; the cross-field rules (exactly one condition, a clear bound on the right side)
- * are checked by {@link parseThresholds}, which `npm run thresholds -- validate` runs first.
- */
-export function thresholdsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(z.strictObject({ rules: z.array(ruleSchema) }), { target: 'draft-2020-12' }) as Record<string, unknown>;
-}
 
 /**
  * Validates threshold rules (the parsed JSON of a thresholds file) and normalizes them.
@@ -166,99 +137,14 @@ export function safeParseThresholds(input: unknown): SafeParseThresholdsResult {
   return { success: true, data: deepFreeze({ rules }) };
 }
 
+/** The threshold a comparison rule compares its metric with. */
+export function comparisonBound(rule: ComparisonRule): Bound {
+  return (rule.when as Readonly<Record<ComparisonKind, Bound>>)[rule.kind];
+}
+
 /** The rules that raise on silence (the offline check runs only if there is one). */
 export function silenceRules(rules: ThresholdRules): readonly SilenceRule[] {
   return rules.rules.filter((rule): rule is SilenceRule => rule.kind === 'silentFor');
-}
-
-/** Cross-field checks zod's shape cannot express; a problem (without the rule label) or the rule. */
-function normalizeRule(raw: RawRule): ThresholdRule | string {
-  const common: RuleCommon = {
-    id: raw.id,
-    severity: raw.severity,
-    ...(raw.match === undefined ? {} : { match: raw.match }),
-    ...(raw.latch === true ? { latch: true as const } : {}),
-    ...(raw.remindEvery === undefined ? {} : { remindEvery: { seconds: raw.remindEvery.seconds } }),
-  };
-  const { above, below, silentFor } = raw.when;
-  const whenKeys = [above !== undefined && 'above', below !== undefined && 'below', silentFor !== undefined && 'silentFor']
-    .filter((key): key is string => key !== false);
-  if (whenKeys.length !== 1) {
-    const has = whenKeys.length === 0 ? 'none' : whenKeys.join(' and ');
-    return `when: must have exactly one of above, below, silentFor (has ${has})`;
-  }
-
-  if (silentFor !== undefined) {
-    for (const key of ['metric', 'clear', 'for'] as const) {
-      if (raw[key] !== undefined) return `${key}: not allowed on a silentFor rule`;
-    }
-    return { ...common, kind: 'silentFor', when: { silentFor: { seconds: silentFor.seconds } } };
-  }
-
-  if (raw.metric === undefined) return 'metric: required on an above or below rule';
-  const debounce = normalizeDebounce(raw.for);
-  if (typeof debounce === 'string') return debounce;
-  const withFor = debounce === undefined ? {} : { for: debounce };
-
-  if (above !== undefined) {
-    // An above rule clears below its bound: hysteresis needs clear.below <= when.above.
-    if (raw.clear?.above !== undefined) return 'clear.above: an above rule clears with clear.below';
-    const clearBelow = raw.clear?.below;
-    if (raw.clear !== undefined && clearBelow === undefined) return 'clear: must have below (an above rule clears below its bound)';
-    if (clearBelow !== undefined && clearBelow > above) {
-      return `clear.below must be at or below when.above (${above})`;
-    }
-    const clear = clearBelow === undefined ? {} : { clear: { below: clearBelow } };
-    return { ...common, kind: 'above', metric: raw.metric, when: { above }, ...clear, ...withFor };
-  }
-
-  // A below rule clears above its bound: hysteresis needs clear.above >= when.below.
-  const whenBelow = below as number;
-  if (raw.clear?.below !== undefined) return 'clear.below: a below rule clears with clear.above';
-  const clearAbove = raw.clear?.above;
-  if (raw.clear !== undefined && clearAbove === undefined) return 'clear: must have above (a below rule clears above its bound)';
-  if (clearAbove !== undefined && clearAbove < whenBelow) {
-    return `clear.above must be at or above when.below (${whenBelow})`;
-  }
-  const clear = clearAbove === undefined ? {} : { clear: { above: clearAbove } };
-  return { ...common, kind: 'below', metric: raw.metric, when: { below: whenBelow }, ...clear, ...withFor };
-}
-
-function normalizeDebounce(raw: RawRule['for']): Debounce | undefined | string {
-  if (raw === undefined) return undefined;
-  if (raw.samples !== undefined && raw.seconds === undefined) return { samples: raw.samples };
-  if (raw.seconds !== undefined && raw.samples === undefined) return { seconds: raw.seconds };
-  const has = raw.samples === undefined ? 'none' : 'samples and seconds';
-  return `for: must have exactly one of samples, seconds (has ${has})`;
-}
-
-function ruleLabel(raw: unknown, index: number): string {
-  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? `rule ${JSON.stringify(id)}` : `rule at index ${index}`;
-}
-
-/** `field.path: what is wrong`, in words a person editing the JSON file understands. */
-function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
-  const path = issue.path.map(String).join('.');
-  const prefix = path === '' ? '' : `${path}: `;
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
-    return `${prefix}unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
-  }
-  if (valueAt(root, issue.path) === undefined) return `${prefix}required`;
-  if (issue.code === 'invalid_type' && issue.expected !== 'int') return `${prefix}expected ${article(issue.expected)}`;
-  return `${prefix}${issue.message}`;
-}
-
-/** The input value an issue is about. Zod reports paths only through objects and arrays it descended into. */
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) value = (value as Record<PropertyKey, unknown>)[key];
-  return value;
-}
-
-function article(expected: string): string {
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import type { AlarmEvent } from '../../lambdas/domain/model.js';
 import type { AboveRule } from '../../lambdas/domain/thresholds.js';
-import type { Log } from '../../lambdas/ports/index.js';
+import type { Log } from '../../lambdas/ports/observability.js';
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { collect, eventually, startTestStack, type TestStack } from '../helpers/local-stack.js';
 

@@ -64,26 +64,43 @@ export interface OperationalAlarmsProps {
  */
 export class OperationalAlarms extends Construct {
   public readonly alarms: Alarm[] = [];
+  private readonly topic: ITopic;
 
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
-    const add = (alarmId: string, description: string, metric: IMetric, threshold: number, periods = 1): void => {
-      const alarm = new Alarm(this, alarmId, {
-        alarmName: `${OPS_ALARM_NAME_PREFIX}${alarmId}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: periods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(props.topic));
-      alarm.addOkAction(new SnsAction(props.topic));
-      this.alarms.push(alarm);
-    };
+    this.topic = props.topic;
+    this.watchIteratorAges(props.consumers);
+    this.watchErrors([...props.consumers, ...props.functions]);
+    this.watchQueues(props.queues);
+    this.watchDurations(props.durations);
+    this.watchThrottledTables(props.tables);
+    this.addAlarm(
+      'failure-bucket-writes',
+      'Something was written to the failure bucket: a batch a stream mapping gave up on, or a Timestream magnetic-store reject report. Read it, fix the cause, redrive (npm run redrive).',
+      failureBucketWrites(props.failureBucket, Duration.minutes(5)),
+      1,
+    );
+    this.watchStreamWrites(props.stream);
+  }
 
-    for (const consumer of props.consumers) {
-      add(
+  private addAlarm(alarmId: string, description: string, metric: IMetric, threshold: number, periods = 1): void {
+    const alarm = new Alarm(this, alarmId, {
+      alarmName: `${OPS_ALARM_NAME_PREFIX}${alarmId}`,
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: periods,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+
+  private watchIteratorAges(consumers: readonly StreamConsumerWatch[]): void {
+    for (const consumer of consumers) {
+      this.addAlarm(
         `${consumer.name}-iterator-age`,
         `The ${consumer.name} consumer is more than ${consumer.maxIteratorAge.toHumanString()} behind the stream.`,
         consumer.function.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
@@ -91,24 +108,33 @@ export class OperationalAlarms extends Construct {
         3,
       );
     }
-    for (const fn of [...props.consumers, ...props.functions]) {
-      add(
+  }
+
+  private watchErrors(functions: OperationalAlarmsProps['functions']): void {
+    for (const fn of functions) {
+      this.addAlarm(
         `${fn.name}-errors`,
         `The ${fn.name} function failed whole invocations (see its logs).`,
         fn.function.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
         1,
       );
     }
-    for (const { name, queue } of props.queues) {
-      add(
+  }
+
+  private watchQueues(queues: OperationalAlarmsProps['queues']): void {
+    for (const { name, queue } of queues) {
+      this.addAlarm(
         `${name}-queue-depth`,
         `Messages are waiting in the ${name} queue: read them, fix the cause, replay what should be kept.`,
         queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
         1,
       );
     }
-    for (const fn of props.durations) {
-      add(
+  }
+
+  private watchDurations(durations: OperationalAlarmsProps['durations']): void {
+    for (const fn of durations) {
+      this.addAlarm(
         `${fn.name}-duration`,
         `The ${fn.name} function ran longer than ${fn.maxDuration.toHumanString()} twice in a row: it is close to overrunning its schedule.`,
         fn.function.metricDuration({ statistic: 'Maximum', period: Duration.minutes(1) }),
@@ -116,9 +142,12 @@ export class OperationalAlarms extends Construct {
         2,
       );
     }
-    for (const { name, table } of props.tables) {
+  }
+
+  private watchThrottledTables(tables: OperationalAlarmsProps['tables']): void {
+    for (const { name, table } of tables) {
       const period = Duration.minutes(5);
-      add(
+      this.addAlarm(
         `${name}-throttled`,
         `The ${name} table throttled requests for 15 minutes: the work is retried, so it is late, not lost. Raise its maximum capacity (alarmStateMaxCapacity) or deploy it on demand (alarmStateCapacity=on-demand).`,
         new MathExpression({
@@ -134,19 +163,16 @@ export class OperationalAlarms extends Construct {
         3,
       );
     }
-    add(
-      'failure-bucket-writes',
-      'Something was written to the failure bucket: a batch a stream mapping gave up on, or a Timestream magnetic-store reject report. Read it, fix the cause, redrive (npm run redrive).',
-      failureBucketWrites(props.failureBucket, Duration.minutes(5)),
-      1,
-    );
-    add(
+  }
+
+  private watchStreamWrites(stream: Stream): void {
+    this.addAlarm(
       'stream-write-throttles',
       'The stream refused writes (WriteProvisionedThroughputExceeded): add shards (pipeline.stream.shardCount) or use on-demand mode.',
       new Metric({
         namespace: 'AWS/Kinesis',
         metricName: 'WriteProvisionedThroughputExceeded',
-        dimensionsMap: { StreamName: props.stream.streamName },
+        dimensionsMap: { StreamName: stream.streamName },
         statistic: 'Sum',
         period: Duration.minutes(5),
       }),

@@ -47,23 +47,6 @@ export class PipelineDashboard extends Construct {
       dashboardName: `${stack.stackName}-pipeline`,
       defaultInterval: Duration.hours(3),
     });
-    const graph = (title: string, left: IMetric[], options: { right?: IMetric[]; leftLabel?: string } = {}): GraphWidget =>
-      new GraphWidget({
-        title,
-        left,
-        ...(options.right === undefined ? {} : { right: options.right }),
-        ...(options.leftLabel === undefined ? {} : { leftYAxis: { label: options.leftLabel, showUnits: false } }),
-        width: 12,
-        height: 6,
-      });
-    // Our own EMF metrics carry Powertools' service dimension: a search finds them whatever it is.
-    const ownMetric = (metricName: string, label: string): MathExpression =>
-      new MathExpression({
-        expression: `SUM(SEARCH('{${METRICS_NAMESPACE}} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()}))`,
-        label,
-        period: PERIOD,
-      });
-
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
@@ -72,74 +55,9 @@ export class PipelineDashboard extends Construct {
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
-      graph(
-        'Ingest rate (records put on the stream per minute)',
-        [
-          new Metric({
-            namespace: 'AWS/Kinesis',
-            metricName: 'IncomingRecords',
-            dimensionsMap: { StreamName: props.stream.streamName },
-            statistic: 'Sum',
-            period: PERIOD,
-            label: 'incoming records',
-          }),
-        ],
-        {
-          right: [
-            new Metric({
-              namespace: 'AWS/Kinesis',
-              metricName: 'WriteProvisionedThroughputExceeded',
-              dimensionsMap: { StreamName: props.stream.streamName },
-              statistic: 'Sum',
-              period: PERIOD,
-              label: 'write throttles',
-            }),
-          ],
-        },
-      ),
-      graph(
-        'Iterator age per mapping (ms, maximum)',
-        props.consumers.map((c) => c.function.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD, label: c.name })),
-      ),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'Function errors (whole invocations)',
-        props.functions.map((f) => f.function.metricErrors({ statistic: 'Sum', period: PERIOD, label: f.name })),
-      ),
-      graph(
-        'Function duration (ms, maximum)',
-        props.functions.map((f) => f.function.metricDuration({ statistic: 'Maximum', period: PERIOD, label: f.name })),
-      ),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'Rejects and retries',
-        [ownMetric(METRIC.readingsRejected, 'readings rejected'), ownMetric(METRIC.recordsRetried, 'records retried')],
-        {
-          right: props.queues.map(({ name, queue }) =>
-            queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD, label: `${name} queue depth` }),
-          ),
-        },
-      ),
-      graph(
-        'Failure destination (objects written; objects kept, daily)',
-        [failureBucketWrites(props.failureBucket, PERIOD).with({ label: 'objects written' })],
-        {
-          right: [
-            new Metric({
-              namespace: 'AWS/S3',
-              metricName: 'NumberOfObjects',
-              dimensionsMap: { BucketName: props.failureBucket.bucketName, StorageType: 'AllStorageTypes' },
-              statistic: 'Average',
-              period: Duration.days(1),
-              label: 'objects kept',
-            }),
-          ],
-        },
-      ),
-    );
+    this.dashboard.addWidgets(...intakeRow(props));
+    this.dashboard.addWidgets(...functionsRow(props));
+    this.dashboard.addWidgets(...rejectsRow(props));
     this.dashboard.addWidgets(
       graph('Device alarm transitions', [
         ownMetric(METRIC.alarmsRaised, 'raised'),
@@ -154,4 +72,90 @@ export class PipelineDashboard extends Construct {
     const region = Stack.of(this).region;
     return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
   }
+}
+
+function graph(title: string, left: IMetric[], options: { right?: IMetric[]; leftLabel?: string } = {}): GraphWidget {
+  return new GraphWidget({
+    title,
+    left,
+    ...(options.right === undefined ? {} : { right: options.right }),
+    ...(options.leftLabel === undefined ? {} : { leftYAxis: { label: options.leftLabel, showUnits: false } }),
+    width: 12,
+    height: 6,
+  });
+}
+
+/** Our own EMF metrics carry Powertools' service dimension: a search finds them whatever it is. */
+function ownMetric(metricName: string, label: string): MathExpression {
+  return new MathExpression({
+    expression: `SUM(SEARCH('{${METRICS_NAMESPACE}} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()}))`,
+    label,
+    period: PERIOD,
+  });
+}
+
+/** What comes in (and what the stream refuses), and how far behind each consumer is. */
+function intakeRow(props: PipelineDashboardProps): GraphWidget[] {
+  const streamMetric = (metricName: string, label: string): Metric =>
+    new Metric({
+      namespace: 'AWS/Kinesis',
+      metricName,
+      dimensionsMap: { StreamName: props.stream.streamName },
+      statistic: 'Sum',
+      period: PERIOD,
+      label,
+    });
+  return [
+    graph('Ingest rate (records put on the stream per minute)', [streamMetric('IncomingRecords', 'incoming records')], {
+      right: [streamMetric('WriteProvisionedThroughputExceeded', 'write throttles')],
+    }),
+    graph(
+      'Iterator age per mapping (ms, maximum)',
+      props.consumers.map((c) => c.function.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD, label: c.name })),
+    ),
+  ];
+}
+
+function functionsRow(props: PipelineDashboardProps): GraphWidget[] {
+  return [
+    graph(
+      'Function errors (whole invocations)',
+      props.functions.map((f) => f.function.metricErrors({ statistic: 'Sum', period: PERIOD, label: f.name })),
+    ),
+    graph(
+      'Function duration (ms, maximum)',
+      props.functions.map((f) => f.function.metricDuration({ statistic: 'Maximum', period: PERIOD, label: f.name })),
+    ),
+  ];
+}
+
+/** What is rejected or retried, and what was given up on. */
+function rejectsRow(props: PipelineDashboardProps): GraphWidget[] {
+  return [
+    graph(
+      'Rejects and retries',
+      [ownMetric(METRIC.readingsRejected, 'readings rejected'), ownMetric(METRIC.recordsRetried, 'records retried')],
+      {
+        right: props.queues.map(({ name, queue }) =>
+          queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD, label: `${name} queue depth` }),
+        ),
+      },
+    ),
+    graph(
+      'Failure destination (objects written; objects kept, daily)',
+      [failureBucketWrites(props.failureBucket, PERIOD).with({ label: 'objects written' })],
+      {
+        right: [
+          new Metric({
+            namespace: 'AWS/S3',
+            metricName: 'NumberOfObjects',
+            dimensionsMap: { BucketName: props.failureBucket.bucketName, StorageType: 'AllStorageTypes' },
+            statistic: 'Average',
+            period: Duration.days(1),
+            label: 'objects kept',
+          }),
+        ],
+      },
+    ),
+  ];
 }

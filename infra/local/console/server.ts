@@ -21,12 +21,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '../../../lambdas/ports/index.js';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
-import { METRIC } from '../../../lambdas/ports/index.js';
+import { METRIC } from '../../../lambdas/ports/observability.js';
 import { checkTokenShape, generateToken, TokenGate } from './auth.js';
 import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
@@ -44,7 +45,7 @@ import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
-export interface ConsoleOptions {
+interface ConsoleOptions {
   /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
   /** A device's chart readings through the read port. @default the local store's SqliteReadingsReader */

@@ -5,7 +5,8 @@
  * Either way the same composition (compose.ts) runs, and the stack sees one interface.
  */
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { PublishFn } from '../../../lambdas/adapters/local/broker-notifier.js';
 import { BrokerNotifier } from '../../../lambdas/adapters/local/broker-notifier.js';

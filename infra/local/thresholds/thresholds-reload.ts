@@ -3,7 +3,7 @@
  * force and logged with the rules added, changed and removed; a file that does not validate is refused
  * with its reason (file, rule and field) and the rules in force stay.
  */
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import type { ThresholdsDiff } from '../../../lambdas/domain/thresholds-diff.js';
 import type { FileChangesOptions } from './file-changes.js';

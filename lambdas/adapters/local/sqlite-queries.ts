@@ -78,7 +78,7 @@ export interface TransitionSqlRow {
   metric: string | null;
   severity: AlarmEvent['severity'];
   value: number | null;
-  threshold: number;
+  threshold: number | null;
   recorded_at: number;
   action: AlarmEvent['action'];
   by_client: string | null;

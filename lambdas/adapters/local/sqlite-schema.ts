@@ -149,6 +149,60 @@ export const MIGRATIONS: readonly string[] = [
   -- index, which holds only such rows: readings that carry ts cost nothing more.
   CREATE INDEX readings_timed_by_receipt ON readings (device_id, seq, ts) WHERE ts = received_at;
   `,
+  // 5: an alarm event's threshold may be null (a rule whose threshold is another metric, on a command
+  // that compared no reading). SQLite cannot drop a NOT NULL in place: both tables are rebuilt.
+  `
+  CREATE TABLE alarm_transitions_v5 (
+    alarm_id       TEXT    NOT NULL,
+    ts             INTEGER NOT NULL,
+    state          TEXT    NOT NULL,
+    previous_state TEXT    NOT NULL,
+    device_id      TEXT    NOT NULL,
+    rule_id        TEXT    NOT NULL,
+    metric         TEXT,
+    severity       TEXT    NOT NULL,
+    value          REAL,
+    threshold      REAL,
+    recorded_at    INTEGER NOT NULL,
+    action         TEXT,
+    by_client      TEXT,
+    note           TEXT,
+    reminder       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (alarm_id, ts, state)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO alarm_transitions_v5
+    (alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at, action, by_client, note, reminder)
+    SELECT alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at, action, by_client, note, reminder
+    FROM alarm_transitions;
+  DROP TABLE alarm_transitions;
+  ALTER TABLE alarm_transitions_v5 RENAME TO alarm_transitions;
+  CREATE INDEX alarm_transitions_by_time ON alarm_transitions (ts);
+  CREATE INDEX alarm_transitions_by_device ON alarm_transitions (device_id, ts);
+
+  CREATE TABLE alarm_current_v5 (
+    alarm_id       TEXT    PRIMARY KEY,
+    device_id      TEXT    NOT NULL,
+    rule_id        TEXT    NOT NULL,
+    metric         TEXT,
+    state          TEXT    NOT NULL,
+    previous_state TEXT    NOT NULL,
+    severity       TEXT    NOT NULL,
+    value          REAL,
+    threshold      REAL,
+    ts             INTEGER NOT NULL,
+    recorded_at    INTEGER NOT NULL,
+    action         TEXT,
+    by_client      TEXT,
+    note           TEXT
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO alarm_current_v5
+    (alarm_id, device_id, rule_id, metric, state, previous_state, severity, value, threshold, ts, recorded_at, action, by_client, note)
+    SELECT alarm_id, device_id, rule_id, metric, state, previous_state, severity, value, threshold, ts, recorded_at, action, by_client, note
+    FROM alarm_current;
+  DROP TABLE alarm_current;
+  ALTER TABLE alarm_current_v5 RENAME TO alarm_current;
+  CREATE INDEX alarm_current_by_device ON alarm_current (device_id);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -117,7 +117,7 @@ describe('applyReadings', () => {
     const { events, state } = run(rules, [[reading(T0, { temperature: 81 })], [reading(T0 + 1, { temperature: 82 })], [reading(T0 + 2, { temperature: 83 })]]);
 
     expect(events.map((e) => e.ts)).toEqual([T0 + 2]);
-    expect(state.rules).toEqual([{ rule: 'hot', status: 'ALARM', since: T0 + 2, value: 83 }]);
+    expect(state.rules).toEqual([{ rule: 'hot', kind: 'above', status: 'ALARM', since: T0 + 2, value: 83 }]);
   });
 
   it('raises a seconds-debounced rule on the first breach at least S seconds after the run began', () => {
@@ -184,7 +184,7 @@ describe('applyReadings', () => {
     const { events, state } = run(rules, [[reading(T0 + 10, { temperature: 90 })], [reading(T0 + 5, { temperature: 70 })]]);
 
     expect(events.map((e) => e.state)).toEqual(['ALARM']);
-    expect(state.rules).toEqual([{ rule: 'hot', status: 'ALARM', since: T0 + 10, value: 90 }]);
+    expect(state.rules).toEqual([{ rule: 'hot', kind: 'above', status: 'ALARM', since: T0 + 10, value: 90 }]);
   });
 
   it('ignores a reading equal to the newest applied, and one with the same ts and a lower seq', () => {
@@ -307,7 +307,7 @@ describe('applyReadings', () => {
 
     const after = applyReadings({ deviceId: 'd1', state: before, readings: [reading(T0 + 1, { temperature: 90 })], rules: rulesOf(hot) });
 
-    expect(after.state.rules).toEqual([{ rule: 'hot', status: 'ALARM', since: T0, value: 90 }]);
+    expect(after.state.rules).toEqual([{ rule: 'hot', kind: 'above', status: 'ALARM', since: T0, value: 90 }]);
     expect(after.events).toEqual([]);
   });
 
@@ -361,7 +361,7 @@ describe('applySilence', () => {
     expect(result.events).toEqual([
       { alarmId: 'd1/silent', deviceId: 'd1', ruleId: 'silent', metric: null, state: 'ALARM', previousState: 'OK', severity: 'major', value: 300, threshold: 300, ts: T0 + 300_000, action: null, by: null, note: null },
     ]);
-    expect(result.state.rules).toEqual([{ rule: 'silent', status: 'ALARM', since: T0 + 300_000, value: 300 }]);
+    expect(result.state.rules).toEqual([{ rule: 'silent', kind: 'silentFor', status: 'ALARM', since: T0 + 300_000, value: 300 }]);
   });
 
   it('reports the whole seconds of silence at the check and the same event time on a later check', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { parseThresholds, safeParseThresholds, silenceRules, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
+import { parseThresholds, RULE_KINDS, safeParseThresholds, silenceRules, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
 
 const overheat = {
   id: 'overheat',
@@ -94,18 +94,18 @@ describe('parseThresholds', () => {
     ['a bad metric name', { ...overheat, metric: 'temp erature' }, 'rule "overheat": metric: must be 1 to 64 of [A-Za-z0-9_.-]'],
     ['a bad match type', { ...overheat, match: { type: 'a b' } }, 'rule "overheat": match.type: must be 1 to 64 of [A-Za-z0-9_.:-]'],
     ['a bad match deviceId', { ...overheat, match: { deviceId: 'a/b' } }, 'rule "overheat": match.deviceId: must be 1 to 128 of [A-Za-z0-9_:-]'],
-    ['a metric rule without metric', { ...batteryLow, metric: undefined }, 'rule "battery-low": metric: required on an above or below rule'],
+    ['a metric rule without metric', { ...batteryLow, metric: undefined }, 'rule "battery-low": metric: required on a below rule'],
     ['a missing when', { ...overheat, when: undefined }, 'rule "overheat": when: required'],
     ['a when that is not an object', { ...overheat, when: 80 }, 'rule "overheat": when: expected an object'],
-    ['a bound that is not a number', { ...overheat, when: { above: '80' } }, 'rule "overheat": when.above: expected a number'],
-    ['an empty when', { ...overheat, when: {} }, 'rule "overheat": when: must have exactly one of above, below, silentFor (has none)'],
-    ['a when with above and below', { ...overheat, when: { above: 80, below: 10 } }, 'rule "overheat": when: must have exactly one of above, below, silentFor (has above and below)'],
-    ['a when with below and silentFor', { ...silent, when: { below: 1, silentFor: { seconds: 1 } } }, 'rule "silent": when: must have exactly one of above, below, silentFor (has below and silentFor)'],
+    ['a bound that is not a number', { ...overheat, when: { above: '80' } }, 'rule "overheat": when.above: expected a number or {"metric": "<name>"}'],
+    ['an empty when', { ...overheat, when: {} }, 'rule "overheat": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has none)'],
+    ['a when with above and below', { ...overheat, when: { above: 80, below: 10 } }, 'rule "overheat": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has above and below)'],
+    ['a when with below and silentFor', { ...silent, when: { below: 1, silentFor: { seconds: 1 } } }, 'rule "silent": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has below and silentFor)'],
     ['an above rule clearing with above', { ...overheat, clear: { above: 70 } }, 'rule "overheat": clear.above: an above rule clears with clear.below'],
-    ['an above rule with an empty clear', { ...overheat, clear: {} }, 'rule "overheat": clear: must have below (an above rule clears below its bound)'],
+    ['an above rule with an empty clear', { ...overheat, clear: {} }, 'rule "overheat": clear: must have below (an above rule clears below its threshold)'],
     ['an above rule clearing above its bound', { ...overheat, clear: { below: 80.5 } }, 'rule "overheat": clear.below must be at or below when.above (80)'],
     ['a below rule clearing with below', { ...batteryLow, clear: { below: 3.5 } }, 'rule "battery-low": clear.below: a below rule clears with clear.above'],
-    ['a below rule with an empty clear', { ...batteryLow, clear: {} }, 'rule "battery-low": clear: must have above (a below rule clears above its bound)'],
+    ['a below rule with an empty clear', { ...batteryLow, clear: {} }, 'rule "battery-low": clear: must have above (a below rule clears above its threshold)'],
     ['a below rule clearing below its bound', { ...batteryLow, clear: { above: 3.2 } }, 'rule "battery-low": clear.above must be at or above when.below (3.3)'],
     ['an empty for', { ...overheat, for: {} }, 'rule "overheat": for: must have exactly one of samples, seconds (has none)'],
     ['a for with samples and seconds', { ...overheat, for: { samples: 3, seconds: 10 } }, 'rule "overheat": for: must have exactly one of samples, seconds (has samples and seconds)'],
@@ -138,6 +138,53 @@ describe('parseThresholds', () => {
     const result = safeParseThresholds(input);
 
     expect(result.success ? [] : result.error.problems).toEqual(problems);
+  });
+});
+
+describe('parseThresholds: the six comparisons and metric thresholds', () => {
+  const rule = (when: object, extra: object = {}) => ({ id: 'r', metric: 'm', when, severity: 'info', ...extra });
+
+  it('normalizes every comparison, with a number or another metric as the threshold', () => {
+    const { rules } = parseThresholds({
+      rules: [
+        rule({ atOrAbove: 5 }, { id: 'a', clear: { below: 4 }, for: { samples: 2 } }),
+        rule({ atOrBelow: 5 }, { id: 'b', clear: { above: 6 } }),
+        rule({ equals: 3 }, { id: 'c', for: { seconds: 10 } }),
+        rule({ notEquals: { metric: 'expected' } }, { id: 'd' }),
+        rule({ below: { metric: 'minimum' } }, { id: 'e', for: { samples: 3 } }),
+      ],
+    });
+
+    expect(rules).toStrictEqual([
+      { id: 'a', severity: 'info', kind: 'atOrAbove', metric: 'm', when: { atOrAbove: 5 }, clear: { below: 4 }, for: { samples: 2 } },
+      { id: 'b', severity: 'info', kind: 'atOrBelow', metric: 'm', when: { atOrBelow: 5 }, clear: { above: 6 } },
+      { id: 'c', severity: 'info', kind: 'equals', metric: 'm', when: { equals: 3 }, for: { seconds: 10 } },
+      { id: 'd', severity: 'info', kind: 'notEquals', metric: 'm', when: { notEquals: { metric: 'expected' } } },
+      { id: 'e', severity: 'info', kind: 'below', metric: 'm', when: { below: { metric: 'minimum' } }, for: { samples: 3 } },
+    ]);
+  });
+
+  it('lists every kind in RULE_KINDS, the comparisons first', () => {
+    expect(RULE_KINDS.slice(0, 6)).toEqual(['above', 'below', 'atOrAbove', 'atOrBelow', 'equals', 'notEquals']);
+    expect(RULE_KINDS).toContain('silentFor');
+  });
+
+  it.each([
+    ['a clear on equals', rule({ equals: 1 }, { clear: { below: 0 } }), 'rule "r": clear: not allowed on an equals rule (it clears as soon as the comparison no longer holds)'],
+    ['a clear on notEquals', rule({ notEquals: 1 }, { clear: { above: 2 } }), 'rule "r": clear: not allowed on a notEquals rule (it clears as soon as the comparison no longer holds)'],
+    ['a clear with a metric threshold', rule({ above: { metric: 'limit' } }, { clear: { below: 1 } }), 'rule "r": clear: not allowed with a metric threshold (the rule clears as soon as the comparison no longer holds)'],
+    ['an atOrAbove rule clearing with above', rule({ atOrAbove: 5 }, { clear: { above: 4 } }), 'rule "r": clear.above: an atOrAbove rule clears with clear.below'],
+    ['an atOrAbove rule clearing above its threshold', rule({ atOrAbove: 5 }, { clear: { below: 6 } }), 'rule "r": clear.below must be at or below when.atOrAbove (5)'],
+    ['an atOrBelow rule clearing below its threshold', rule({ atOrBelow: 5 }, { clear: { above: 4 } }), 'rule "r": clear.above must be at or above when.atOrBelow (5)'],
+    ['an atOrBelow rule with an empty clear', rule({ atOrBelow: 5 }, { clear: {} }), 'rule "r": clear: must have above (an atOrBelow rule clears above its threshold)'],
+    ['a threshold naming the rule\'s own metric', rule({ above: { metric: 'm' } }), "rule \"r\": when.above.metric: must name another metric than the rule's metric (m)"],
+    ['a threshold metric with a bad name', rule({ below: { metric: 'a b' } }), 'rule "r": when.below.metric: must be 1 to 64 of [A-Za-z0-9_.-]'],
+    ['a threshold object without metric', rule({ equals: {} }), 'rule "r": when.equals: expected a number or {"metric": "<name>"}'],
+    ['a threshold object with another key', rule({ notEquals: { metric: 'x', value: 1 } }), 'rule "r": when.notEquals: unknown key "value"'],
+    ['a comparison without metric', { id: 'r', when: { atOrBelow: 1 }, severity: 'info' }, 'rule "r": metric: required on an atOrBelow rule'],
+    ['two comparisons', rule({ equals: 1, notEquals: 2 }), 'rule "r": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has equals and notEquals)'],
+  ])('refuses %s, naming the rule and the field', (_what, raw, problem) => {
+    expect(problemsOf([raw])).toEqual([problem]);
   });
 });
 

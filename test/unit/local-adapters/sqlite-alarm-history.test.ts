@@ -8,6 +8,7 @@ import { makeAlarmCommandsHandler } from '../../../lambdas/alarm-commands/alarm-
 import { evaluateAlarms } from '../../../lambdas/app/evaluate-alarms.js';
 import { parseThresholds } from '../../../lambdas/domain/thresholds.js';
 import { BASE_TIME, makeRecord } from '../../fixtures/domain/records.js';
+import { anAlarmEvent } from '../../contract/fixtures.js';
 import { tempDir } from './temp-dir.js';
 
 // The local alarm history and reader on a real store.db: commands in alarm_commands, transitions
@@ -103,6 +104,40 @@ describe('SqliteAlarmHistory and SqliteAlarmReader', () => {
       'd2/battery-low ALARM - -',
     ]);
     expect((await reader.listAlarms({ state: 'LATCHED' })).map((a) => a.alarmId)).toEqual(['d1/overheat']);
+  });
+
+  it('migrates a version 4 store keeping its alarms, then records an event whose threshold is null', async () => {
+    const file = join(dir.path, 'v4.db');
+    const v4 = new Database(file);
+    v4.exec('CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT; INSERT INTO schema_version VALUES (4);');
+    for (const migration of MIGRATIONS.slice(0, 4)) v4.exec(migration);
+    v4.prepare(
+      `INSERT INTO alarm_transitions (alarm_id, ts, state, previous_state, device_id, rule_id, metric, severity, value, threshold, recorded_at, action, by_client, note, reminder)
+       VALUES ('d9/overheat', 1, 'ACKNOWLEDGED', 'ALARM', 'd9', 'overheat', 'temperature', 'critical', NULL, 80, 2, 'acknowledge', 'op', 'seen', 0)`,
+    ).run();
+    v4.prepare(
+      `INSERT INTO alarm_current (alarm_id, device_id, rule_id, metric, state, previous_state, severity, value, threshold, ts, recorded_at, action, by_client, note)
+       VALUES ('d9/overheat', 'd9', 'overheat', 'temperature', 'ACKNOWLEDGED', 'ALARM', 'critical', NULL, 80, 1, 2, 'acknowledge', 'op', 'seen')`,
+    ).run();
+    v4.close();
+
+    const migrated = SqliteStore.open(file);
+    try {
+      await migrated.alarmLog.notify([
+        { ...anAlarmEvent({ alarmId: 'd9/hotter', deviceId: 'd9', ruleId: 'hotter', state: 'SNOOZED', previousState: 'OK', value: null, threshold: null, ts: 5 }), action: 'snooze', by: 'op' },
+      ]);
+
+      expect(migrated.queryTransitions({ deviceId: 'd9' }).map((t) => [t.alarmId, t.state, t.threshold, t.by, t.note])).toEqual([
+        ['d9/hotter', 'SNOOZED', null, 'op', null],
+        ['d9/overheat', 'ACKNOWLEDGED', 80, 'op', 'seen'],
+      ]);
+      expect(migrated.queryAlarmStates({ deviceId: 'd9' }).map((a) => [a.alarmId, a.state, a.threshold])).toEqual([
+        ['d9/hotter', 'SNOOZED', null],
+        ['d9/overheat', 'ACKNOWLEDGED', 80],
+      ]);
+    } finally {
+      migrated.close();
+    }
   });
 
   it('migrates a version 1 store: old transitions read back with a null cause', () => {
