@@ -9,6 +9,7 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { telemetryTopic } from '../infra/pipeline.js';
 import { evaluateAlarms } from '../lambdas/app/evaluate-alarms.js';
 import { storeReadings } from '../lambdas/app/store-readings.js';
 import {
@@ -149,7 +150,7 @@ export function makeRecords(count: number, devices: number): StreamRecord[] {
       : { ts, seq, type: 'env-sensor', metrics: { temperature: round(70 + 15 * wave), humidity: round(40 + 10 * wave), battery: round(3.7 - (device % 9) / 20) } };
     const envelope = {
       payload: Buffer.from(JSON.stringify(message)).toString('base64'),
-      topic: `dt/fleet/${deviceId}/telemetry`,
+      topic: telemetryTopic(deviceId),
       clientId: deviceId,
       receivedAt: ts + 40,
     };
