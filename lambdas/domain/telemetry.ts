@@ -41,7 +41,9 @@ type DecodeResult =
 const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
 
 /** The pipeline's telemetry topic around its `{deviceId}` level (`dt/fleet/` and `/telemetry`). */
-const [TOPIC_PREFIX = '', TOPIC_SUFFIX = ''] = pipeline.topics.telemetry.split('{deviceId}');
+const DEVICE_ID_AT = pipeline.topics.telemetry.indexOf('{deviceId}');
+const TOPIC_PREFIX = pipeline.topics.telemetry.slice(0, DEVICE_ID_AT);
+const TOPIC_SUFFIX = pipeline.topics.telemetry.slice(DEVICE_ID_AT + '{deviceId}'.length);
 const NOT_A_TELEMETRY_TOPIC = `topic: not a telemetry topic (${pipeline.topics.telemetry})`;
 const TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RFC3339 =
