@@ -24,7 +24,8 @@ import type { IngestBatchCommitted } from './consumers/compose.js';
 import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
-import type { BrokerStats, TelemetryMessage } from './broker/index.js';
+import type { BrokerStats } from './broker/index.js';
+import type { RuleMessage } from './iot-sql/index.js';
 import { intakeStatus, startConsole, type ConsoleServer } from './console/index.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 
@@ -178,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const onTelemetry =
     freeSpace === undefined
       ? ruleAction
-      : (message: TelemetryMessage) => {
+      : (message: RuleMessage) => {
           const refusal = freeSpace.admit(message.payload.length);
           if (refusal !== undefined) throw refusal;
           return ruleAction(message);

@@ -6,7 +6,7 @@
  * consumers, which wake at once as they do in-process, and the file is read only for what is not
  * held (a restart, a consumer further behind than the held records).
  */
-import type { AppendListener, FailureWrite, ReadOptions, StreamReader, StreamRecord } from '../stream/index.js';
+import type { AppendListener, FailureWrite, ReadOptions, StreamReader, ShardRecord } from '../stream/index.js';
 import type { ConsumerStream } from '../event-source/index.js';
 import type { Channel } from './channel.js';
 import { formatSequenceNumber } from '../stream/index.js';
@@ -22,7 +22,7 @@ import type { CheckpointEvent, FailureEvent } from './protocol.js';
 interface HeldRun {
   after: number;
   lastSeq: number;
-  records: StreamRecord[];
+  records: ShardRecord[];
   seqs: number[];
   head: number;
   bytes: number;
@@ -97,7 +97,7 @@ export class WorkerStream implements ConsumerStream {
    * both consumers read the same records in the same order, and reading them from SQLite twice was
    * 16% of this thread's time in a flood (node --cpu-prof).
    */
-  read(shardId: string, options: ReadOptions): StreamRecord[] {
+  read(shardId: string, options: ReadOptions): ShardRecord[] {
     const after = options.after === undefined ? 0 : Number(options.after);
     const run = this.recent.get(shardId);
     if (run === undefined || after < run.after || after > run.lastSeq) {
@@ -105,7 +105,7 @@ export class WorkerStream implements ConsumerStream {
       this.remember(shardId, after, rows);
       return rows;
     }
-    const out: StreamRecord[] = [];
+    const out: ShardRecord[] = [];
     let bytes = 0;
     for (let i = firstAfter(run.seqs, run.head, after); i < run.records.length && out.length < options.limit; i++) {
       const record = run.records[i]!;
@@ -133,8 +133,8 @@ export class WorkerStream implements ConsumerStream {
   }
 
   /** Holds a commit's records (received from the stack's thread); returns the shards they are on. */
-  private hold(records: readonly StreamRecord[]): string[] {
-    const byShard = new Map<string, StreamRecord[]>();
+  private hold(records: readonly ShardRecord[]): string[] {
+    const byShard = new Map<string, ShardRecord[]>();
     for (const record of records) {
       const list = byShard.get(record.shardId);
       if (list === undefined) byShard.set(record.shardId, [record]);
@@ -153,7 +153,7 @@ export class WorkerStream implements ConsumerStream {
   }
 
   /** Keeps `rows` (read after `after`) as the shard's recent run, extending it when they follow on. */
-  private remember(shardId: string, after: number, rows: readonly StreamRecord[]): void {
+  private remember(shardId: string, after: number, rows: readonly ShardRecord[]): void {
     if (rows.length === 0) return;
     let run = this.recent.get(shardId);
     if (run !== undefined && after !== run.lastSeq) {

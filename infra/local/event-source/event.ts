@@ -3,7 +3,7 @@
  * example event; DefinitelyTyped `trigger/kinesis-stream.d.ts`).
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
-import type { StreamRecord } from '../stream/index.js';
+import type { ShardRecord } from '../stream/index.js';
 import { LOCAL_AWS } from './arn.js';
 
 /**
@@ -36,7 +36,7 @@ export interface EventRecordSource {
 }
 
 /** The source of one stream record's event entry (its data encoded here, once). */
-export function toEventRecordSource(record: StreamRecord): EventRecordSource {
+export function toEventRecordSource(record: ShardRecord): EventRecordSource {
   return {
     shardId: record.shardId,
     sequenceNumber: record.sequenceNumber,
@@ -47,7 +47,7 @@ export function toEventRecordSource(record: StreamRecord): EventRecordSource {
 }
 
 /** One record as Lambda delivers it: base64 data, arrival in epoch seconds with a millisecond fraction. */
-export function toKinesisStreamRecord(record: StreamRecord | EventRecordSource, context: EventContext): KinesisStreamRecord {
+export function toKinesisStreamRecord(record: ShardRecord | EventRecordSource, context: EventContext): KinesisStreamRecord {
   return {
     kinesis: {
       kinesisSchemaVersion: '1.0',

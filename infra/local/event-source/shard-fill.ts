@@ -3,7 +3,7 @@
  * bounds, and records that retention trimmed before they were read are logged and skipped.
  */
 import type { Log } from '../../../lambdas/ports/observability.js';
-import type { StreamRecord } from '../stream/index.js';
+import type { ShardRecord } from '../stream/index.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import type { ConsumerStream } from './consumer-stream.js';
 import type { EventSizer } from './event.js';
@@ -73,7 +73,7 @@ export function fillShard(shard: ShardState, context: ShardFillContext): void {
   }
 }
 
-function hold(row: StreamRecord, sizer: EventSizer): Held {
+function hold(row: ShardRecord, sizer: EventSizer): Held {
   return {
     seq: Number(row.sequenceNumber),
     sequenceNumber: row.sequenceNumber,
