@@ -419,7 +419,7 @@ export class EventSourceMapping {
   /** A fresh event of these records: a handler that mutates it cannot change what a retry receives. */
   private eventOf(records: readonly Held[]): KinesisStreamEvent {
     const event = new Array<KinesisStreamRecord>(records.length);
-    for (let i = 0; i < records.length; i++) event[i] = toKinesisStreamRecord(records[i]!.source, this.context);
+    for (let i = 0; i < records.length; i++) event[i] = toKinesisStreamRecord(records[i]!.record, this.context);
     return { Records: event };
   }
 

@@ -7,7 +7,6 @@ import type { ShardRecord } from '../stream/index.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import type { ConsumerStream } from './consumer-stream.js';
 import type { EventSizer } from './event.js';
-import { toEventRecordSource } from './event.js';
 import { laneOf } from './shard-state.js';
 import type { Held, ShardState } from './shard-state.js';
 
@@ -78,7 +77,7 @@ function hold(row: ShardRecord, sizer: EventSizer): Held {
     seq: Number(row.sequenceNumber),
     sequenceNumber: row.sequenceNumber,
     arrivalMs: row.approximateArrivalTimestamp,
-    source: toEventRecordSource(row),
+    record: row,
     bytes: sizer.recordBytes({
       shardId: row.shardId,
       sequenceNumber: row.sequenceNumber,
