@@ -8,12 +8,10 @@
  */
 import type { AppendListener, FailureWrite, ReadOptions, StreamReader, ShardRecord } from '../stream/index.js';
 import type { ConsumerStream } from '../event-source/index.js';
-import type { Channel } from './channel.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import { unpackRecords } from './record-batch.js';
 import type { PackedRecords } from './record-batch.js';
-import { EVENTS } from './protocol.js';
-import type { CheckpointEvent, FailureEvent } from './protocol.js';
+import type { WorkerEnd } from './protocol.js';
 
 /**
  * A shard's held records: every record after `after` up to `lastSeq`, contiguous, from `records[head]`
@@ -72,7 +70,7 @@ export class WorkerStream implements ConsumerStream {
 
   constructor(
     private readonly reader: StreamReader,
-    private readonly channel: Channel,
+    private readonly channel: Pick<WorkerEnd, 'emit'>,
     options: {
       /** Runs before each checkpoint is handed over (the worker sends its counters with it). */
       readonly beforeCheckpoint?: () => void;
@@ -85,11 +83,12 @@ export class WorkerStream implements ConsumerStream {
     this.streamName = reader.streamName;
     this.retentionHours = reader.retentionHours;
     this.shards = reader.shards;
-    channel.onEvent(EVENTS.appended, (packed) => {
-      const records = unpackRecords(packed as PackedRecords);
-      const shardIds = this.hold(records);
-      for (const listener of this.listeners) listener(shardIds);
-    });
+  }
+
+  /** The records of one commit, as the stack's thread sent them ('appended'): held, and the consumers woken. */
+  received(packed: PackedRecords): void {
+    const shardIds = this.hold(unpackRecords(packed));
+    for (const listener of this.listeners) listener(shardIds);
   }
 
   /**
@@ -194,7 +193,7 @@ export class WorkerStream implements ConsumerStream {
 
   setCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
     this.beforeCheckpoint();
-    this.channel.emit(EVENTS.checkpoint, { consumer, shardId, sequenceNumber } satisfies CheckpointEvent);
+    this.channel.emit({ kind: 'checkpoint', consumer, shardId, sequenceNumber });
     this.noteProgress(consumer, shardId, Number(sequenceNumber));
   }
 
@@ -224,7 +223,7 @@ export class WorkerStream implements ConsumerStream {
   }
 
   recordFailure(consumer: string, entry: FailureWrite): void {
-    this.channel.emit(EVENTS.failure, { consumer, entry } satisfies FailureEvent);
+    this.channel.emit({ kind: 'failure', consumer, entry });
   }
 
   onAppend(listener: AppendListener): () => void {
