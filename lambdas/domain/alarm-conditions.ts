@@ -26,12 +26,10 @@ export interface Comparison {
 }
 
 /**
- * The comparison of a reading, or undefined when the reading does not carry the rule's metric or the
- * metric its threshold names: such a reading does not evaluate the rule.
+ * The comparison of a reading's `value` of the rule's metric, or undefined when the reading does not
+ * carry the metric its threshold names: such a reading does not evaluate the rule.
  */
-export function compareReading(rule: ComparisonRule, metrics: Readonly<Record<string, number>>): Comparison | undefined {
-  const value = metricOf(metrics, rule.metric);
-  if (value === undefined) return undefined;
+export function compareReading(rule: ComparisonRule, value: number, metrics: Readonly<Record<string, number>>): Comparison | undefined {
   const bound = comparisonBound(rule);
   const threshold = typeof bound === 'number' ? bound : metricOf(metrics, bound.metric);
   if (threshold === undefined) return undefined;

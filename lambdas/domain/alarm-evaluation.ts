@@ -106,7 +106,7 @@ function stepRule(rule: ThresholdRule, previous: RuleState | undefined, reading:
     case 'metricSilentFor':
       return stepMetricSilenceRule(rule, previous, reading.ts, step);
     default: {
-      const comparison = compareReading(rule, reading.metrics);
+      const comparison = compareReading(rule, value, reading.metrics);
       if (comparison === undefined) return previous;
       const { cleared, threshold: clearThreshold } = clearing(rule, comparison);
       // A threshold read from another metric is remembered with the raise, so a reminder or a command names it.
@@ -130,11 +130,11 @@ interface Judgement {
 
 /** A judged reading applied to the rule's state: clear, debounce run, raise. Undefined: resting OK. */
 function stepJudged(rule: ThresholdRule, previous: RuleState | undefined, ts: number, judged: Judgement, step: StepContext): RuleState | undefined {
-  const status = previous?.status ?? OK;
-  if (status === ALARM || status === ACKNOWLEDGED) {
+  if (previous !== undefined && (previous.status === ALARM || previous.status === ACKNOWLEDGED)) {
     if (!judged.cleared) return previous;
-    return clearTo(rule, previous ?? { rule: rule.id, status }, ts, { value: judged.value, threshold: judged.clearThreshold }, step);
+    return clearTo(rule, previous, ts, { value: judged.value, threshold: judged.clearThreshold }, step);
   }
+  const status = previous?.status ?? OK;
   // OK or LATCHED: a breach (debounced) raises.
   if (!judged.breach) return previous?.run === undefined ? previous : withoutRun(previous);
   const run = previous?.run === undefined ? { count: 1, since: ts } : { count: previous.run.count + 1, since: previous.run.since };

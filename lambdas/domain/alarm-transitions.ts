@@ -15,7 +15,8 @@ const { OK, ALARM, SNOOZED } = ALARM_STATES;
  * relabelled), or SNOOZED -> OK at the snooze's end when it decided nothing.
  */
 export function endSnooze(rule: ThresholdRule, snoozed: RuleState, deviceId: string, decided: readonly AlarmEvent[]): AlarmEvent[] {
-  if (decided.length > 0) return decided.map((event, i) => (i === 0 ? { ...event, previousState: SNOOZED } : event));
+  const [first, ...rest] = decided;
+  if (first !== undefined) return [{ ...first, previousState: SNOOZED }, ...rest];
   return [transition(deviceId, rule, { from: SNOOZED, to: OK, value: null, threshold: raiseThreshold(rule), ts: snoozed.until ?? 0 })];
 }
 

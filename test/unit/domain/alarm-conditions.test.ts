@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { alarmStateChanged, applyCommand, applyReadings, applySilence, lastSeenWriteBoundMs, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
+import { alarmStateChanged, applyCommand, applyReadings, applySilence, describeAlarms, lastSeenWriteBoundMs, nextWakeAt } from '../../../lambdas/domain/alarm-engine.js';
 import type { DeviceAlarmState } from '../../../lambdas/domain/alarm-engine.js';
 import type { AlarmCommand } from '../../../lambdas/domain/alarm-command.js';
 import type { AlarmEvent, Reading } from '../../../lambdas/domain/model.js';
@@ -268,5 +268,45 @@ describe('metricSilentFor', () => {
     const reminder = applySilence({ deviceId: 'd1', state: raised.state, now: T0 + 1050 * S, rules: reminding, lastSeenLagMs: B });
 
     expect(reminder.events.map((e) => [e.action, e.value, e.threshold])).toEqual([['reminder', 450, 300]]);
+  });
+});
+
+describe('commands on the new kinds', () => {
+  it.each([
+    ['risesBy', { risesBy: { amount: 5, withinSeconds: 60 } }, [10, 16], 5],
+    ['fallsBy', { fallsBy: { amount: 2, withinSeconds: 60 } }, [10, 7], 2],
+    ['unchangedFor', { unchangedFor: { seconds: 10 } }, [3, 3], 10],
+  ])('name the amount or the seconds of a %s rule as the threshold of an acknowledge and a snooze', (_kind, when, values, threshold) => {
+    const rules = rulesOf({ id: 'r', metric: 'm', when, severity: 'info' });
+    const { state } = run(rules, [series(values)]);
+
+    const acknowledged = command(state, rules, T0 + 60 * S, 'acknowledge');
+    const snoozed = command(acknowledged.state, rules, T0 + 61 * S, 'snooze', 60);
+
+    expect([...acknowledged.events, ...snoozed.events].map((e) => [e.previousState, e.state, e.threshold])).toEqual([
+      ['ALARM', 'ACKNOWLEDGED', threshold],
+      ['ACKNOWLEDGED', 'SNOOZED', threshold],
+    ]);
+  });
+
+  it('refuses a snooze without seconds (parseAlarmCommand never makes one; a direct caller might)', () => {
+    const rules = rulesOf({ id: 'r', metric: 'm', when: { above: 1 }, severity: 'info' });
+    const { state } = run(rules, [[reading(T0, { m: 2 })]]);
+
+    const result = applyCommand({ deviceId: 'd1', state, rules, command: { action: 'snooze', ruleId: 'r' }, by: 'op', at: T0 + S });
+
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'cannot snooze r: a snooze needs seconds', status: 'ALARM' });
+  });
+
+  it('lists no alarm for a rule that only remembers a window, a held value or a sighting', () => {
+    const rules = rulesOf(
+      { id: 'a', metric: 'm', when: { risesBy: { amount: 5, withinSeconds: 60 } }, severity: 'info' },
+      { id: 'b', metric: 'm', when: { unchangedFor: { seconds: 60 } }, severity: 'info' },
+      { id: 'c', metric: 'm', when: { metricSilentFor: { seconds: 60 } }, severity: 'info' },
+    );
+    const { state } = run(rules, [[reading(T0, { m: 1 })]]);
+
+    expect(state.rules.map((r) => r.rule)).toEqual(['a', 'b', 'c']);
+    expect(describeAlarms('d1', state, rules)).toEqual([]);
   });
 });

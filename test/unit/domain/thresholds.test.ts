@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { parseThresholds, RULE_KINDS, safeParseThresholds, silenceRules, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
+import { parseThresholds, RULE_KINDS, safeParseThresholds, silenceRules, thresholdsJsonSchema, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
 
 const overheat = {
   id: 'overheat',
@@ -30,7 +30,19 @@ describe('parseThresholds', () => {
       ['cold-chain-breach', 'above'],
       ['battery-low', 'below'],
       ['silent', 'silentFor'],
+      ['engine-hot', 'atOrAbove'],
+      ['fuel-reserve', 'atOrBelow'],
+      ['reefer-door-open', 'equals'],
+      ['engine-fault', 'notEquals'],
+      ['speeding', 'above'],
+      ['reefer-warming', 'risesBy'],
+      ['fuel-drop', 'fallsBy'],
+      ['sensor-stuck', 'unchangedFor'],
+      ['gps-lost', 'metricSilentFor'],
     ]);
+    // One rule of each kind, and a threshold read from another metric.
+    expect(new Set(rules.rules.map((rule) => rule.kind))).toEqual(new Set(RULE_KINDS));
+    expect(rules.rules.find((rule) => rule.id === 'speeding')?.when).toEqual({ above: { metric: 'speedLimit' } });
   });
 
   it('normalizes each kind of rule, keeping only the keys given', () => {
@@ -260,5 +272,18 @@ describe('silenceRules', () => {
     const rules = parseThresholds({ rules: [overheat, silent, batteryLow] });
 
     expect(silenceRules(rules).map((rule) => rule.id)).toEqual(['silent']);
+  });
+});
+
+describe('thresholdsJsonSchema', () => {
+  it('describes every kind of condition, and a threshold that is a number or another metric', () => {
+    const schema = thresholdsJsonSchema() as { properties: { rules: { items: { properties: { when: { properties: Record<string, { anyOf?: unknown[] }> } } } } } };
+    const when = schema.properties.rules.items.properties.when.properties;
+
+    expect(Object.keys(when)).toEqual([...RULE_KINDS]);
+    expect(when.atOrAbove?.anyOf).toEqual([
+      { type: 'number' },
+      { type: 'object', properties: { metric: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } }, required: ['metric'], additionalProperties: false },
+    ]);
   });
 });
