@@ -38,7 +38,8 @@ import { CounterMetrics } from '../lambdas/adapters/local/observability.js';
 import { makeIngestHandler } from '../lambdas/ingest/ingest-handler.js';
 import { makeAlarmsHandler } from '../lambdas/alarms/alarms-handler.js';
 import { loadThresholdsFile } from '../lambdas/config/load-thresholds.js';
-import { silentLog, systemClock } from '../lambdas/ports/index.js';
+import { silentLog } from '../lambdas/ports/observability.js';
+import { systemClock } from '../lambdas/ports/clock.js';
 import { median, round } from './stats.js';
 
 export const CONSUMERS = ['ingest', 'alarms', 'both'] as const;

@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FleetSummary } from '../simulator/fleet.js';
+import type { FleetSummary } from '../simulator/summary.js';
 import type { FleetSnapshot } from '../simulator/stats.js';
 import type { FleetChildConfig } from './fleet-child.js';
 import { floodPipeline } from './broker-bench.js';

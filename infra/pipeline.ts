@@ -158,7 +158,6 @@ export const pipeline = {
 } as const;
 
 export type Pipeline = typeof pipeline;
-export type ConsumerName = keyof Pipeline['consumers'];
 
 /** The telemetry topic of one device. */
 export function telemetryTopic(deviceId: string): string {

@@ -25,17 +25,9 @@ export interface DeviceSpec {
 }
 
 /** One reading as the device produces it: when (ms since the fleet started), its seq, and its metrics. */
-export interface PlannedReading {
+interface PlannedReading {
   readonly offsetMs: number;
   readonly seq: number;
-  readonly metrics: Record<string, number>;
-}
-
-/** The telemetry message of docs/architecture.md (README.md, "Contracts", Message), as published. */
-export interface TelemetryMessage {
-  readonly ts: number;
-  readonly seq: number;
-  readonly type: DeviceKind;
   readonly metrics: Record<string, number>;
 }
 

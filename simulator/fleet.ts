@@ -44,8 +44,6 @@ import { awsReadingsSource } from './verify-aws.js';
 const MiB = 1024 * 1024;
 const WHEEL_TICK_MS = 10;
 
-export { backoffDelayMs, deviceIdOf } from './backoff.js';
-export type { FleetSummary } from './summary.js';
 
 /** Runs a fleet to the end and returns its summary. Throws {@link BrokerUnreachableError} if the broker cannot be reached at start. */
 export async function runFleet(options: FleetOptions): Promise<FleetSummary> {

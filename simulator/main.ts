@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, runCli } from '../infra/cli/cli-support.js';
 import { DEFAULT_LOCAL_ENDPOINT, openFileLimit } from './connection.js';
 import { SimulatorUsageError, VerifyError } from './errors.js';
-import type { FleetSummary } from './fleet.js';
+import type { FleetSummary } from './summary.js';
 import { runFleet } from './fleet.js';
 import type { FleetOptions } from './options.js';
 import { resolveFleetOptions } from './options.js';

@@ -19,7 +19,7 @@ import { PROFILES } from './profiles/index.js';
 import { createRng, pickIndices } from './random.js';
 
 /** What an anomaly does: show an effect in the readings, or stop sending (`silent`). */
-export const ANOMALY_KINDS = ['overheat', 'battery-low', 'silent'] as const;
+const ANOMALY_KINDS = ['overheat', 'battery-low', 'silent'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 const anomalySchema = z

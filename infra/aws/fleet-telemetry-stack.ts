@@ -14,7 +14,7 @@ import { alarmTopic, pipeline } from '../pipeline.js';
 import { AlarmCommands, wakeIndexQuery } from './constructs/alarm-commands.js';
 import { DeviceAccess } from './constructs/device-access.js';
 import { FailureBucket, TIMESTREAM_REJECTS_PREFIX } from './constructs/failure-bucket.js';
-import { BUNDLED_THRESHOLDS_FILE, FleetFunction, handlerEnvironment } from './constructs/fleet-function.js';
+import { FleetFunction, handlerEnvironment } from './constructs/fleet-function.js';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint.js';
 import { keptMessagesQueue } from './constructs/kept-messages-queue.js';
 import { KinesisConsumer } from './constructs/kinesis-consumer.js';
@@ -25,13 +25,18 @@ import type { StreamConsumerWatch } from './constructs/operational-alarms.js';
 import { PipelineDashboard } from './constructs/pipeline-dashboard.js';
 import { ReadingsTable } from './constructs/readings-table.js';
 import { TelemetryIngress } from './constructs/telemetry-ingress.js';
+import { ThresholdsConfig } from './constructs/thresholds-config.js';
 import { TimeSeriesDatabase } from './constructs/time-series-database.js';
 import type { DeploymentSettings } from './deployment-settings.js';
 import { FUNCTION_SIZING } from './function-sizing.js';
+import { STACK_OUTPUT } from './stack-outputs.js';
 
 export interface FleetTelemetryStackProps extends StackProps {
   readonly settings: DeploymentSettings;
-  /** Absolute path of the thresholds file, already validated; shipped in the alarms and offline bundles. */
+  /**
+   * Absolute path of the thresholds file, already validated: the first version in AppConfig, and
+   * shipped in the alarm functions' bundles as their rules until they have read AppConfig.
+   */
   readonly thresholdsFile: string;
 }
 
@@ -41,6 +46,13 @@ interface TimeSeriesStoreWiring<Kind extends keyof typeof INGEST_STORE_ENV> {
   readonly readingsTable?: ReadingsTable;
   readonly environment: Readonly<Record<(typeof INGEST_STORE_ENV)[Kind][number], string>>;
   grantWrite(fn: FleetFunction): void;
+}
+
+/** The ingest consumer as the rest of the stack sees it. */
+interface IngestConsumer {
+  readonly function: FleetFunction;
+  readonly rejects: Queue;
+  readonly readings?: ReadingsTable;
 }
 
 /** `timeSeriesStore=none`: nothing to create, name or grant. */
@@ -87,6 +99,8 @@ export class FleetTelemetryStack extends Stack {
   public readonly operationalAlarms: OperationalAlarms;
   public readonly failures: FailureBucket;
   public readonly dashboard: PipelineDashboard;
+  /** The threshold rules in AppConfig, read by the alarms, offline and alarm-commands functions. */
+  public readonly thresholds: ThresholdsConfig;
 
   constructor(scope: Construct, id: string, props: FleetTelemetryStackProps) {
     super(scope, id, props);
@@ -98,9 +112,8 @@ export class FleetTelemetryStack extends Stack {
       retentionHours: settings.streamRetentionHours,
     });
     const deviceAccess = new DeviceAccess(this, 'DeviceAccess');
-    const stream = this.ingress.stream;
 
-    // Build: state, notifications, kept failures
+    // Build: state, notifications, kept failures, the rules in force
     this.notifications = new Notifications(this, 'Notifications', {
       ...(settings.alarmEmail === undefined ? {} : { alarmEmail: settings.alarmEmail }),
       ...(settings.opsEmail === undefined ? {} : { opsEmail: settings.opsEmail }),
@@ -111,71 +124,93 @@ export class FleetTelemetryStack extends Stack {
     const endpoint = new IotDataEndpoint(this, 'IotDataEndpoint', {
       ...(settings.iotDataEndpoint === undefined ? {} : { host: settings.iotDataEndpoint }),
     });
+    this.thresholds = new ThresholdsConfig(this, 'ThresholdsConfig', { thresholdsFile: props.thresholdsFile });
 
     // Build + grant + wire: operator commands (issue 13): the history table, the command rule and its function
     this.alarmCommands = new AlarmCommands(this, 'AlarmCommands', {
       settings,
       thresholdsFile: props.thresholdsFile,
+      thresholds: this.thresholds,
       alarmState: this.alarmState,
       notifications: this.notifications,
       iotDataEndpointHost: endpoint.host,
       ruleErrors: this.ingress.ruleErrors,
     });
 
-    // Build + grant + wire: the ingest consumer, with its store
-    const watchedConsumers: StreamConsumerWatch[] = [];
-    const watchedQueues: { name: string; queue: Queue }[] = [];
-    // With timeSeriesStore=none the ingest consumer still runs, without a store: it is what keeps a
-    // malformed message, with its reason, in the rejects queue (the alarms consumer only skips it).
-    {
-      const kind = settings.timeSeriesStore;
-      const store =
-        kind === 'dynamodb'
-          ? this.dynamoDbTimeSeries(settings)
-          : kind === 'timestream'
-            ? this.timestreamTimeSeries(settings)
-            : NO_TIME_SERIES_STORE;
-      const rejects = keptMessagesQueue(this, 'Rejects', {
-        queueName: `${pipeline.name}-rejects`,
-        holds: 'messages that broke the telemetry contract, with their reason and original payload',
-      });
-      const ingest = new FleetFunction(this, 'Ingest', {
-        name: 'ingest',
-        description:
-          kind === 'none'
-            ? 'Stream consumer: decodes readings and keeps rejects (timeSeriesStore=none: no store).'
-            : `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
-        sizing: FUNCTION_SIZING.ingest,
-        settings,
-        environment: handlerEnvironment<string>(ingestEnv(kind), {
-          TIME_SERIES_STORE: kind,
-          REJECT_QUEUE_URL: rejects.queueUrl,
-          ...store.environment,
-        }),
-      });
-      store.grantWrite(ingest);
-      this.readings = store.readingsTable;
-      ingest.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [rejects.queueArn] }));
-      new KinesisConsumer(this, 'IngestMapping', {
-        stream,
-        consumer: ingest,
-        settings: pipeline.consumers.ingest,
-        onFailure: this.failures,
-      });
-      this.ingest = ingest;
-      watchedConsumers.push({ name: 'ingest', function: ingest.function, maxIteratorAge: MAX_ITERATOR_AGE.ingest });
-      watchedQueues.push({ name: 'rejects', queue: rejects });
-    }
+    // Build + grant + wire: the two stream consumers and the scheduled offline check
+    const ingest = this.ingestConsumer(settings);
+    this.ingest = ingest.function;
+    this.readings = ingest.readings;
+    const alarmFunctions = this.alarmFunctions(props, endpoint.host);
+    this.alarms = alarmFunctions.alarms;
+    this.offline = alarmFunctions.offline;
 
-    // Build + grant + wire: the alarms consumer and the offline check share one environment
+    // Alarms on all of it
+    const watched = this.watch(ingest);
+    this.operationalAlarms = watched.operationalAlarms;
+    this.dashboard = watched.dashboard;
+
+    this.addOutputs(deviceAccess, endpoint.host);
+  }
+
+  /**
+   * The ingest consumer with its store, its rejects queue and its mapping. With timeSeriesStore=none it
+   * still runs, without a store: it is what keeps a malformed message, with its reason, in the rejects
+   * queue (the alarms consumer only skips it).
+   */
+  private ingestConsumer(settings: DeploymentSettings): IngestConsumer {
+    const kind = settings.timeSeriesStore;
+    const store =
+      kind === 'dynamodb'
+        ? this.dynamoDbTimeSeries(settings)
+        : kind === 'timestream'
+          ? this.timestreamTimeSeries(settings)
+          : NO_TIME_SERIES_STORE;
+    const rejects = keptMessagesQueue(this, 'Rejects', {
+      queueName: `${pipeline.name}-rejects`,
+      holds: 'messages that broke the telemetry contract, with their reason and original payload',
+    });
+    const ingest = new FleetFunction(this, 'Ingest', {
+      name: 'ingest',
+      description:
+        kind === 'none'
+          ? 'Stream consumer: decodes readings and keeps rejects (timeSeriesStore=none: no store).'
+          : `Stream consumer: decodes readings, writes them to ${store.name}, keeps rejects.`,
+      sizing: FUNCTION_SIZING.ingest,
+      settings,
+      environment: handlerEnvironment<string>(ingestEnv(kind), {
+        TIME_SERIES_STORE: kind,
+        REJECT_QUEUE_URL: rejects.queueUrl,
+        ...store.environment,
+      }),
+    });
+    store.grantWrite(ingest);
+    ingest.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [rejects.queueArn] }));
+    new KinesisConsumer(this, 'IngestMapping', {
+      stream: this.ingress.stream,
+      consumer: ingest,
+      settings: pipeline.consumers.ingest,
+      onFailure: this.failures,
+    });
+    return { function: ingest, rejects, ...(store.readingsTable === undefined ? {} : { readings: store.readingsTable }) };
+  }
+
+  /**
+   * The alarms consumer and the offline check: one environment (state, history, topic, endpoint, the
+   * rules in AppConfig), each its grants. The offline check runs every minute whatever the rules say:
+   * snoozes and reminders need it, and a silentFor rule deployed later through AppConfig must find it
+   * running (with no silence rule it only queries the wake index).
+   */
+  private alarmFunctions(props: FleetTelemetryStackProps, iotDataEndpointHost: string): { alarms: FleetFunction; offline: FleetFunction } {
+    const { settings } = props;
     const notifierEnvironment = {
       ALARM_STATE_TABLE: this.alarmState.tableName,
       ALARM_HISTORY_TABLE: this.alarmCommands.history.tableName,
       ALARM_TOPIC_ARN: this.notifications.alarmTopic.topicArn,
-      IOT_DATA_ENDPOINT: endpoint.host,
-      THRESHOLDS_FILE: BUNDLED_THRESHOLDS_FILE,
+      IOT_DATA_ENDPOINT: iotDataEndpointHost,
+      ...this.thresholds.functionEnvironment(),
     };
-    this.alarms = new FleetFunction(this, 'Alarms', {
+    const alarms = new FleetFunction(this, 'Alarms', {
       name: 'alarms',
       description: 'Stream consumer: evaluates threshold rules, keeps alarm state, publishes transitions.',
       sizing: FUNCTION_SIZING.alarms,
@@ -183,7 +218,7 @@ export class FleetTelemetryStack extends Stack {
       thresholdsFile: props.thresholdsFile,
       environment: handlerEnvironment(ALARMS_ENV, notifierEnvironment),
     });
-    this.offline = new FleetFunction(this, 'Offline', {
+    const offline = new FleetFunction(this, 'Offline', {
       name: 'offline',
       description: 'Scheduled: raises the silentFor alarms of devices that stopped sending.',
       sizing: FUNCTION_SIZING.offline,
@@ -191,17 +226,19 @@ export class FleetTelemetryStack extends Stack {
       thresholdsFile: props.thresholdsFile,
       environment: handlerEnvironment(OFFLINE_ENV, notifierEnvironment),
     });
-    this.grantNotifier(this.alarms, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] });
+    this.grantNotifier(alarms, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] });
     // The offline check scans for devices whose lastSeen is old (DynamoDbAlarmStateStore.listSeenBefore).
-    this.grantNotifier(this.offline, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] });
+    this.grantNotifier(offline, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'] });
     // Both record the transitions they publish; the check also visits the devices whose wakeAt came.
-    this.alarmCommands.grantHistoryWrite(this.alarms);
-    this.alarmCommands.grantHistoryWrite(this.offline);
-    this.offline.role.addToPolicy(wakeIndexQuery(this.alarmState));
+    this.alarmCommands.grantHistoryWrite(alarms);
+    this.alarmCommands.grantHistoryWrite(offline);
+    offline.role.addToPolicy(wakeIndexQuery(this.alarmState));
+    this.thresholds.grantRead(alarms);
+    this.thresholds.grantRead(offline);
 
     new KinesisConsumer(this, 'AlarmsMapping', {
-      stream,
-      consumer: this.alarms,
+      stream: this.ingress.stream,
+      consumer: alarms,
       settings: pipeline.consumers.alarms,
       onFailure: this.failures,
     });
@@ -209,47 +246,66 @@ export class FleetTelemetryStack extends Stack {
       description: 'Runs the offline check (silentFor rules).',
       schedule: Schedule.rate(Duration.minutes(pipeline.offlineCheck.everyMinutes)),
       // The next run comes within minutes; a retried stale run would only repeat it.
-      targets: [new LambdaFunction(this.offline.function, { retryAttempts: 0 })],
+      targets: [new LambdaFunction(offline.function, { retryAttempts: 0 })],
     });
-    this.offline.function.configureAsyncInvoke({ retryAttempts: 0 });
+    offline.function.configureAsyncInvoke({ retryAttempts: 0 });
+    return { alarms, offline };
+  }
 
-    // Alarms on all of it
-    watchedConsumers.push({ name: 'alarms', function: this.alarms.function, maxIteratorAge: MAX_ITERATOR_AGE.alarms });
-    this.operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
+  /** The operational alarms (to the ops topic) and the dashboard, over everything built above. */
+  private watch(ingest: IngestConsumer): { operationalAlarms: OperationalAlarms; dashboard: PipelineDashboard } {
+    const stream = this.ingress.stream;
+    const consumers: StreamConsumerWatch[] = [
+      { name: 'ingest', function: ingest.function.function, maxIteratorAge: MAX_ITERATOR_AGE.ingest },
+      { name: 'alarms', function: this.alarms.function, maxIteratorAge: MAX_ITERATOR_AGE.alarms },
+    ];
+    const queues = [
+      { name: 'rejects', queue: ingest.rejects },
+      { name: 'rule-errors', queue: this.ingress.ruleErrors },
+    ];
+    const operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
       stream,
-      consumers: watchedConsumers,
+      consumers,
       functions: [
         { name: 'offline', function: this.offline.function },
         // An operator's command that keeps failing is answered by nobody: someone must hear of it.
         { name: 'alarm-commands', function: this.alarmCommands.handler.function },
       ],
-      queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
+      queues,
       durations: [{ name: 'offline', function: this.offline.function, maxDuration: OFFLINE_CHECK_MAX_DURATION }],
       failureBucket: this.failures.bucket,
       tables: [{ name: 'alarm-state', table: this.alarmState }],
       topic: this.notifications.opsTopic,
     });
-    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+    const staleRules = this.thresholds.addStaleRulesAlarm(
+      [this.alarms, this.offline, this.alarmCommands.handler],
+      this.notifications.opsTopic,
+      OPS_ALARM_NAME_PREFIX,
+    );
+    const dashboard = new PipelineDashboard(this, 'Dashboard', {
       stream,
-      consumers: watchedConsumers,
+      consumers,
       functions: [
-        ...watchedConsumers,
+        ...consumers,
         { name: 'offline', function: this.offline.function },
         { name: 'alarm-commands', function: this.alarmCommands.handler.function },
       ],
       failureBucket: this.failures.bucket,
-      queues: [...watchedQueues, { name: 'rule-errors', queue: this.ingress.ruleErrors }],
-      alarms: this.operationalAlarms.alarms,
+      queues,
+      alarms: [...operationalAlarms.alarms, staleRules],
     });
+    return { operationalAlarms, dashboard };
+  }
 
-    // What a user needs after deploying
-    new CfnOutput(this, 'StreamName', { value: stream.streamName });
-    new CfnOutput(this, 'FailureBucketName', {
+  /** What a user and the command lines need after deploying (STACK_OUTPUT in stack-outputs.ts). */
+  private addOutputs(deviceAccess: DeviceAccess, iotDataEndpointHost: string): void {
+    new CfnOutput(this, STACK_OUTPUT.streamName, { value: this.ingress.stream.streamName });
+    new CfnOutput(this, STACK_OUTPUT.failureBucketName, {
       value: this.failures.bucket.bucketName,
       description: 'Batches the stream mappings gave up on (aws/lambda/...) and Timestream magnetic-store rejects.',
     });
-    new CfnOutput(this, 'AlarmStateTableName', { value: this.alarmState.tableName });
-    new CfnOutput(this, 'AlarmHistoryTableName', {
+    new CfnOutput(this, STACK_OUTPUT.alarmStateTableName, { value: this.alarmState.tableName });
+    new CfnOutput(this, STACK_OUTPUT.alarmHistoryTableName, {
       value: this.alarmCommands.history.tableName,
       description: 'Every alarm transition and operator command, by device (Query on deviceId).',
     });
@@ -263,9 +319,16 @@ export class FleetTelemetryStack extends Stack {
       description: 'Attach to an operator certificate: subscribe to alarms/fleet/+, publish commands on cmd/fleet/alarms/<deviceId>, receive their replies.',
     });
     new CfnOutput(this, 'ThingTypeName', { value: deviceAccess.thingType.ref });
-    new CfnOutput(this, 'IotDataEndpointHost', { value: endpoint.host, description: 'Devices connect here (port 8883).' });
+    new CfnOutput(this, 'IotDataEndpointHost', { value: iotDataEndpointHost, description: 'Devices connect here (port 8883).' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.notifications.opsTopic.topicArn });
+    new CfnOutput(this, STACK_OUTPUT.thresholdsApplicationId, {
+      value: this.thresholds.application.applicationId,
+      description: 'The AppConfig application of the threshold rules (npm run thresholds -- deploy FILE --target aws).',
+    });
+    new CfnOutput(this, STACK_OUTPUT.thresholdsEnvironmentId, { value: this.thresholds.environment.environmentId });
+    new CfnOutput(this, STACK_OUTPUT.thresholdsProfileId, { value: this.thresholds.profile.configurationProfileId });
+    new CfnOutput(this, STACK_OUTPUT.thresholdsDeploymentStrategyId, { value: this.thresholds.strategy.deploymentStrategyId });
   }
 
   /** The DynamoDB readings table (the default store, for every account) and its stack output. */

@@ -23,6 +23,11 @@ export const STACK_OUTPUT = Object.freeze({
   alarmHistoryTableName: 'AlarmHistoryTableName',
   timestreamDatabaseName: 'TimestreamDatabaseName',
   timestreamTableName: 'TimestreamTableName',
+  /** The threshold rules in AppConfig (npm run thresholds -- deploy FILE --target aws). */
+  thresholdsApplicationId: 'ThresholdsAppConfigApplicationId',
+  thresholdsEnvironmentId: 'ThresholdsAppConfigEnvironmentId',
+  thresholdsProfileId: 'ThresholdsAppConfigProfileId',
+  thresholdsDeploymentStrategyId: 'ThresholdsDeploymentStrategyId',
 } as const);
 
 /** The deployed stack cannot be read (not found, no credentials, no region) or lacks an output. */

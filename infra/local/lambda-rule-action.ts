@@ -12,8 +12,9 @@
  * Sources: https://docs.aws.amazon.com/iot/latest/developerguide/lambda-rule-action.html,
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
  */
-import type { Clock, Log } from '../../lambdas/ports/index.js';
-import { systemClock } from '../../lambdas/ports/index.js';
+import type { Clock } from '../../lambdas/ports/clock.js';
+import type { Log } from '../../lambdas/ports/observability.js';
+import { systemClock } from '../../lambdas/ports/clock.js';
 import { compileRule } from './iot-sql/index.js';
 
 /** One message the broker routed, as the rule sees it. */

@@ -9,7 +9,7 @@ import { stderrLog } from '../../lambdas/adapters/local/observability.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 import { runCli, UsageError } from '../cli/cli-support.js';
 import { DEFAULT_MIN_FREE_BYTES } from './stream/index.js';
-import { DEFAULT_CONNECTION_LIMITS } from './broker/admission.js';
+import { DEFAULT_CONNECTION_LIMITS } from './broker/index.js';
 
 /** Stop must finish within this, or the process exits anyway (the stream is durable). */
 const STOP_DEADLINE_MS = 2_000;

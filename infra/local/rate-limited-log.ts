@@ -4,7 +4,7 @@
  * the first at once, the ones after it counted, and the count written with the next line (or when the
  * interval ends, so the last burst is not lost).
  */
-import type { Log } from '../../lambdas/ports/index.js';
+import type { Log } from '../../lambdas/ports/observability.js';
 
 export interface RateLimitedLogOptions {
   readonly log: Log;

@@ -12,7 +12,7 @@
  *   nothing about durability or order changes: each message's promise still resolves only after
  *   the transaction holding its record has committed.
  */
-import type { Log } from '../../lambdas/ports/index.js';
+import type { Log } from '../../lambdas/ports/observability.js';
 import type { TelemetryMessage } from './broker/index.js';
 import { compileRule, compileTemplate } from './iot-sql/index.js';
 import type { RuleMessage } from './iot-sql/index.js';

@@ -7,8 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { commandTopic, pipeline } from '../pipeline.js';
 import type { ThresholdRules } from '../../lambdas/domain/thresholds.js';
-import type { Clock, Log } from '../../lambdas/ports/index.js';
-import { systemClock } from '../../lambdas/ports/index.js';
+import type { Clock } from '../../lambdas/ports/clock.js';
+import type { Log } from '../../lambdas/ports/observability.js';
+import { systemClock } from '../../lambdas/ports/clock.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { makeKinesisRuleAction } from './rule-action.js';
 import { makeLambdaRuleAction } from './lambda-rule-action.js';
@@ -24,8 +25,7 @@ import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
 import type { BrokerStats, TelemetryMessage } from './broker/index.js';
-import { startConsole, type ConsoleServer } from './console/index.js';
-import { intakeStatus } from './console/intake.js';
+import { intakeStatus, startConsole, type ConsoleServer } from './console/index.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 
 export interface LocalStackOptions {

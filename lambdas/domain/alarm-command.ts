@@ -6,7 +6,7 @@
 import type { AlarmCommandAction } from './model.js';
 import { ALARM_COMMAND_ACTIONS } from './model.js';
 
-export const ALARM_COMMAND_LIMITS = {
+const ALARM_COMMAND_LIMITS = {
   /** A note longer than this is refused (issue 13: "at most 1,000 characters"). */
   maxNoteChars: 1_000,
   /** A snooze longer than 30 days is almost certainly a typo for `disable`. */
@@ -28,14 +28,14 @@ export interface AlarmCommand {
  * A command that could not be read. Whatever could be read of it is kept, so the refusal can still
  * echo the clientToken and name the rule and action.
  */
-export interface AlarmCommandRefusal {
+interface AlarmCommandRefusal {
   readonly reason: string;
   readonly ruleId?: string;
   readonly action?: string;
   readonly clientToken?: string;
 }
 
-export type ParseAlarmCommandResult =
+type ParseAlarmCommandResult =
   | { readonly success: true; readonly command: AlarmCommand }
   | { readonly success: false; readonly refusal: AlarmCommandRefusal };
 

@@ -20,13 +20,12 @@ export const ALARM_STATES = {
   DISABLED: 'DISABLED',
 } as const;
 export type AlarmStatus = (typeof ALARM_STATES)[keyof typeof ALARM_STATES];
-export const ALARM_STATUSES: readonly AlarmStatus[] = Object.values(ALARM_STATES);
 
 /** What an operator may ask of one alarm (the `action` of a command on cmd/fleet/alarms/{deviceId}). */
 export const ALARM_COMMAND_ACTIONS = ['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const;
 export type AlarmCommandAction = (typeof ALARM_COMMAND_ACTIONS)[number];
 /** What caused an event: an operator's command, a reminder of an unacknowledged alarm, or null (readings, time). */
-export type AlarmEventAction = AlarmCommandAction | 'reminder';
+type AlarmEventAction = AlarmCommandAction | 'reminder';
 
 /** Limits from the telemetry contract (128 KiB is IoT Core's message size limit). */
 export const TELEMETRY_LIMITS = {

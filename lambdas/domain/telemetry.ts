@@ -23,7 +23,7 @@ import type { Reading, StreamEnvelope, StreamRecord } from './model.js';
 import { TELEMETRY_LIMITS } from './model.js';
 
 /** Why a record was refused, with what is known of its origin. */
-export interface TelemetryRejection {
+interface TelemetryRejection {
   /** Starts with the field path, e.g. `metrics.temperature: not a finite number`. */
   readonly reason: string;
   readonly deviceId?: string;
@@ -32,12 +32,12 @@ export interface TelemetryRejection {
   readonly payload: string;
 }
 
-export type DecodeResult =
+type DecodeResult =
   | { readonly success: true; readonly reading: Reading }
   | { readonly success: false; readonly rejection: TelemetryRejection };
 
 /** Timestream refuses records more than 15 minutes in the future (Timestream quotas: "future writes"). */
-export const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
+const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
 
 const TOPIC_PREFIX = 'dt/fleet/';
 const TOPIC_SUFFIX = '/telemetry';

@@ -55,13 +55,14 @@ export type RawRule = z.infer<typeof ruleSchema>;
 export const fileSchema = z.strictObject({ rules: z.array(z.unknown()) });
 
 /**
- * The thresholds file's shape as a JSON Schema (draft 2020-12), generated from the zod schema above so
- * the two cannot drift: AWS AppConfig validates a deployment with it before any function reads it. It
+ * The thresholds file's shape as a JSON Schema, generated from the zod schema above so the two cannot
+ * drift: AWS AppConfig validates a deployment with it before any function reads it. Draft 4, the one
+ * version AppConfig's inline JSON_SCHEMA validator supports (docs/architecture.md, "Thresholds on AWS"). It
  * checks the shape only; the cross-field rules (exactly one condition, a clear bound on the right side)
  * are checked by parseThresholds, which `npm run thresholds -- validate` runs first.
  */
 export function thresholdsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(z.strictObject({ rules: z.array(ruleSchema) }), { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(z.strictObject({ rules: z.array(ruleSchema) }), { target: 'draft-04' }) as Record<string, unknown>;
 }
 
 /** `rule "id"`, or `rule at index N` when the rule has no usable id. */

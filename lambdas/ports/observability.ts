@@ -24,6 +24,13 @@ export const METRIC = {
   alarmReminders: 'AlarmReminders',
   /** Devices whose batch changed nothing worth a write (issue 11: alarm state writes). */
   stateWritesSkipped: 'AlarmStateWritesSkipped',
+  /**
+   * A refresh of the threshold rules deployed in AWS AppConfig that failed (the read, or the content
+   * refused): the function keeps deciding with the rules it had. The stale-rules alarm watches it.
+   */
+  thresholdsRefreshFailed: 'ThresholdsRefreshFailed',
+  /** A refresh after which the rules in force are still the bundled file's: nothing good was read from AppConfig yet. */
+  thresholdsFromBundledFile: 'ThresholdsFromBundledFile',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -7,16 +7,7 @@ import type { DeviceKind, DeviceProfile } from './types.js';
 import { DEVICE_KINDS } from './types.js';
 import { vehicle } from './vehicle.js';
 
-export { DEVICE_KINDS, ANOMALY_EFFECTS } from './types.js';
-export type {
-  ActiveEffect,
-  AnomalyEffect,
-  DeviceKind,
-  DeviceProfile,
-  Signal,
-  SignalContext,
-  SignalEnvironment,
-} from './types.js';
+export type { ActiveEffect, AnomalyEffect, DeviceKind, Signal, SignalEnvironment } from './types.js';
 
 /** Every device kind, by name. */
 export const PROFILES: Readonly<Record<DeviceKind, DeviceProfile>> = {
@@ -27,7 +18,7 @@ export const PROFILES: Readonly<Record<DeviceKind, DeviceProfile>> = {
 
 /** `--profile` values: one kind for the whole fleet, or `mixed` (the kinds in turn, by device index). */
 export const PROFILE_CHOICES = [...DEVICE_KINDS, 'mixed'] as const;
-export type ProfileChoice = (typeof PROFILE_CHOICES)[number];
+type ProfileChoice = (typeof PROFILE_CHOICES)[number];
 
 /** The kind of device `index` under `choice`. `mixed` deals the kinds in turn: 0 env-sensor, 1 cold-chain, 2 vehicle, 3 env-sensor... */
 export function kindOf(choice: ProfileChoice, index: number): DeviceKind {

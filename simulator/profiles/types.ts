@@ -10,8 +10,7 @@ export const DEVICE_KINDS = ['env-sensor', 'cold-chain', 'vehicle'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Scripted anomalies a signal model knows how to show. */
-export const ANOMALY_EFFECTS = ['overheat', 'battery-low'] as const;
-export type AnomalyEffect = (typeof ANOMALY_EFFECTS)[number];
+export type AnomalyEffect = 'overheat' | 'battery-low';
 
 /** An anomaly in force for this reading; `level` overrides the profile's default value for it. */
 export interface ActiveEffect {
@@ -20,7 +19,7 @@ export interface ActiveEffect {
 }
 
 /** What a signal model is told for each reading. */
-export interface SignalContext {
+interface SignalContext {
   /** Seconds since the fleet started, at this reading. */
   readonly tS: number;
   /** Seconds since this device's previous reading (for the first reading, the nominal period). */

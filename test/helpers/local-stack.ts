@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseThresholds } from '../../lambdas/domain/thresholds.js';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
 
 export interface TestStack {

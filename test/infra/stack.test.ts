@@ -102,6 +102,9 @@ const SAMPLE_ENV: Readonly<Record<string, string>> = {
   ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
+  THRESHOLDS_APPCONFIG_APPLICATION: 'abc1234',
+  THRESHOLDS_APPCONFIG_ENVIRONMENT: 'env1234',
+  THRESHOLDS_APPCONFIG_PROFILE: 'prof123',
 } satisfies Record<(typeof INGEST_ENV | typeof INGEST_STORE_ENV.timestream | typeof ALARMS_ENV | typeof OFFLINE_ENV | typeof ALARM_COMMANDS_ENV)[number], string>;
 
 /** Imports the bundle the way the Lambda runtime does (an ES module by file URL). */
@@ -382,14 +385,15 @@ describe('least privilege', () => {
     ];
     const notify = ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'iot:Publish'];
     const failureWrites = ['s3:PutObject', 's3:ListBucket'];
+    const readRules = ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'];
     expect(actions('ingest')).toEqual(
       [...logs, ...kinesisRead, ...failureWrites, 'timestream:WriteRecords', 'timestream:DescribeEndpoints', 'sqs:SendMessage'].sort(),
     );
     expect(actions('alarms')).toEqual(
-      [...logs, ...kinesisRead, ...failureWrites, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
+      [...logs, ...kinesisRead, ...failureWrites, ...notify, ...readRules, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
     );
-    expect(actions('offline')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:Query'].sort());
-    expect(actions('alarm-commands')).toEqual([...logs, ...notify, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort());
+    expect(actions('offline')).toEqual([...logs, ...notify, ...readRules, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:Query'].sort());
+    expect(actions('alarm-commands')).toEqual([...logs, ...notify, ...readRules, 'dynamodb:GetItem', 'dynamodb:PutItem'].sort());
   });
 
   it('allows "*" as a resource only for the two actions that have no resource scope', () => {
@@ -516,6 +520,7 @@ describe('secure and kept by default', () => {
         'offline-duration',
         'stream-write-throttles',
         'alarm-state-throttled',
+        'thresholds-stale',
       ]
         .map((n) => `${pipeline.name}-${n}`)
         .sort(),

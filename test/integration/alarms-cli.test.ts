@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmEvent } from '../../lambdas/domain/model.js';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { createBroker } from '../../infra/local/broker/index.js';
 import type { Broker } from '../../infra/local/broker/index.js';

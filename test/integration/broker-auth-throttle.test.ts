@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Log } from '../../lambdas/ports/index.js';
+import type { Log } from '../../lambdas/ports/observability.js';
 import { createBroker } from '../../infra/local/broker/index.js';
 import type { Broker, BrokerOptions } from '../../infra/local/broker/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import type { PublishPacket } from 'aedes';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 import { alarmTopic, basicIngestTelemetryTopic, pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { createBroker } from '../../infra/local/broker/index.js';
 import type { Broker, TelemetryMessage } from '../../infra/local/broker/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 import { telemetryTopic } from '../../infra/pipeline.js';
 import { createBroker } from '../../infra/local/broker/index.js';
 import type { TelemetryMessage } from '../../infra/local/broker/index.js';

@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 import { alarmTopic, commandReplyTopic, commandTopic, telemetryTopic } from '../../infra/pipeline.js';
 import { CONNACK, createBroker } from '../../infra/local/broker/index.js';
 import type { Broker, BrokerOptions, TelemetryMessage } from '../../infra/local/broker/index.js';

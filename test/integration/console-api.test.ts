@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../infra/pipeline.js';
 import { eventually, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import type { IntakeStatus } from '../../infra/local/console/intake.js';
+import type { IntakeStatus } from '../../infra/local/console/index.js';
 
 const THRESHOLDS = {
   rules: [

@@ -13,8 +13,9 @@ import { startConsumerHost } from '../../infra/local/consumers/host.js';
 import type { ConsumerHost } from '../../infra/local/consumers/host.js';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { parseThresholds } from '../../lambdas/domain/thresholds.js';
-import type { Log } from '../../lambdas/ports/index.js';
-import { silentLog, systemClock } from '../../lambdas/ports/index.js';
+import type { Log } from '../../lambdas/ports/observability.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
+import { systemClock } from '../../lambdas/ports/clock.js';
 import { eventually } from '../helpers/local-stack.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

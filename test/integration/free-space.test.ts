@@ -13,7 +13,7 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseThresholds } from '../../lambdas/domain/thresholds.js';
-import type { Log } from '../../lambdas/ports/index.js';
+import type { Log } from '../../lambdas/ports/observability.js';
 import { telemetryTopic } from '../../infra/pipeline.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { eventually } from '../helpers/local-stack.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmEvent } from '../../lambdas/domain/model.js';
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { startLocalStack } from '../../infra/local/stack.js';
-import { silentLog } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
 import { parseThresholds } from '../../lambdas/domain/thresholds.js';
 import { collect, startTestStack, type TestStack } from '../helpers/local-stack.js';
 

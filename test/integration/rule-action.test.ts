@@ -7,8 +7,8 @@ import { compileRule, compileTemplate, ruleOutputBytes } from '../../infra/local
 import { LocalStream, StreamRecordInvalidError } from '../../infra/local/stream/index.js';
 import type { TelemetryMessage } from '../../infra/local/broker/index.js';
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
-import { silentLog } from '../../lambdas/ports/index.js';
-import type { Log } from '../../lambdas/ports/index.js';
+import { silentLog } from '../../lambdas/ports/observability.js';
+import type { Log } from '../../lambdas/ports/observability.js';
 
 const reading = (deviceId: string, seq: number, payload?: Buffer): TelemetryMessage => ({
   topic: telemetryTopic(deviceId),

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runFleet, type FleetOptions } from '../../simulator/index.js';
+import { runFleet } from '../../simulator/fleet.js';
+import type { FleetOptions } from '../../simulator/options.js';
 import { startTestStack, type TestStack } from '../helpers/local-stack.js';
 
 const THRESHOLDS = {

@@ -13,8 +13,9 @@ import {
 } from '../../../lambdas/adapters/aws/dynamodb-readings-schema.js';
 import { alarmTopic, commandReplyTopic, pipeline } from '../../pipeline.js';
 import type { DeploymentSettings } from '../deployment-settings.js';
-import { BUNDLED_THRESHOLDS_FILE, FleetFunction, handlerEnvironment } from './fleet-function.js';
+import { FleetFunction, handlerEnvironment } from './fleet-function.js';
 import type { Notifications } from './notifications.js';
+import type { ThresholdsConfig } from './thresholds-config.js';
 
 /** One command per invocation: a conditional write, a few publishes and a history write. */
 export const ALARM_COMMANDS_SIZING = { memoryMb: 256, timeoutSeconds: 15 } as const;
@@ -27,8 +28,10 @@ const MAX_COMMAND_AGE = Duration.minutes(5);
 
 export interface AlarmCommandsProps {
   readonly settings: DeploymentSettings;
-  /** Absolute path of the validated thresholds file, shipped as the alarms function's is. */
+  /** Absolute path of the validated thresholds file, shipped as the alarms function's is (the fallback rules). */
   readonly thresholdsFile: string;
+  /** Where the rules in force are read (AppConfig). */
+  readonly thresholds: ThresholdsConfig;
   readonly alarmState: ITable;
   readonly notifications: Notifications;
   /** The account's iot:Data-ATS host. */
@@ -80,7 +83,7 @@ export class AlarmCommands extends Construct {
         ALARM_HISTORY_TABLE: this.history.tableName,
         ALARM_TOPIC_ARN: props.notifications.alarmTopic.topicArn,
         IOT_DATA_ENDPOINT: props.iotDataEndpointHost,
-        THRESHOLDS_FILE: BUNDLED_THRESHOLDS_FILE,
+        ...props.thresholds.functionEnvironment(),
       }),
     });
     this.handler.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: MAX_COMMAND_AGE });
@@ -89,6 +92,7 @@ export class AlarmCommands extends Construct {
     const role = this.handler.role;
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [props.alarmState.tableArn] }));
     this.grantHistoryWrite(this.handler);
+    props.thresholds.grantRead(this.handler);
     role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [props.notifications.alarmTopic.topicArn] }));
     role.addToPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.notifications.key.keyArn] }));
     const topicArn = (topic: string): string => stack.formatArn({ service: 'iot', resource: 'topic', resourceName: topic });

@@ -53,10 +53,13 @@ export class FleetFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly role: Role;
   public readonly logGroup: LogGroup;
+  /** The function's name, which is also its Powertools service name (the `service` dimension of its metrics). */
+  public readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: FleetFunctionProps) {
     super(scope, id);
     const functionName = `${pipeline.name}-${props.name}`;
+    this.serviceName = functionName;
 
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),

@@ -75,8 +75,9 @@ export function operationalAlarmCount(_store: DeploymentSettings['timeSeriesStor
   const consumers = 2;
   const functions = consumers + 2; // and the offline check, the alarm-commands function
   const queues = 2; // rejects, rule errors
-  // The offline check's duration, writes to the failure bucket, stream write throttles, alarm-state throttles.
-  return consumers + functions + queues + 4;
+  // The offline check's duration, writes to the failure bucket, stream write throttles, alarm-state
+  // throttles, and the threshold rules going stale (failed AppConfig refreshes).
+  return consumers + functions + queues + 5;
 }
 
 /** What every service's lines are computed from, and the lines and unverified prices written so far. */

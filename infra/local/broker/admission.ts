@@ -8,7 +8,7 @@
  * broker hold is at most `maxUnauthenticated` times `maxBytesBeforeAuthentication`.
  */
 import type { Duplex } from 'node:stream';
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { PacketSizeGuard } from './packet-guard.js';
 import type { PacketLimits } from './packet-guard.js';

@@ -17,8 +17,8 @@ import type { Client, PublishPacket } from 'aedes';
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { TELEMETRY_LIMITS } from '../../../lambdas/domain/model.js';
-import type { Log } from '../../../lambdas/ports/index.js';
-import { systemClock } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
 import type { DeviceRegistry } from '../registry/index.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { ConnectionAdmission, DEFAULT_CONNECTION_LIMITS } from './admission.js';
@@ -35,9 +35,6 @@ import { enforceRegistry } from './registry-enforcement.js';
 import { TelemetryHandoff } from './telemetry-handoff.js';
 import { matchesTelemetryFilter } from './telemetry-filter.js';
 import type { Broker, BrokerOptions, Counters, HookContext, ListenOptions } from './types.js';
-
-export { matchesTelemetryFilter } from './telemetry-filter.js';
-export type { Broker, BrokerOptions, BrokerStats, ListenOptions, TelemetryMessage } from './types.js';
 
 /** Generous headroom over one telemetry packet per WebSocket message (a few packets may share one). */
 const WS_MESSAGE_HEADROOM_BYTES = 64 * 1024;

@@ -1,6 +1,7 @@
 /** The broker's public shapes, and the per-connection state its aedes hooks share. */
 import type { Aedes, Client } from 'aedes';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { DeviceRegistry, DeviceRole } from '../registry/index.js';
 import type { RateLimitedLog } from '../rate-limited-log.js';
 import type { AdmissionStats } from './admission.js';

@@ -10,7 +10,7 @@ import { openDeployedReadings, type DeployedReadingsOptions } from '../../aws/de
 import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingRow, ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
-import { csvLine } from '../console/csv.js';
+import { csvLine } from '../console/index.js';
 import { CommandFailedError, UsageError } from '../../cli/cli-support.js';
 
 export type ReadingsFormat = 'table' | 'json' | 'csv';

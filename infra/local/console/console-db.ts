@@ -168,7 +168,7 @@ export class ConsoleDb {
 }
 
 /** Which alarms a view asks for. */
-export interface AlarmFilter {
+interface AlarmFilter {
   readonly deviceId?: string;
   /** Any of these; none or empty: every severity. */
   readonly severities?: readonly Severity[];

@@ -14,7 +14,7 @@ import type { DeviceInfo } from '../registry/index.js';
  * `online`: sent something within its silence window; `silent`: nothing for that long (or its
  * silentFor alarm is active); `never-seen`: registered, no reading stored yet.
  */
-export type DeviceStatus = 'online' | 'silent' | 'never-seen';
+type DeviceStatus = 'online' | 'silent' | 'never-seen';
 
 export interface DeviceSummary {
   readonly deviceId: string;
@@ -33,7 +33,7 @@ export interface DeviceSummary {
   readonly worstSeverity: Severity | null;
 }
 
-export interface FleetTotals {
+interface FleetTotals {
   readonly devices: number;
   readonly online: number;
   readonly silent: number;

@@ -13,7 +13,7 @@
  * Event stream format: https://html.spec.whatwg.org/multipage/server-sent-events.html
  */
 import type { ServerResponse } from 'node:http';
-import { METRIC } from '../../../lambdas/ports/index.js';
+import { METRIC } from '../../../lambdas/ports/observability.js';
 import type { ConsoleDb, DeviceMark, TransitionMark } from './console-db.js';
 import { summarize, type FleetCache, type FleetOverview, type IngestRate } from './fleet.js';
 import type { ConsoleSources } from './sources.js';

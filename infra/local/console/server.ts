@@ -21,31 +21,32 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '../../../lambdas/ports/index.js';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
-import { METRIC } from '../../../lambdas/ports/index.js';
+import { METRIC } from '../../../lambdas/ports/observability.js';
 import { checkTokenShape, generateToken, TokenGate } from './auth.js';
 import { consoleAssets, type Asset } from './assets.js';
 import { ConsoleDb } from './console-db.js';
 import { writeReadingsCsv } from './csv.js';
 import { ConsoleConfigError, ConsoleRequestError } from './errors.js';
-import { ACTIVE_ALARM_STATES, FleetCache, IngestRate, silenceRulesOf, summarizeDevice } from './fleet.js';
+import { FleetCache, IngestRate } from './fleet.js';
 import { LiveFeed } from './live-feed.js';
 import { shellPage, unauthorizedPage } from './pages.js';
-import { deviceParam, limitParam, parseCommandRequest, severitiesParam, timeRange } from './params.js';
+import { deviceParam, parseCommandRequest, timeRange } from './params.js';
+import { ConsoleReadApi, HOUR_MS } from './read-api.js';
 import { NoCommandReplyError } from '../cli/alarm-command-client.js';
 import type { AlarmCommand, CommandReply } from '../cli/alarm-command-client.js';
 import type { ConsoleSources } from './sources.js';
 import type { IntakeStatus } from './intake.js';
-import type { AlarmRow } from './console-db.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';
 
-export interface ConsoleOptions {
+interface ConsoleOptions {
   /** The stack's store: the console reads it, and opens its own read connection to `store.file` for what its read side does not offer. */
   readonly store: ConsoleSources['store'] & Pick<SqliteStore, 'file'>;
   /** A device's chart readings through the read port. @default the local store's SqliteReadingsReader */
@@ -87,7 +88,6 @@ export interface ConsoleServer {
 const HOST = '127.0.0.1';
 /** Request bodies are tiny (an alarm command). */
 const MAX_BODY_BYTES = 4 * 1024;
-const HOUR_MS = 3_600_000;
 /** How stale the fleet list and overview may be (see FleetCache). */
 const FLEET_MAX_AGE_MS = 1_000;
 
@@ -122,179 +122,30 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const sampler = setInterval(sampleRate, 1_000);
   sampler.unref();
   const fleet = new FleetCache(sources, FLEET_MAX_AGE_MS);
-  const silence = silenceRulesOf(options.thresholds);
   const feed = new LiveFeed({ sources, db, ingestRate, fleet, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) });
+  const api = new ConsoleReadApi({
+    ...options,
+    clock,
+    db,
+    fleet,
+    feed,
+    // A console over a deployed stack passes a DynamoDbReadingsReader (infra/aws/deployed-readings.ts).
+    readingsReader: options.readingsReader ?? new SqliteReadingsReader(options.store),
+  });
   // Start bundling now so the first page load does not wait for it; a failure is reported when served.
   consoleAssets().catch(() => undefined);
 
   // The request handler is attached once listening: the cookie's name needs the port.
   const server = createServer();
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    const url = new URL(req.url ?? '/', 'http://console.invalid');
-    const source = gate.check(req, url);
-    if (source === undefined) return refuse(req, res, url);
-    if (url.searchParams.has('token') && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
-      // A page load with the token in the URL (the cookie may already be there): keep it in a cookie,
-      // and drop it from the address bar and history.
-      url.searchParams.delete('token');
-      res.writeHead(303, { location: `${url.pathname}${url.search}`, 'set-cookie': gate.setCookie() });
-      res.end();
-      return;
-    }
-    await route(req, res, url);
-  };
-
-  const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-    if (path === '/api/alarms/command') {
-      if (method !== 'POST') throw new ConsoleRequestError(405, 'use POST');
-      return alarmCommand(req, res);
-    }
-    if (method !== 'GET' && method !== 'HEAD') throw new ConsoleRequestError(405, 'use GET');
-    // Streams have no HEAD: there is no length to announce.
-    if (method === 'HEAD' && (path === '/api/events' || path.endsWith('.csv'))) throw new ConsoleRequestError(405, 'use GET');
-    const p = url.searchParams;
-    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', shellPage({ title: 'Fleet console' }));
-    if (path === '/assets/console.js') return sendAsset(req, res, (await consoleAssets()).script);
-    if (path === '/assets/console.css') return sendAsset(req, res, (await consoleAssets()).style);
-    if (path === '/api/overview') return json(res, overview(p));
-    if (path === '/api/alarms') {
-      const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
-      const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
-      return json(res, {
-        active: await withSnoozeEnds(db.activeAlarms(filter), filter.deviceId),
-        transitions: db.transitionHistory({ ...filter, limit }),
-        commands: options.store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
-      });
-    }
-    if (path === '/api/rejects') {
-      const deviceId = deviceParam(p.get('device'));
-      const limit = limitParam(p, 'limit', { fallback: 100, max: 5_000 });
-      return json(res, { rejects: options.store.queryRejects({ ...(deviceId === undefined ? {} : { deviceId }), limit }) });
-    }
-    if (path === '/api/stream') return json(res, options.stream.describe());
-    if (path === '/api/intake' && options.intake !== undefined) return json(res, options.intake());
-    if (path === '/api/events') {
-      feed.attach(res, deviceParam(p.get('device')));
-      return;
-    }
-    const device = /^\/api\/devices\/([^/]+)(\/readings(?:\.csv)?)?$/.exec(path);
-    if (device) {
-      const deviceId = deviceParam(decodeSegment(device[1] as string), 'device id') as string;
-      const now = clock.now();
-      if (device[2] === '/readings.csv') {
-        return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
-      }
-      if (device[2] === '/readings') return json(res, await readings(deviceId, p, now));
-      return json(res, await deviceDetail(deviceId, p));
-    }
-    throw new ConsoleRequestError(404, 'no such route');
-  };
-
-  const overview = (p: URLSearchParams) => {
-    const summary = feed.overview();
-    const { devices } = fleet.get();
-    const q = (p.get('q') ?? '').trim().toLowerCase();
-    const matching = q === '' ? devices : devices.filter((d) => d.deviceId.toLowerCase().includes(q) || (d.type ?? '').toLowerCase().includes(q));
-    const limit = limitParam(p, 'limit', { fallback: 500, max: 10_000 });
-    return { ...summary, matched: matching.length, devices: matching.slice(0, limit) };
-  };
-
-  const alarmReader = options.store.alarmReader(options.thresholds);
-  /**
-   * The alarm rows with, for a snoozed one, when its snooze ends: the engine's own view of the state
-   * (the transitions the rows come from do not carry it).
-   */
-  const withSnoozeEnds = async (rows: AlarmRow[], deviceId: string | undefined): Promise<(AlarmRow & { snoozedUntil: number | null })[]> => {
-    if (!rows.some((r) => r.state === 'SNOOZED')) return rows.map((r) => ({ ...r, snoozedUntil: null }));
-    const views = await alarmReader.listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
-    const ends = new Map(views.map((v) => [v.alarmId, v.snoozedUntil]));
-    return rows.map((r) => ({ ...r, snoozedUntil: r.state === 'SNOOZED' ? (ends.get(r.alarmId) ?? null) : null }));
-  };
-
-  const deviceDetail = async (deviceId: string, p: URLSearchParams) => {
-    // Fresh, not from the fleet cache: one device costs three primary-key lookups.
-    const registered = options.registry.get(deviceId);
-    const info = registered?.role === 'device' ? registered : undefined;
-    const mark = db.deviceMark(deviceId);
-    if (info === undefined && mark === undefined) throw new ConsoleRequestError(404, 'no such device (not registered, no reading stored)');
-    const active = db.activeAlarms({ deviceId });
-    const device = summarizeDevice({
-      deviceId,
-      info,
-      last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
-      // As the fleet list counts them.
-      active: active.filter((a) => ACTIVE_ALARM_STATES.has(a.state)),
-      silence,
-      now: clock.now(),
-    });
-    const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
-    return {
-      device,
-      active: await withSnoozeEnds(active, deviceId),
-      transitions: db.transitionHistory({ deviceId, limit }),
-      commands: options.store.queryCommands({ deviceId, limit, order: 'desc' }),
-    };
-  };
-
-  // Through the readings read port: a console over a deployed stack passes a DynamoDbReadingsReader
-  // (infra/aws/deployed-readings.ts) as `readingsReader` instead of the local store's.
-  const readingsReader = options.readingsReader ?? new SqliteReadingsReader(options.store);
-  const readings = async (deviceId: string, p: URLSearchParams, now: number) => {
-    const { since, until } = timeRange(p, { since: now - HOUR_MS, until: now + 1 });
-    const limit = limitParam(p, 'limit', { fallback: 20_000, max: 100_000 });
-    // The newest `limit` of the range (one more tells whether there were more), returned oldest first.
-    const rows = await readingsReader.deviceReadings({ deviceId, since, until, limit: limit + 1, order: 'desc' });
-    const truncated = rows.length > limit;
-    const kept = rows.slice(0, limit).reverse();
-    return { deviceId, since, until, truncated, readings: kept.map((r) => ({ ts: r.ts, seq: r.seq, metrics: r.metrics })) };
-  };
-
-  const alarmCommand = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // A form on another site cannot send application/json without a CORS preflight, which this server
-    // never grants; SameSite=Strict already keeps the cookie off such requests.
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new ConsoleRequestError(415, 'send application/json');
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) throw new ConsoleRequestError(403, 'cross-origin request refused');
-    const { deviceId, command } = parseCommandRequest(await readJsonBody(req));
-    if (options.sendAlarmCommand === undefined) throw new ConsoleRequestError(503, 'alarm commands are not available in this console');
-    let reply: CommandReply;
-    try {
-      reply = await options.sendAlarmCommand(deviceId, command);
-    } catch (error) {
-      if (error instanceof NoCommandReplyError) throw new ConsoleRequestError(504, error.message, { cause: error });
-      throw error;
-    }
-    if (reply.outcome === 'accepted') return json(res, { outcome: reply.outcome, ...reply.body });
-    json(res, { outcome: reply.outcome, ...reply.body, error: reply.body.reason ?? 'refused' }, 409);
-  };
-
-  const refuse = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
-    res.setHeader('www-authenticate', 'Bearer realm="fleet-telemetry console"');
-    // Drain any body so the connection stays usable.
-    req.resume();
-    if (url.pathname.startsWith('/api/')) json(res, { error: 'token required' }, 401);
-    else send(res, 401, 'text/html; charset=utf-8', unauthorizedPage());
-  };
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch((error: unknown) => {
+  const port = await listen(server, options.port).catch((error: unknown) => {
     clearInterval(sampler);
     db.close();
     throw new ConsoleConfigError(`console: cannot listen on ${HOST}:${options.port}`, { cause: error });
   });
-  const port = (server.address() as AddressInfo).port;
   const gate = new TokenGate(token, port);
+  const routes: Routes = { api, feed, db, clock, options };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((error: unknown) => fail(res, error, options.log));
+    handle(req, res, gate, routes).catch((error: unknown) => fail(res, error, options.log));
   });
   const origin = `http://${HOST}:${port}`;
 
@@ -312,6 +163,105 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         db.close();
       })()),
   };
+}
+
+/** What the routes answer from. */
+interface Routes {
+  readonly api: ConsoleReadApi;
+  readonly feed: LiveFeed;
+  readonly db: ConsoleDb;
+  readonly clock: Clock;
+  readonly options: ConsoleOptions;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, gate: TokenGate, routes: Routes): Promise<void> {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  const url = new URL(req.url ?? '/', 'http://console.invalid');
+  const source = gate.check(req, url);
+  if (source === undefined) return refuse(req, res, url);
+  if (url.searchParams.has('token') && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
+    // A page load with the token in the URL (the cookie may already be there): keep it in a cookie,
+    // and drop it from the address bar and history.
+    url.searchParams.delete('token');
+    res.writeHead(303, { location: `${url.pathname}${url.search}`, 'set-cookie': gate.setCookie() });
+    res.end();
+    return;
+  }
+  await route(req, res, url, routes);
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, url: URL, { api, feed, db, clock, options }: Routes): Promise<void> {
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (path === '/api/alarms/command') {
+    if (method !== 'POST') throw new ConsoleRequestError(405, 'use POST');
+    return alarmCommand(req, res, options.sendAlarmCommand);
+  }
+  if (method !== 'GET' && method !== 'HEAD') throw new ConsoleRequestError(405, 'use GET');
+  // Streams have no HEAD: there is no length to announce.
+  if (method === 'HEAD' && (path === '/api/events' || path.endsWith('.csv'))) throw new ConsoleRequestError(405, 'use GET');
+  const p = url.searchParams;
+  if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', shellPage({ title: 'Fleet console' }));
+  if (path === '/assets/console.js') return sendAsset(req, res, (await consoleAssets()).script);
+  if (path === '/assets/console.css') return sendAsset(req, res, (await consoleAssets()).style);
+  if (path === '/api/overview') return json(res, api.overview(p));
+  if (path === '/api/alarms') return json(res, await api.alarms(p));
+  if (path === '/api/rejects') return json(res, api.rejects(p));
+  if (path === '/api/stream') return json(res, options.stream.describe());
+  if (path === '/api/intake' && options.intake !== undefined) return json(res, options.intake());
+  if (path === '/api/events') {
+    feed.attach(res, deviceParam(p.get('device')));
+    return;
+  }
+  const device = /^\/api\/devices\/([^/]+)(\/readings(?:\.csv)?)?$/.exec(path);
+  if (device) {
+    const deviceId = deviceParam(decodeSegment(device[1] as string), 'device id') as string;
+    const now = clock.now();
+    if (device[2] === '/readings.csv') {
+      return writeReadingsCsv(db, { deviceId, ...timeRange(p, { since: now - HOUR_MS, until: now + 1 }) }, res);
+    }
+    if (device[2] === '/readings') return json(res, await api.readings(deviceId, p, now));
+    return json(res, await api.deviceDetail(deviceId, p));
+  }
+  throw new ConsoleRequestError(404, 'no such route');
+}
+
+async function alarmCommand(req: IncomingMessage, res: ServerResponse, sendAlarmCommand: ConsoleOptions['sendAlarmCommand']): Promise<void> {
+  // A form on another site cannot send application/json without a CORS preflight, which this server
+  // never grants; SameSite=Strict already keeps the cookie off such requests.
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new ConsoleRequestError(415, 'send application/json');
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) throw new ConsoleRequestError(403, 'cross-origin request refused');
+  const { deviceId, command } = parseCommandRequest(await readJsonBody(req));
+  if (sendAlarmCommand === undefined) throw new ConsoleRequestError(503, 'alarm commands are not available in this console');
+  let reply: CommandReply;
+  try {
+    reply = await sendAlarmCommand(deviceId, command);
+  } catch (error) {
+    if (error instanceof NoCommandReplyError) throw new ConsoleRequestError(504, error.message, { cause: error });
+    throw error;
+  }
+  if (reply.outcome === 'accepted') return json(res, { outcome: reply.outcome, ...reply.body });
+  json(res, { outcome: reply.outcome, ...reply.body, error: reply.body.reason ?? 'refused' }, 409);
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  res.setHeader('www-authenticate', 'Bearer realm="fleet-telemetry console"');
+  // Drain any body so the connection stays usable.
+  req.resume();
+  if (url.pathname.startsWith('/api/')) json(res, { error: 'token required' }, 401);
+  else send(res, 401, 'text/html; charset=utf-8', unauthorizedPage());
+}
+
+/** Listens on loopback; resolves with the port (`port` 0 picks a free one). */
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 function decodeSegment(segment: string): string {

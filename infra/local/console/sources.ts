@@ -1,5 +1,6 @@
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { StreamDescription } from '../stream/index.js';
 import type { DeviceInfo } from '../registry/index.js';

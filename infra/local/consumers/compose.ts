@@ -7,7 +7,9 @@
 import { pipeline } from '../../pipeline.js';
 import type { Reading } from '../../../lambdas/domain/model.js';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
-import type { Clock, Log, TimeSeriesStore, WriteOutcome } from '../../../lambdas/ports/index.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
+import type { TimeSeriesStore, WriteOutcome } from '../../../lambdas/ports/time-series-store.js';
 import { makeIngestHandler } from '../../../lambdas/ingest/ingest-handler.js';
 import { makeAlarmsHandler } from '../../../lambdas/alarms/alarms-handler.js';
 import { makeOfflineHandler } from '../../../lambdas/offline/offline-handler.js';
@@ -16,7 +18,7 @@ import type { AlarmCommandEnvelope } from '../../../lambdas/alarm-commands/alarm
 import type { CommandReplies } from '../../../lambdas/ports/command-replies.js';
 import { fanOutNotifier } from '../../../lambdas/adapters/fan-out-notifier.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
-import type { AlarmNotifier } from '../../../lambdas/ports/index.js';
+import type { AlarmNotifier } from '../../../lambdas/ports/alarm-notifier.js';
 import { WebhookNotifier } from '../../../lambdas/adapters/local/webhook-notifier.js';
 import type { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import type { ConsumerStream } from '../event-source/index.js';

@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
-import type { Clock, Log } from '../../../lambdas/ports/index.js';
+import type { Clock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { PublishFn } from '../../../lambdas/adapters/local/broker-notifier.js';
 import { BrokerNotifier } from '../../../lambdas/adapters/local/broker-notifier.js';

@@ -6,7 +6,7 @@
  * store lost: offsets stored with the data, as Kafka Connect's sink connectors and Flink's two-phase
  * commit sinks do.
  */
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { AppendListener, FailureWrite, ReadOptions, StreamRecord } from '../stream/index.js';
 import { formatSequenceNumber } from '../stream/index.js';

@@ -6,8 +6,8 @@
  * asks of the stack's thread over the channel.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { systemClock } from '../../../lambdas/ports/index.js';
-import type { Log } from '../../../lambdas/ports/index.js';
+import { systemClock } from '../../../lambdas/ports/clock.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { CounterMetrics } from '../../../lambdas/adapters/local/observability.js';
 import { StreamReader } from '../stream/index.js';

@@ -47,7 +47,7 @@ export type KinesisBatchHandler = (
   event: KinesisStreamEvent,
 ) => Promise<KinesisStreamBatchResponse | void | null | undefined>;
 
-export interface EventSourceMappingOptions {
+interface EventSourceMappingOptions {
   /** The consumer's name: its checkpoints and failure entries are kept under it (e.g. 'ingest'). */
   readonly consumer: string;
   /** The stack's LocalStream, or the consumers' worker view of it. */
@@ -70,7 +70,7 @@ export interface EventSourceMappingOptions {
 }
 
 /** The default backoff: 1 s, 2 s, 4 s … capped at 60 s. */
-export function defaultRetryDelayMs(attempt: number): number {
+function defaultRetryDelayMs(attempt: number): number {
   return Math.min(1_000 * 2 ** Math.max(0, attempt - 1), 60_000);
 }
 

@@ -21,7 +21,7 @@ export type BatchOutcome =
   | { readonly kind: 'partial'; readonly firstFailedIndex: number }
   | { readonly kind: 'failure'; readonly reason: string };
 
-export interface InterpretOptions {
+interface InterpretOptions {
   readonly reportBatchItemFailures: boolean;
 }
 

@@ -4,4 +4,4 @@ export { MAX_JSON_DEPTH } from './context.js';
 export { IotSqlError } from './errors.js';
 export { SUPPORTED_FUNCTIONS } from './functions.js';
 export { isTopicName, topicFilterProblem } from './topic-filter.js';
-export type { CompiledRule, CompiledTemplate, RuleMessage, RuleResult } from './types.js';
+export type { CompiledRule, CompiledTemplate, RuleMessage } from './types.js';

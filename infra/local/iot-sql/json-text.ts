@@ -165,11 +165,17 @@ function isPayloadBase64(expr: Expr): boolean {
 /** Writes the UTF-8 JSON bytes of one message's output object. */
 export type JsonBytesWriter = (ctx: EvalContext) => Uint8Array;
 
-/**
- * A writer for `SELECT item, item, ...` (no `VALUE`, no `*`, every key once), or undefined when the
- * statement needs the general path. `evaluators[i]` is the compiled expression of `items[i]`.
- */
-export function compileJsonBytesWriter(items: readonly SelectItem[], evaluators: readonly Evaluator[]): JsonBytesWriter | undefined {
+/** What a compiled writer writes, in the output's key order. */
+interface WriterPlan {
+  /** `"key":` as UTF-8 (a key may hold any character). */
+  readonly keys: readonly Buffer[];
+  readonly evaluate: readonly Evaluator[];
+  /** Whether the item is `encode(*, 'base64')`, written straight from the payload. */
+  readonly payloadBase64: readonly boolean[];
+}
+
+/** The plan for `SELECT item, item, ...` (no `VALUE`, no `*`, every key once), or undefined. */
+function planWriter(items: readonly SelectItem[], evaluators: readonly Evaluator[]): WriterPlan | undefined {
   const exprItems: Extract<SelectItem, { kind: 'expr' }>[] = [];
   for (const item of items) {
     if (item.kind !== 'expr') return undefined;
@@ -180,90 +186,110 @@ export function compileJsonBytesWriter(items: readonly SelectItem[], evaluators:
   const probe: JsonObject = {};
   exprItems.forEach((item, i) => setOwn(probe, item.key, i));
   const order = Object.keys(probe).map((key) => probe[key] as number);
-  const count = order.length;
-  // `"key":` as UTF-8 (a key may hold any character).
-  const keys = order.map((i) => Buffer.from(`${JSON.stringify((exprItems[i] as Extract<SelectItem, { kind: 'expr' }>).key)}:`, 'utf8'));
-  const evaluate = order.map((i) => evaluators[i] as Evaluator);
-  const payloadBase64 = order.map((i) => isPayloadBase64((exprItems[i] as Extract<SelectItem, { kind: 'expr' }>).expr));
-  // Per message, reused: the writer never runs re-entrantly (evaluators do not call back into it).
-  const kinds = new Uint8Array(count);
-  const texts: (string | Uint8Array)[] = new Array<string | Uint8Array>(count).fill('');
+  return {
+    keys: order.map((i) => Buffer.from(`${JSON.stringify((exprItems[i] as Extract<SelectItem, { kind: 'expr' }>).key)}:`, 'utf8')),
+    evaluate: order.map((i) => evaluators[i] as Evaluator),
+    payloadBase64: order.map((i) => isPayloadBase64((exprItems[i] as Extract<SelectItem, { kind: 'expr' }>).expr)),
+  };
+}
 
+/**
+ * A writer for `SELECT item, item, ...` (no `VALUE`, no `*`, every key once), or undefined when the
+ * statement needs the general path. `evaluators[i]` is the compiled expression of `items[i]`.
+ */
+export function compileJsonBytesWriter(items: readonly SelectItem[], evaluators: readonly Evaluator[]): JsonBytesWriter | undefined {
+  const plan = planWriter(items, evaluators);
+  if (plan === undefined) return undefined;
+  // Per message, reused: the writer never runs re-entrantly (evaluators do not call back into it).
+  const kinds = new Uint8Array(plan.keys.length);
+  const texts: (string | Uint8Array)[] = new Array<string | Uint8Array>(plan.keys.length).fill('');
   return (ctx) => {
-    // 1. Evaluate every item and size the output.
-    let length = 2; // { }
-    let present = 0;
-    for (let i = 0; i < count; i++) {
-      let kind = ABSENT;
-      let size = 0;
-      if (payloadBase64[i]) {
-        kind = PAYLOAD_BASE64;
-        size = base64Length(ctx.message.payload.length) + 2;
+    const out = allocateOutput(evaluateItems(ctx, plan, kinds, texts));
+    writeItems(out, ctx.message.payload, plan.keys, kinds, texts);
+    return out;
+  };
+}
+
+/**
+ * Evaluates every item into `kinds` and `texts` (how and what to write), and returns the output's
+ * length in bytes.
+ */
+function evaluateItems(ctx: EvalContext, plan: WriterPlan, kinds: Uint8Array, texts: (string | Uint8Array)[]): number {
+  const { keys, evaluate, payloadBase64 } = plan;
+  let length = 2; // { }
+  let present = 0;
+  for (let i = 0; i < keys.length; i++) {
+    let kind = ABSENT;
+    let size = 0;
+    if (payloadBase64[i]) {
+      kind = PAYLOAD_BASE64;
+      size = base64Length(ctx.message.payload.length) + 2;
+    } else {
+      const value = (evaluate[i] as Evaluator)(ctx);
+      if (typeof value === 'string' && !NOT_PLAIN_ASCII.test(value)) {
+        kind = PLAIN;
+        texts[i] = value;
+        size = value.length + 2;
+      } else if (typeof value === 'number') {
+        // A number's JSON is ASCII (digits, sign, point, exponent, or null).
+        const json = numberText(value);
+        kind = ASCII;
+        texts[i] = json;
+        size = json.length;
       } else {
-        const value = (evaluate[i] as Evaluator)(ctx);
-        if (typeof value === 'string' && !NOT_PLAIN_ASCII.test(value)) {
-          kind = PLAIN;
-          texts[i] = value;
-          size = value.length + 2;
-        } else if (typeof value === 'number') {
-          // A number's JSON is ASCII (digits, sign, point, exponent, or null).
-          const json = numberText(value);
-          kind = ASCII;
-          texts[i] = json;
-          size = json.length;
-        } else {
-          const json = jsonPropertyValue(value);
-          if (json !== undefined) {
-            if (NOT_ASCII.test(json)) {
-              const bytes = Buffer.from(json, 'utf8');
-              kind = UTF8;
-              texts[i] = bytes;
-              size = bytes.length;
-            } else {
-              kind = ASCII;
-              texts[i] = json;
-              size = json.length;
-            }
+        const json = jsonPropertyValue(value);
+        if (json !== undefined) {
+          if (NOT_ASCII.test(json)) {
+            const bytes = Buffer.from(json, 'utf8');
+            kind = UTF8;
+            texts[i] = bytes;
+            size = bytes.length;
+          } else {
+            kind = ASCII;
+            texts[i] = json;
+            size = json.length;
           }
         }
       }
-      kinds[i] = kind;
-      if (kind !== ABSENT) {
-        length += (present > 0 ? 1 : 0) + (keys[i] as Buffer).length + size;
-        present += 1;
-      }
     }
-    // 2. Write them.
-    const out = allocateOutput(length);
-    out[0] = 123; // {
-    let o = 1;
-    let first = true;
-    for (let i = 0; i < count; i++) {
-      const kind = kinds[i];
-      if (kind === ABSENT) continue;
-      if (!first) out[o++] = COMMA;
-      first = false;
-      const key = keys[i] as Buffer;
-      out.set(key, o);
-      o += key.length;
-      if (kind === PAYLOAD_BASE64) {
-        out[o++] = QUOTE;
-        o = writeBase64(ctx.message.payload, out, o);
-        out[o++] = QUOTE;
-      } else if (kind === PLAIN) {
-        out[o++] = QUOTE;
-        o = writeAscii(texts[i] as string, out, o);
-        out[o++] = QUOTE;
-      } else if (kind === ASCII) {
-        o = writeAscii(texts[i] as string, out, o);
-      } else {
-        const bytes = texts[i] as Uint8Array;
-        out.set(bytes, o);
-        o += bytes.length;
-      }
-      texts[i] = '';
+    kinds[i] = kind;
+    if (kind !== ABSENT) {
+      length += (present > 0 ? 1 : 0) + (keys[i] as Buffer).length + size;
+      present += 1;
     }
-    out[o] = 125; // }
-    return out;
-  };
+  }
+  return length;
+}
+
+/** Writes the object evaluateItems measured into `out`, and lets go of the texts. */
+function writeItems(out: Uint8Array, payload: Uint8Array, keys: readonly Buffer[], kinds: Uint8Array, texts: (string | Uint8Array)[]): void {
+  out[0] = 123; // {
+  let o = 1;
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const kind = kinds[i];
+    if (kind === ABSENT) continue;
+    if (!first) out[o++] = COMMA;
+    first = false;
+    const key = keys[i] as Buffer;
+    out.set(key, o);
+    o += key.length;
+    if (kind === PAYLOAD_BASE64) {
+      out[o++] = QUOTE;
+      o = writeBase64(payload, out, o);
+      out[o++] = QUOTE;
+    } else if (kind === PLAIN) {
+      out[o++] = QUOTE;
+      o = writeAscii(texts[i] as string, out, o);
+      out[o++] = QUOTE;
+    } else if (kind === ASCII) {
+      o = writeAscii(texts[i] as string, out, o);
+    } else {
+      const bytes = texts[i] as Uint8Array;
+      out.set(bytes, o);
+      o += bytes.length;
+    }
+    texts[i] = '';
+  }
+  out[o] = 125; // }
 }

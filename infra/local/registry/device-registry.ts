@@ -37,12 +37,12 @@ export interface DeviceInfo {
 }
 
 /** A device that just proved its password, with a stamp of the credential it used. */
-export interface AuthenticatedDevice extends DeviceInfo {
+interface AuthenticatedDevice extends DeviceInfo {
   /** Opaque; changes whenever the device's password is set. Compare with `credentialStamp()`. */
   readonly credentialStamp: string;
 }
 
-export interface DeviceOptions {
+interface DeviceOptions {
   /** Device type, used to scope threshold rules. 1 to 128 characters. */
   readonly type?: string;
   /** @default 'device' (on `upsert` of an existing device: its current role) */
@@ -63,7 +63,7 @@ export interface DeviceCredentials {
   readonly password: string;
 }
 
-export interface RegistryOpenOptions {
+interface RegistryOpenOptions {
   /** How long a write waits for another process's write lock. @default 5000 (ms) */
   readonly busyTimeoutMs?: number;
 }

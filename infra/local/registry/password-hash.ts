@@ -19,7 +19,7 @@ import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'no
 import { RegistryError } from './errors.js';
 
 /** scrypt cost parameters (RFC 7914): CPU/memory cost N (a power of two), block size r, parallelism p. */
-export interface ScryptParams {
+interface ScryptParams {
   readonly N: number;
   readonly r: number;
   readonly p: number;
@@ -28,9 +28,9 @@ export interface ScryptParams {
 /** For high-entropy (generated) secrets: throughput matters, guessing is hopeless anyway. */
 export const FAST_SCRYPT: ScryptParams = Object.freeze({ N: 2 ** 8, r: 8, p: 1 });
 /** For passwords a person may have chosen. */
-export const STRONG_SCRYPT: ScryptParams = Object.freeze({ N: 2 ** 14, r: 8, p: 1 });
+const STRONG_SCRYPT: ScryptParams = Object.freeze({ N: 2 ** 14, r: 8, p: 1 });
 /** A password at least this long is treated as a high-entropy secret (a generated one is 43). */
-export const HIGH_ENTROPY_MIN_LENGTH = 32;
+const HIGH_ENTROPY_MIN_LENGTH = 32;
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;

@@ -9,7 +9,7 @@ import { formatSequenceNumber } from './sequence.js';
 import { StreamError } from './errors.js';
 import type { KinesisStreamEvent } from 'aws-lambda';
 
-export interface ShardDescription {
+interface ShardDescription {
   readonly shardId: string;
   readonly hashKeyRange: { readonly startingHashKey: string; readonly endingHashKey: string };
   /** Oldest record still held (the trim horizon), or null when the shard holds none. */
@@ -21,7 +21,7 @@ export interface ShardDescription {
   readonly newestArrival: number | null;
 }
 
-export interface ConsumerShardPosition {
+interface ConsumerShardPosition {
   readonly shardId: string;
   /** Last sequence number the consumer is done with, or null before its first checkpoint. */
   readonly checkpoint: string | null;
@@ -31,7 +31,7 @@ export interface ConsumerShardPosition {
   readonly lagMs: number;
 }
 
-export interface ConsumerDescription {
+interface ConsumerDescription {
   readonly consumer: string;
   readonly shards: readonly ConsumerShardPosition[];
   readonly lagRecords: number;

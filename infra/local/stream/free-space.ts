@@ -13,7 +13,7 @@
  * between two ticks.
  */
 import { statfs } from 'node:fs/promises';
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { StreamError } from './errors.js';
 
 /** Bytes available to this process on the file system holding the data directory. */
@@ -40,7 +40,7 @@ const ESTIMATE_BYTES_PER_MESSAGE = 512;
 /** New telemetry is refused: the file system holding the data is nearly full. */
 export class FreeSpaceHeadroomError extends StreamError {}
 
-export interface FreeSpaceGuardOptions {
+interface FreeSpaceGuardOptions {
   /** The directory whose file system is watched (for the log lines). */
   readonly dir: string;
   readonly minFreeBytes: number;

@@ -8,7 +8,7 @@
  */
 import { StreamRecordInvalidError } from './errors.js';
 
-export const SEQUENCE_NUMBER_DIGITS = 20;
+const SEQUENCE_NUMBER_DIGITS = 20;
 
 /** The string form of a stored sequence number. */
 export function formatSequenceNumber(value: number): string {

@@ -24,7 +24,7 @@
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html (standard retry mode).
  */
 
-export interface AwsClientTimeouts {
+interface AwsClientTimeouts {
   /** Milliseconds to establish the connection. */
   readonly connectionTimeoutMs: number;
   /** Milliseconds the request and its response may take before the attempt fails (and is retried). */
@@ -40,7 +40,7 @@ export const AWS_CLIENT_TIMEOUTS: AwsClientTimeouts = Object.freeze({
 });
 
 /** The part of an SDK v3 client configuration this module decides. */
-export interface AwsClientConfig {
+interface AwsClientConfig {
   readonly maxAttempts: number;
   readonly retryMode: 'standard';
   readonly requestHandler: {

@@ -9,13 +9,13 @@ import { retryableOr } from './aws-errors.js';
 import { ALARM_HISTORY_TABLE_KEYS, ALARM_HISTORY_TTL_ATTRIBUTE, timeKey } from './dynamodb-readings-schema.js';
 
 /** A stored history item that does not have the shape we write. */
-export class CorruptAlarmHistoryError extends FleetTelemetryError {}
+class CorruptAlarmHistoryError extends FleetTelemetryError {}
 
 const PK = ALARM_HISTORY_TABLE_KEYS.partitionKey.name;
 const SK = ALARM_HISTORY_TABLE_KEYS.sortKey.name;
 const DAY_SECONDS = 86_400;
 
-export interface DynamoDbAlarmHistoryOptions {
+interface DynamoDbAlarmHistoryOptions {
   /** Built with alarmStateDocumentClient() (it removes undefined values). */
   readonly client: DynamoDBDocumentClient;
   /** ALARM_HISTORY_TABLE_KEYS, TTL on ALARM_HISTORY_TTL_ATTRIBUTE. */
@@ -29,7 +29,7 @@ export interface DynamoDbAlarmHistoryOptions {
  * itself. The same entry recorded twice (an outbox published again, a retried command) has the same
  * key and overwrites itself: kept once, without a condition.
  */
-export function historySortKey(entry: AlarmHistoryEntry): string {
+function historySortKey(entry: AlarmHistoryEntry): string {
   if (entry.kind === 'transition') {
     const e = entry.event;
     return [timeKey(e.ts), 't', e.ruleId, e.previousState, e.state, e.action ?? ''].join('#');
@@ -86,7 +86,7 @@ export function historyNotifier(history: AlarmHistory): AlarmNotifier {
   return { notify: (events) => history.record(events.map((event) => ({ kind: 'transition', event }))) };
 }
 
-export interface DynamoDbAlarmReaderOptions {
+interface DynamoDbAlarmReaderOptions {
   readonly client: DynamoDBDocumentClient;
   /** The alarm-state table (ALARM_STATE_TABLE_KEYS). */
   readonly stateTableName: string;

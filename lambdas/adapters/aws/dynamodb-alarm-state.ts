@@ -29,7 +29,7 @@ export const WAKE_INDEX = {
   partition: 'due',
 } as const;
 
-export interface DynamoDbAlarmStateStoreOptions {
+interface DynamoDbAlarmStateStoreOptions {
   /** Build it with alarmStateDocumentClient(): it must remove undefined values. */
   readonly client: DynamoDBDocumentClient;
   /** Partition key `deviceId` (string), no sort key. */

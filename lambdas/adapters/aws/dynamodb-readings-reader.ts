@@ -7,12 +7,12 @@ import { ALARM_STATE_TABLE_KEYS, READINGS_TABLE_KEYS, timeKey } from './dynamodb
 import { ownProperty } from './dynamodb-time-series.js';
 
 /** A stored reading item that does not have the shape we write: names the table, the key and the field. */
-export class CorruptReadingItemError extends FleetTelemetryError {}
+class CorruptReadingItemError extends FleetTelemetryError {}
 
 /** Lists the devices whose readings `newestReadings` merges. */
-export type DeviceSource = () => Promise<readonly string[]>;
+type DeviceSource = () => Promise<readonly string[]>;
 
-export interface DynamoDbReadingsReaderOptions {
+interface DynamoDbReadingsReaderOptions {
   readonly client: DynamoDBClient;
   /** The readings table (READINGS_TABLE_KEYS), as DynamoDbTimeSeriesStore writes it. */
   readonly tableName: string;

@@ -16,12 +16,12 @@ import { READINGS_TABLE_KEYS, READINGS_TTL_ATTRIBUTE, readingSortKey } from './d
 export const DYNAMODB_MAX_ITEMS_PER_BATCH = 25;
 
 /** How long readings are kept when nothing else is said (`-c readingsRetentionDays`). */
-export const DEFAULT_READINGS_RETENTION_DAYS = 30;
+const DEFAULT_READINGS_RETENTION_DAYS = 30;
 
 const SECONDS_PER_DAY = 86_400;
 
 /** Retries of the items DynamoDB returns as UnprocessedItems, with exponential backoff and full jitter. */
-export interface UnprocessedRetryPolicy {
+interface UnprocessedRetryPolicy {
   /** Resends after the first request. @default 5 */
   readonly attempts: number;
   /** Upper bound of the first wait, doubled each time. @default 50 */
@@ -32,7 +32,7 @@ export interface UnprocessedRetryPolicy {
 
 export const DEFAULT_UNPROCESSED_RETRY: UnprocessedRetryPolicy = Object.freeze({ attempts: 5, baseDelayMs: 50, maxDelayMs: 1_000 });
 
-export interface DynamoDbTimeSeriesStoreOptions {
+interface DynamoDbTimeSeriesStoreOptions {
   readonly client: DynamoDBClient;
   /** Keys as READINGS_TABLE_KEYS, TTL on READINGS_TTL_ATTRIBUTE (infra/aws/constructs/readings-table.ts). */
   readonly tableName: string;

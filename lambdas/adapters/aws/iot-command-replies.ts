@@ -3,7 +3,7 @@ import { commandReplyTopic } from '../../../infra/pipeline.js';
 import type { CommandOutcome, CommandReplies, CommandReplyBody } from '../../ports/command-replies.js';
 import { retryableOr } from './aws-errors.js';
 
-export interface IotCommandRepliesOptions {
+interface IotCommandRepliesOptions {
   /** Built with `endpoint: iotDataEndpointUrl(IOT_DATA_ENDPOINT)`. */
   readonly client: IoTDataPlaneClient;
 }

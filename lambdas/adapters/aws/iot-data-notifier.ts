@@ -14,7 +14,7 @@ export function iotDataEndpointUrl(host: string): string {
   return /^https?:\/\//.test(host) ? host : `https://${host}`;
 }
 
-export interface IotDataNotifierOptions {
+interface IotDataNotifierOptions {
   /** Built with `endpoint: iotDataEndpointUrl(IOT_DATA_ENDPOINT)`. */
   readonly client: IoTDataPlaneClient;
 }

@@ -11,7 +11,7 @@ import { chunk } from '../../common/chunk.js';
 import { retryableOr } from './aws-errors.js';
 
 /** PublishBatch takes at most 10 entries per request (SNS API reference, PublishBatch). */
-export const SNS_MAX_BATCH_ENTRIES = 10;
+const SNS_MAX_BATCH_ENTRIES = 10;
 
 /**
  * SNS Subject: "must be less than 100 characters", printable ASCII, no line breaks or control
@@ -19,7 +19,7 @@ export const SNS_MAX_BATCH_ENTRIES = 10;
  */
 const SUBJECT_MAX_CHARS = 99;
 
-export interface SnsNotifierOptions {
+interface SnsNotifierOptions {
   readonly client: SNSClient;
   /** A standard (not FIFO) topic. */
   readonly topicArn: string;

@@ -10,7 +10,7 @@ import type { RejectSink } from '../../ports/reject-sink.js';
 import { retryableOr } from './aws-errors.js';
 
 /** SendMessageBatch takes at most 10 entries (SQS API reference, SendMessageBatch). */
-export const SQS_MAX_BATCH_ENTRIES = 10;
+const SQS_MAX_BATCH_ENTRIES = 10;
 
 /**
  * "The maximum allowed individual message size and the maximum total payload size (the sum of the
@@ -18,12 +18,12 @@ export const SQS_MAX_BATCH_ENTRIES = 10;
  * reference, SendMessageBatch, current text; it was 256 KiB before August 2025). A message's size
  * counts its body and its attributes' names, types and values.
  */
-export const SQS_MAX_BATCH_BYTES = 1_048_576;
+const SQS_MAX_BATCH_BYTES = 1_048_576;
 
 /** Value of the `field` attribute when the reason names no field (e.g. Timestream's own reasons). */
-export const NO_FIELD = 'record';
+const NO_FIELD = 'record';
 
-export interface SqsRejectSinkOptions {
+interface SqsRejectSinkOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
   /**

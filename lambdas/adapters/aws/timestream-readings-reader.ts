@@ -8,7 +8,7 @@ import { UNKNOWN_TYPE } from './timestream-store.js';
 /** A Timestream answer that does not have the shape TimestreamStore writes. */
 export class UnexpectedTimestreamRowError extends FleetTelemetryError {}
 
-export interface TimestreamReadingsReaderOptions {
+interface TimestreamReadingsReaderOptions {
   readonly client: TimestreamQueryClient;
   readonly databaseName: string;
   readonly tableName: string;

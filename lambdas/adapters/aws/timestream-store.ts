@@ -11,7 +11,7 @@ import { chunk } from '../../common/chunk.js';
 import { retryableOr } from './aws-errors.js';
 
 /** WriteRecords takes at most 100 records per request (Timestream developer guide, ts-limits). */
-export const TIMESTREAM_MAX_RECORDS_PER_WRITE = 100;
+const TIMESTREAM_MAX_RECORDS_PER_WRITE = 100;
 
 /** Dimension value written when a reading has no `type`: Timestream needs non-empty dimension values. */
 export const UNKNOWN_TYPE = 'unknown';
@@ -19,7 +19,7 @@ export const UNKNOWN_TYPE = 'unknown';
 /** The dimensions of every record: a metric may not share their names (the columns would clash). */
 const DIMENSION_NAMES = ['deviceId', 'type'] as const;
 
-export interface TimestreamStoreOptions {
+interface TimestreamStoreOptions {
   readonly client: TimestreamWriteClient;
   readonly databaseName: string;
   readonly tableName: string;
@@ -129,7 +129,7 @@ export class TimestreamStore implements TimeSeriesStore {
  * The multi-measure record of one reading (MeasureName, MeasureValueType and TimeUnit come from
  * the request's CommonAttributes; they hold no dimensions, so nothing overlaps).
  */
-export function toTimestreamRecord(reading: Reading): TimestreamRecord {
+function toTimestreamRecord(reading: Reading): TimestreamRecord {
   return {
     Dimensions: [
       { Name: 'deviceId', Value: reading.deviceId },
@@ -152,7 +152,7 @@ export function toTimestreamRecord(reading: Reading): TimestreamRecord {
  * here, case-insensitively to be safe, because whether Timestream refuses such a record alone or
  * the whole request is undocumented; a refused request would stall the shard on a poison reading.
  */
-export function unwritableMetric(reading: Reading): string | undefined {
+function unwritableMetric(reading: Reading): string | undefined {
   for (const name of Object.keys(reading.metrics)) {
     const lower = name.toLowerCase();
     if (lower === 'time' || lower === 'measure_name' || lower.startsWith('measure_value') || lower.startsWith('ts_')) {

@@ -17,7 +17,7 @@ export class StoreSchemaError extends LocalAdapterError {}
 const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|PROTOCOL)/;
 
 /** True when `err` is a SQLite error that a retry can fix. */
-export function isTransientSqliteError(err: unknown): boolean {
+function isTransientSqliteError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && TRANSIENT_SQLITE.test(code);
 }

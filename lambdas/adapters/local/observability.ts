@@ -1,10 +1,10 @@
 import { ConfigError } from '../../domain/errors.js';
 import type { Log, MetricName, Metrics } from '../../ports/observability.js';
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface StderrLogOptions {
+interface StderrLogOptions {
   /** Lowest level written: 'debug', 'info', 'warn' or 'error' (any other value throws ConfigError). */
   readonly level: LogLevel | string;
   /** Names the component in every line (`"name"`), like Powertools Logger's serviceName. */

@@ -33,7 +33,7 @@ import { WriteGroup } from './write-group.js';
 /** The store file does not exist (a read-only open never creates one). */
 export class StoreNotFoundError extends LocalAdapterError {}
 
-export interface SqliteStoreOptions {
+interface SqliteStoreOptions {
   /**
    * Open for reading only: the file must exist at this code's schema version, and the port adapters
    * refuse to write (SQLITE_READONLY). For the query CLI and the console while the stack runs.

@@ -4,7 +4,7 @@ import type { AlarmNotifier } from '../../ports/alarm-notifier.js';
 import type { Log } from '../../ports/observability.js';
 import { silentLog } from '../../ports/observability.js';
 
-export interface WebhookNotifierOptions {
+interface WebhookNotifierOptions {
   /** Where each alarm event is POSTed. */
   readonly url: string;
   /** Retries of one event after its first attempt (so `retries + 1` attempts at most). @default 3 */

@@ -52,7 +52,7 @@ export class InMemoryAlarmReader implements AlarmReader {
  * transition by alarm, time and state only: two transitions of one alarm at one time to one state
  * do not happen.)
  */
-export function historyKey(entry: AlarmHistoryEntry): string {
+function historyKey(entry: AlarmHistoryEntry): string {
   if (entry.kind === 'transition') {
     const e = entry.event;
     return ['t', e.alarmId, e.ts, e.previousState, e.state, e.action ?? ''].join('\u0000');

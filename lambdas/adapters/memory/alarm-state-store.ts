@@ -2,7 +2,7 @@ import type { DeviceAlarmRecord, AlarmStateStore } from '../../ports/alarm-state
 import { InvariantError } from '../../domain/errors.js';
 
 /** Runs inside the next save, before its condition is checked: a concurrent writer's moment. */
-export type BeforeSaveHook = (store: InMemoryAlarmStateStore, next: DeviceAlarmRecord) => Promise<void> | void;
+type BeforeSaveHook = (store: InMemoryAlarmStateStore, next: DeviceAlarmRecord) => Promise<void> | void;
 
 /**
  * The alarm state store with the real conditional semantics: a save succeeds only if the stored

@@ -1,7 +1,7 @@
 import type { CommandOutcome, CommandReplies, CommandReplyBody } from '../../ports/command-replies.js';
 import { FleetTelemetryError } from '../../domain/errors.js';
 
-export interface RecordedReply {
+interface RecordedReply {
   readonly deviceId: string;
   readonly outcome: CommandOutcome;
   readonly body: CommandReplyBody;

@@ -2,7 +2,7 @@ import { RetryableError } from '../../domain/errors.js';
 import type { AlarmEvent } from '../../domain/model.js';
 import type { AlarmNotifier } from '../../ports/alarm-notifier.js';
 
-export interface RecordingNotifierOptions {
+interface RecordingNotifierOptions {
   /** The first `failTimes` notify calls throw. Default 0. */
   readonly failTimes?: number;
 }

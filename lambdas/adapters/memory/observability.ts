@@ -1,6 +1,6 @@
 import type { Log, MetricName, Metrics } from '../../ports/observability.js';
 
-export interface CountedMetric {
+interface CountedMetric {
   readonly name: MetricName;
   readonly value: number;
   readonly dimension?: { readonly name: string; readonly value: string };
@@ -28,9 +28,9 @@ export class CountingMetrics implements Metrics {
   }
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export interface LogEntry {
+interface LogEntry {
   readonly level: LogLevel;
   readonly message: string;
   readonly extra?: Record<string, unknown>;

@@ -2,7 +2,7 @@ import { InvariantError, RetryableError } from '../../domain/errors.js';
 import type { Reading } from '../../domain/model.js';
 import type { StoreRejection, TimeSeriesStore, WriteOutcome } from '../../ports/time-series-store.js';
 
-export interface InMemoryTimeSeriesStoreOptions {
+interface InMemoryTimeSeriesStoreOptions {
   /** Readings per write. Default 100, Timestream's WriteRecords limit. */
   readonly maxReadingsPerWrite?: number;
 }

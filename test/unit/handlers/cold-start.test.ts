@@ -1,3 +1,4 @@
+import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand, ThrottlingException } from '@aws-sdk/client-appconfigdata';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -5,6 +6,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
+import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -32,6 +34,9 @@ const VALID_ENV: Record<string, string> = {
   ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleet-telemetry-alarms',
   IOT_DATA_ENDPOINT: 'abc123-ats.iot.eu-west-1.amazonaws.com',
   THRESHOLDS_FILE: 'thresholds.json',
+  THRESHOLDS_APPCONFIG_APPLICATION: 'app1234',
+  THRESHOLDS_APPCONFIG_ENVIRONMENT: 'env1234',
+  THRESHOLDS_APPCONFIG_PROFILE: 'prof123',
   LAMBDA_TASK_ROOT: FIXTURES,
   POWERTOOLS_SERVICE_NAME: 'fleet-telemetry-test',
   POWERTOOLS_METRICS_NAMESPACE: 'FleetTelemetryTest',
@@ -82,6 +87,12 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const dynamoReadings = mockClient(DynamoDBClient);
 const iot = mockClient(IoTDataPlaneClient);
 const sns = mockClient(SNSClient);
+const appConfig = mockClient(AppConfigDataClient);
+
+/** The rules deployed in AppConfig: overheat at 50, where the bundled fixture file says 80. */
+const DEPLOYED_RULES = {
+  rules: [{ id: 'overheat', metric: 'temperature', match: { type: 'env-sensor' }, when: { above: 50 }, for: { samples: 2 }, severity: 'critical' }],
+};
 
 describe('AWS composition roots', () => {
   beforeEach(() => {
@@ -92,6 +103,13 @@ describe('AWS composition roots', () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     iot.on(PublishCommand).resolves({});
     sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+    appConfig.reset();
+    appConfig.on(StartConfigurationSessionCommand).resolves({ InitialConfigurationToken: 'token-0' });
+    appConfig.on(GetLatestConfigurationCommand).resolves({
+      NextPollConfigurationToken: 'token-1',
+      ContentType: 'application/json',
+      Configuration: Uint8ArrayBlobAdapter.fromString(JSON.stringify(DEPLOYED_RULES)),
+    });
   });
   afterEach(() => vi.unstubAllEnvs());
 
@@ -162,17 +180,37 @@ describe('AWS composition roots', () => {
     });
   });
 
-  it('alarms: loads the thresholds file relative to LAMBDA_TASK_ROOT and publishes to the IoT endpoint', async () => {
+  it('alarms: decides with the rules deployed in AppConfig and publishes to the IoT endpoint', async () => {
     installAlarmTable(dynamo);
     const handler = await coldStart('alarms', VALID_ENV);
-    const readings = [81, 82].map((temperature, i) => ({ ts: 1_764_028_800_000 + i, seq: i, type: 'env-sensor', metrics: { temperature } }));
+    // Over AppConfig's 50, under the bundled file's 80.
+    const readings = [61, 62].map((temperature, i) => ({ ts: 1_764_028_800_000 + i, seq: i, type: 'env-sensor', metrics: { temperature } }));
 
     await stdoutJson(() => handler(telemetryEvent('sensor-0001', readings)));
 
+    expect(appConfig.commandCalls(StartConfigurationSessionCommand)[0]?.args[0].input).toEqual({
+      ApplicationIdentifier: 'app1234',
+      EnvironmentIdentifier: 'env1234',
+      ConfigurationProfileIdentifier: 'prof123',
+    });
     expect(iot.commandCalls(PublishCommand).map((call) => call.args[0].input.topic)).toEqual(['alarms/fleet/sensor-0001']);
     expect(sns.commandCalls(PublishBatchCommand)[0]?.args[0].input.TopicArn).toBe(VALID_ENV['ALARM_TOPIC_ARN']);
     const endpoint = await (iot.commandCalls(PublishCommand)[0]?.thisValue as IoTDataPlaneClient).config.endpoint?.();
     expect(endpoint).toMatchObject({ protocol: 'https:', hostname: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
+  });
+
+  it("alarms: decides with the bundled thresholds file (relative to LAMBDA_TASK_ROOT) while AppConfig cannot be read, and counts it", async () => {
+    installAlarmTable(dynamo);
+    appConfig.on(GetLatestConfigurationCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const handler = await coldStart('alarms', VALID_ENV);
+    const under = [61, 62].map((temperature, i) => ({ ts: 1_764_028_800_000 + i, seq: i, type: 'env-sensor', metrics: { temperature } }));
+    const over = [81, 82].map((temperature, i) => ({ ts: 1_764_028_801_000 + i, seq: 10 + i, type: 'env-sensor', metrics: { temperature } }));
+
+    const lines = await stdoutJson(() => handler(telemetryEvent('sensor-0001', under)));
+    await stdoutJson(() => handler(telemetryEvent('sensor-0001', over)));
+
+    expect(iot.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(lines.find((line) => '_aws' in line)).toMatchObject({ ThresholdsRefreshFailed: 1, ThresholdsFromBundledFile: 1 });
   });
 
   it.each(['alarms', 'offline'] as const)('%s: fails at cold start naming a thresholds file that is not there', async (name) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pipeline } from '../../../infra/pipeline.js';
 import { makeLambdaRuleAction } from '../../../infra/local/lambda-rule-action.js';
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 
 interface Envelope {
   payload: string;

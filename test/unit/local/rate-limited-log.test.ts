@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { RateLimitedLog } from '../../../infra/local/rate-limited-log.js';
 
 function collectingLog(): Log & { lines: { message: string; extra?: Record<string, unknown> }[] } {

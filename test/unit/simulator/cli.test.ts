@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatorUsageError } from '../../../simulator/errors.js';
-import type { FleetSummary } from '../../../simulator/fleet.js';
+import type { FleetSummary } from '../../../simulator/summary.js';
 import { formatSummary, parseArgs } from '../../../simulator/main.js';
 import { resolveFleetOptions } from '../../../simulator/options.js';
 

@@ -11,7 +11,7 @@ import {
   sourceAddressFor,
 } from '../../../simulator/connection.js';
 import { SimulatorUsageError } from '../../../simulator/errors.js';
-import { backoffDelayMs } from '../../../simulator/fleet.js';
+import { backoffDelayMs } from '../../../simulator/backoff.js';
 
 describe('parseEndpoint', () => {
   it.each([

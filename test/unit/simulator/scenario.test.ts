@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatorUsageError } from '../../../simulator/errors.js';
-import { deviceIdOf } from '../../../simulator/fleet.js';
+import { deviceIdOf } from '../../../simulator/backoff.js';
 import type { DeviceKind } from '../../../simulator/profiles/index.js';
 import { kindOf } from '../../../simulator/profiles/index.js';
 import { loadScenarioFile, parseAnomalyFlag, parseScenario, resolveScenario } from '../../../simulator/scenario.js';

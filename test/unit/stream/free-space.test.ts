@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statfsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Log } from '../../../lambdas/ports/index.js';
+import type { Log } from '../../../lambdas/ports/observability.js';
 import { FreeSpaceGuard, FreeSpaceHeadroomError, statfsProbe } from '../../../infra/local/stream/index.js';
 
 const MiB = 1024 * 1024;

@@ -6,7 +6,7 @@
  */
 import { ApiError, getJson, type AlarmsResponse } from '../api.js';
 import { h, replace } from '../dom.js';
-import { activeTable, commandInputs, historyTable, sendCommand } from './alarm-tables.js';
+import { activeTable, commandInputs, historyTable, sendCommand, type CommandInputs } from './alarm-tables.js';
 import { showError, throttle, type View, type ViewContext } from './view.js';
 
 const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
@@ -22,29 +22,6 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
   const device = h('input', { type: 'search', placeholder: 'exact device id', 'aria-label': 'Device', 'data-testid': 'filter-device' });
   device.value = initial.device ?? '';
   const { inputs, controls } = commandInputs();
-  const alarmId = h('input', { type: 'text', placeholder: 'deviceId/ruleId', 'aria-label': 'Alarm', 'data-testid': 'command-alarm' });
-  const action = h(
-    'select',
-    { 'aria-label': 'Command', 'data-testid': 'command-action' },
-    ...(['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const).map((a) => h('option', { value: a }, a)),
-  );
-  const send = h('button', { type: 'button', 'data-testid': 'command-send' }, 'Send');
-  const sent = h('span', { class: 'muted', role: 'status', 'data-testid': 'command-reply' });
-  send.addEventListener('click', () => {
-    send.disabled = true;
-    sent.textContent = ' sending…';
-    sendCommand(alarmId.value.trim(), action.value as 'acknowledge', inputs).then(
-      (reply) => {
-        send.disabled = false;
-        sent.textContent = ` accepted${reply.state === undefined ? '' : `: ${reply.state}`}`;
-        void load();
-      },
-      (error: unknown) => {
-        send.disabled = false;
-        sent.textContent = ` ${error instanceof ApiError && error.status === 409 ? 'rejected' : 'failed'}: ${error instanceof Error ? error.message : String(error)}`;
-      },
-    );
-  });
   const active = h('div', { class: 'panel' });
   const history = h('div', { class: 'panel' });
   replace(
@@ -57,7 +34,7 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
       h('label', {}, 'Device', device),
       ...controls,
     ),
-    h('div', { class: 'toolbar' }, h('label', {}, 'Alarm', alarmId), h('label', {}, 'Command', action), send, sent),
+    commandForm(inputs, () => void load()),
     active,
     history,
   );
@@ -93,4 +70,32 @@ export function alarmsView(ctx: ViewContext, initial: { device?: string; severit
       reload.cancel();
     },
   };
+}
+
+/** The form for a command on any alarm, by its id: says how the command was answered. */
+function commandForm(inputs: CommandInputs, onAccepted: () => void): HTMLElement {
+  const alarmId = h('input', { type: 'text', placeholder: 'deviceId/ruleId', 'aria-label': 'Alarm', 'data-testid': 'command-alarm' });
+  const action = h(
+    'select',
+    { 'aria-label': 'Command', 'data-testid': 'command-action' },
+    ...(['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const).map((a) => h('option', { value: a }, a)),
+  );
+  const send = h('button', { type: 'button', 'data-testid': 'command-send' }, 'Send');
+  const sent = h('span', { class: 'muted', role: 'status', 'data-testid': 'command-reply' });
+  send.addEventListener('click', () => {
+    send.disabled = true;
+    sent.textContent = ' sending…';
+    sendCommand(alarmId.value.trim(), action.value as 'acknowledge', inputs).then(
+      (reply) => {
+        send.disabled = false;
+        sent.textContent = ` accepted${reply.state === undefined ? '' : `: ${reply.state}`}`;
+        onAccepted();
+      },
+      (error: unknown) => {
+        send.disabled = false;
+        sent.textContent = ` ${error instanceof ApiError && error.status === 409 ? 'rejected' : 'failed'}: ${error instanceof Error ? error.message : String(error)}`;
+      },
+    );
+  });
+  return h('div', { class: 'toolbar' }, h('label', {}, 'Alarm', alarmId), h('label', {}, 'Command', action), send, sent);
 }

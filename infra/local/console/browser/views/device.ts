@@ -27,6 +27,87 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
   const alarms = h('div', {});
   // Made once: a reload of the alarms keeps what was typed.
   const commands = commandInputs();
+  replace(ctx.root, head, h('h3', {}, 'Last hour'), charts, chartNote, exportPanel(deviceId), alarms);
+
+  let disposed = false;
+  const live = liveCharts(charts);
+
+  const loadReadings = async () => {
+    try {
+      const data = await getJson<ReadingsResponse>(devicePath(deviceId, '/readings'), { since: Date.now() - WINDOW_MS });
+      if (disposed) return;
+      live.merge(data.readings);
+      chartNote.textContent = data.truncated ? `Showing the newest ${data.readings.length} readings of the hour.` : '';
+    } catch (error) {
+      if (!disposed) showError(charts, error);
+    }
+  };
+
+  const loadDevice = async () => {
+    try {
+      const data = await getJson<DeviceResponse>(devicePath(deviceId));
+      if (disposed) return;
+      showDevice(data, { head, alarms, commands, onCommand: () => void loadDevice() });
+    } catch (error) {
+      if (!disposed) showError(alarms, error);
+    }
+  };
+  const reloadDevice = throttle(() => void loadDevice(), 1_000);
+
+  // Subscribe first, then load the history: nothing falls between the two (duplicates merge by key).
+  ctx.live.use(
+    {
+      readings: (event) => {
+        if (event.deviceId !== deviceId) return;
+        live.merge(event.readings);
+        reloadDevice();
+      },
+      resync: (event) => {
+        if (event.deviceId === deviceId) void loadReadings();
+      },
+      alarm: (event) => {
+        if (event.deviceId === deviceId) reloadDevice();
+      },
+      overview: () => reloadDevice(),
+    },
+    deviceId,
+  );
+  void loadReadings();
+  void loadDevice();
+
+  return {
+    dispose() {
+      disposed = true;
+      reloadDevice.cancel();
+      live.dispose();
+    },
+  };
+}
+
+/** The device's head (status, type, last seen) and its alarms, from the API's answer. */
+function showDevice(
+  data: DeviceResponse,
+  into: { head: HTMLElement; alarms: HTMLElement; commands: ReturnType<typeof commandInputs>; onCommand(): void },
+): void {
+  const d = data.device;
+  const status = badge(d.status === 'never-seen' ? 'never seen' : d.status, d.status);
+  status.dataset.testid = 'device-status';
+  replace(
+    into.head,
+    h('h2', { 'data-testid': 'device-id' }, d.deviceId),
+    status,
+    h('span', { class: 'muted' }, `type ${d.type ?? '-'}`),
+    h('span', { class: 'muted', title: formatTime(d.lastSeen) }, `last seen ${formatAgo(d.lastSeen, Date.now())}`),
+  );
+  replace(
+    into.alarms,
+    h('div', { class: 'panel' }, h('h3', {}, 'Alarms not at rest'), h('div', { class: 'toolbar' }, ...into.commands.controls), activeTable(data.active, { onCommand: into.onCommand, showDevice: false, inputs: into.commands.inputs })),
+    h('div', { class: 'panel' }, h('h3', {}, 'Alarm history'), h('div', { class: 'scroll' }, historyTable(data.transitions, data.commands, { showDevice: false }))),
+  );
+}
+
+/** CSV export of any range, the last hour by default. */
+function exportPanel(deviceId: string): HTMLElement {
   const since = h('input', { type: 'datetime-local', 'aria-label': 'Export from' });
   const until = h('input', { type: 'datetime-local', 'aria-label': 'Export until' });
   const exportLink = h('a', { class: 'button', 'data-testid': 'csv-link', download: '' }, 'Download CSV');
@@ -44,17 +125,17 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
   since.addEventListener('change', updateExport);
   until.addEventListener('change', updateExport);
   updateExport();
+  return h('div', { class: 'panel' }, h('h3', {}, 'Export readings (CSV)'), h('div', { class: 'toolbar' }, h('label', {}, 'From', since), h('label', {}, 'Until', until), exportLink));
+}
 
-  replace(
-    ctx.root,
-    head,
-    h('h3', {}, 'Last hour'),
-    charts,
-    chartNote,
-    h('div', { class: 'panel' }, h('h3', {}, 'Export readings (CSV)'), h('div', { class: 'toolbar' }, h('label', {}, 'From', since), h('label', {}, 'Until', until), exportLink)),
-    alarms,
-  );
+interface LiveCharts {
+  /** Adds readings (from the API or the event stream; the same (ts, seq) is kept once) and redraws. */
+  merge(readings: readonly LiveReading[]): void;
+  dispose(): void;
+}
 
+/** A chart per metric over the last hour in `charts`, redrawn at most every 250 ms. */
+function liveCharts(charts: HTMLElement): LiveCharts {
   let disposed = false;
   const byKey = new Map<string, LiveReading>();
   const chartsByMetric = new Map<string, Chart>();
@@ -89,78 +170,19 @@ export function deviceView(ctx: ViewContext, deviceId: string): View {
     });
   }, 250);
 
-  const merge = (readings: readonly LiveReading[]) => {
-    for (const r of readings) byKey.set(`${r.ts}/${r.seq ?? ''}`, r);
-    render();
-  };
-
-  const loadReadings = async () => {
-    try {
-      const data = await getJson<ReadingsResponse>(devicePath(deviceId, '/readings'), { since: Date.now() - WINDOW_MS });
-      if (disposed) return;
-      merge(data.readings);
-      chartNote.textContent = data.truncated ? `Showing the newest ${data.readings.length} readings of the hour.` : '';
-    } catch (error) {
-      if (!disposed) showError(charts, error);
-    }
-  };
-
-  const loadDevice = async () => {
-    try {
-      const data = await getJson<DeviceResponse>(devicePath(deviceId));
-      if (disposed) return;
-      const d = data.device;
-      const status = badge(d.status === 'never-seen' ? 'never seen' : d.status, d.status);
-      status.dataset.testid = 'device-status';
-      replace(
-        head,
-        h('h2', { 'data-testid': 'device-id' }, d.deviceId),
-        status,
-        h('span', { class: 'muted' }, `type ${d.type ?? '-'}`),
-        h('span', { class: 'muted', title: formatTime(d.lastSeen) }, `last seen ${formatAgo(d.lastSeen, Date.now())}`),
-      );
-      replace(
-        alarms,
-        h('div', { class: 'panel' }, h('h3', {}, 'Alarms not at rest'), h('div', { class: 'toolbar' }, ...commands.controls), activeTable(data.active, { onCommand: () => void loadDevice(), showDevice: false, inputs: commands.inputs })),
-        h('div', { class: 'panel' }, h('h3', {}, 'Alarm history'), h('div', { class: 'scroll' }, historyTable(data.transitions, data.commands, { showDevice: false }))),
-      );
-    } catch (error) {
-      if (!disposed) showError(alarms, error);
-    }
-  };
-  const reloadDevice = throttle(() => void loadDevice(), 1_000);
-
-  // Subscribe first, then load the history: nothing falls between the two (duplicates merge by key).
-  ctx.live.use(
-    {
-      readings: (event) => {
-        if (event.deviceId !== deviceId) return;
-        merge(event.readings);
-        reloadDevice();
-      },
-      resync: (event) => {
-        if (event.deviceId === deviceId) void loadReadings();
-      },
-      alarm: (event) => {
-        if (event.deviceId === deviceId) reloadDevice();
-      },
-      overview: () => reloadDevice(),
-    },
-    deviceId,
-  );
-  void loadReadings();
-  void loadDevice();
-
   const onResize = throttle(() => {
     for (const chart of chartsByMetric.values()) chart.plot.setSize(sizeOf(chart.box));
   }, 200);
   window.addEventListener('resize', onResize);
 
   return {
+    merge(readings) {
+      for (const r of readings) byKey.set(`${r.ts}/${r.seq ?? ''}`, r);
+      render();
+    },
     dispose() {
       disposed = true;
       render.cancel();
-      reloadDevice.cancel();
       onResize.cancel();
       window.removeEventListener('resize', onResize);
       for (const chart of chartsByMetric.values()) chart.plot.destroy();
