@@ -12,17 +12,23 @@ const HANDLER_ROOTS = ['lambdas/*/handler.ts'];
 const AWS_SDK = { regex: '^@aws-sdk/', message: 'Only lambdas/adapters/aws and the handler roots (lambdas/*/handler.ts) use the AWS SDK.' };
 const LOCAL_RUNTIME = { regex: '(^|/)infra/local(/|$)', message: 'lambdas/ runs on Lambda: it never imports the local runtime (infra/local).' };
 
+/**
+ * The pipeline definition (topics, rule SQL) as a file in lambdas/domain or lambdas/app names it: the
+ * one file outside lambdas/ they may import, since it is plain data that imports nothing.
+ */
+const PIPELINE_FROM_LAMBDAS = '\\.\\./\\.\\./infra/pipeline\\.js$';
+
 /** @param {...{ regex: string, message: string }} patterns */
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 const boundaries = [
   {
     files: ['lambdas/domain/**/*.ts'],
-    rules: restrict({ regex: '^(?!\\./|zod$)', message: 'The domain imports only its own files and zod.' }),
+    rules: restrict({ regex: `^(?!\\./|zod$|${PIPELINE_FROM_LAMBDAS})`, message: 'The domain imports only its own files, zod and infra/pipeline.ts.' }),
   },
   {
     files: ['lambdas/app/**/*.ts'],
-    rules: restrict({ regex: '^(?!\\./|\\.\\./domain/|\\.\\./ports/)', message: 'Use cases import only the domain and the ports.' }),
+    rules: restrict({ regex: `^(?!\\./|\\.\\./domain/|\\.\\./ports/|${PIPELINE_FROM_LAMBDAS})`, message: 'Use cases import only the domain, the ports and infra/pipeline.ts.' }),
   },
   {
     files: ['lambdas/adapters/aws/**/*.ts', ...HANDLER_ROOTS],

@@ -88,6 +88,9 @@ function severityOf(model: AlarmModel, options: ConvertOptions, findings: Findin
 function boundOf(threshold: string, value: InputReference, findings: Findings): { bound: Bound; mapping?: MetricMapping } | string {
   const number = parseNumberLiteral(threshold);
   if (number !== undefined) return { bound: number };
+  if (/^'.*'$/.test(threshold.trim()) || /^(true|false)$/.test(threshold.trim())) {
+    return `threshold ${threshold.trim()} is a string or Boolean literal: our metrics are numbers`;
+  }
   const reference = parseInputReference(threshold);
   if (typeof reference === 'string') {
     return `threshold ${reference}, nor a number; expressions and $variable references have no counterpart in our rules`;

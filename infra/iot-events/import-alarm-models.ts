@@ -67,7 +67,7 @@ function metricCollisions(models: readonly ModelReport[]): string[] {
   }
   return [...sources]
     .filter(([, paths]) => paths.size > 1)
-    .map(([metric, paths]) => `metric ${metric} is read from ${[...paths].join(' and ')}: devices publish one metrics.${metric} for all of them`);
+    .map(([metric, paths]) => `metric ${metric} is read from ${[...paths].join(' and ')}: here they are one metrics.${metric}, checked by every rule on it (scope rules meant for different devices with match.type)`);
 }
 
 /**

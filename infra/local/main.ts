@@ -48,7 +48,7 @@ const program = new Command('start')
   .option('--mqtt-port <n>', 'MQTT over TCP port (0: any free port)', port, 1883)
   .option('--ws-port <n>', 'MQTT over WebSocket port (0: any free port)', port, 8083)
   .option('--http-port <n>', 'HTTP port of the console, the fleet dashboard, on 127.0.0.1 behind a printed token (0: any free port)', port, 8080)
-  .option('--thresholds <file>', 'threshold rules (JSON)', 'config/thresholds.json')
+  .option('--thresholds <file>', 'threshold rules (JSON), watched: a valid change is in force within seconds, an invalid one refused', 'config/thresholds.json')
   .option('--webhook <url>', 'also POST every alarm event to this URL')
   .option('--offline-check <seconds>', 'how often the silent-device check runs', positiveSeconds)
   .addOption(
@@ -64,7 +64,8 @@ const program = new Command('start')
     webhook?: string; offlineCheck?: number; minFree: number; maxConnections: number; maxUnauthenticated: number; json: boolean;
   }) => {
     const log = stderrLog({ name: 'local', level: process.env.LOG_LEVEL ?? 'info' });
-    const thresholds = loadThresholdsFile(resolve(opts.thresholds));
+    const thresholdsFile = resolve(opts.thresholds);
+    const thresholds = loadThresholdsFile(thresholdsFile);
     if (opts.webhook !== undefined && !URL.canParse(opts.webhook)) throw new UsageError(`--webhook: not a URL: ${opts.webhook}`);
 
     const stack: LocalStack = await startLocalStack({
@@ -72,6 +73,7 @@ const program = new Command('start')
       mqttPort: opts.mqttPort,
       wsPort: opts.wsPort,
       thresholds,
+      thresholdsFile,
       log,
       httpPort: opts.httpPort,
       minFreeBytes: opts.minFree,

@@ -24,9 +24,13 @@ import type { IngestBatchCommitted } from './consumers/compose.js';
 import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
-import type { BrokerStats, TelemetryMessage } from './broker/index.js';
+import type { Broker, BrokerOptions, BrokerStats } from './broker/index.js';
+import type { RuleMessage } from './iot-sql/index.js';
 import { intakeStatus, startConsole, type ConsoleServer } from './console/index.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
+import { SwappableThresholds } from './thresholds/swappable-thresholds.js';
+import { startThresholdsReload } from './thresholds/thresholds-reload.js';
+import type { ThresholdsReload } from './thresholds/thresholds-reload.js';
 
 export interface LocalStackOptions {
   /** Where every file lives (devices.db, stream.db, store.db). */
@@ -36,7 +40,14 @@ export interface LocalStackOptions {
   readonly mqttPort?: number;
   /** 0 picks a free port; null disables MQTT over WebSocket. @default 8083 */
   readonly wsPort?: number | null;
+  /** The rules in force at start. */
   readonly thresholds: ThresholdRules;
+  /**
+   * The file `thresholds` was read from: watched while the stack runs, and each valid change put in
+   * force within seconds (logged with the rules added, changed and removed; an invalid file is refused
+   * with its reason and the rules in force stay). Absent: the rules never change.
+   */
+  readonly thresholdsFile?: string;
   /** Alarm events are also POSTed here, with retries. */
   readonly webhookUrl?: string;
   /** How often the silent-device check runs. @default pipeline.offlineCheck.everyMinutes */
@@ -99,6 +110,8 @@ export interface LocalStack {
   readonly consoleToken: string | undefined;
   /** The free-space headroom's state and counters; undefined when disabled (minFreeBytes 0). */
   readonly freeSpace: FreeSpaceGuard | undefined;
+  /** The threshold rules in force now (they change with the thresholds file). */
+  thresholds(): ThresholdRules;
   /** The broker's counters (connections, refusals, delayed CONNECTs). */
   brokerStats(): BrokerStats;
   /** Resolves once both consumers have caught up with everything appended so far (default timeout 10 s). */
@@ -141,115 +154,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(dataDir, { recursive: true });
   const { log } = options;
   const clock = options.clock ?? systemClock;
-
-  const registry = DeviceRegistry.open(join(dataDir, DATA_FILES.devices));
-  const stream = LocalStream.open({
-    file: join(dataDir, DATA_FILES.stream),
-    streamName: pipeline.stream.name,
-    shardCount: options.shardCount ?? pipeline.stream.shardCount,
-    retentionHours: pipeline.stream.retentionHours,
-    durability: options.durability ?? 'full',
-    clock,
-  });
-  // With durability 'full' a published alarm transition survives power loss too (its state is fsynced first).
-  const store = SqliteStore.open(join(dataDir, DATA_FILES.store), { durableNotifications: (options.durability ?? 'full') === 'full' });
-
-  const minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
-  const freeSpace =
-    minFreeBytes > 0
-      ? new FreeSpaceGuard({
-          dir: dataDir,
-          minFreeBytes,
-          log,
-          ...(options.freeSpaceProbe === undefined ? {} : { probe: options.freeSpaceProbe }),
-          ...(options.freeSpaceCheckMs === undefined ? {} : { checkIntervalMs: options.freeSpaceCheckMs }),
-        })
-      : undefined;
-  try {
-    await freeSpace?.start();
-  } catch (error) {
-    await stream.close();
-    store.close();
-    registry.close();
-    throw error;
-  }
-  const ruleAction = makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log });
-  // Refused before the rule and the append: the broker closes the connection without PUBACK.
-  const onTelemetry =
-    freeSpace === undefined
-      ? ruleAction
-      : (message: TelemetryMessage) => {
-          const refusal = freeSpace.admit(message.payload.length);
-          if (refusal !== undefined) throw refusal;
-          return ruleAction(message);
-        };
+  const files = openDataFiles(dataDir, options, clock);
+  const { registry, stream, store } = files;
+  const freeSpace = await startFreeSpaceGuard(dataDir, options, files);
 
   const broker = createBroker({
     registry,
     log,
-    onTelemetry,
+    onTelemetry: telemetryIntake(stream, freeSpace, log),
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.maxUnauthenticated === undefined ? {} : { maxUnauthenticated: options.maxUnauthenticated }),
   });
-
   const ports = await broker.listen({
     host: options.host ?? '127.0.0.1',
     mqttPort: options.mqttPort ?? 1883,
     ...(options.wsPort === null ? {} : { wsPort: options.wsPort ?? 8083 }),
   });
-  let consumers: ConsumerHost;
-  try {
-    consumers = await startConsumerHost({
-      mode: consumersMode,
-      stream,
-      store,
-      thresholds: options.thresholds,
-      ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
-      publish: (topic, payload) => broker.publish(topic, payload, { qos: 1 }),
-      log,
-      clock,
-      ...(options.onIngestBatch === undefined ? {} : { onIngestBatch: options.onIngestBatch }),
-    });
-  } catch (error) {
-    freeSpace?.stop();
-    await broker.close();
-    await stream.close();
-    store.close();
-    registry.close();
-    throw error;
-  }
+  const consumers = await startConsumers({ mode: consumersMode, files, broker, freeSpace, options, clock });
 
-  // The command rule and its Lambda action: every PUBLISH the broker routed from a client (the ACL has
-  // let only operators publish on the command topics) is evaluated, after its PUBACK, as IoT Core's
-  // rules engine does; replies the stack publishes are handed to whoever waits for them.
-  const commandAction = makeLambdaRuleAction<AlarmCommandEnvelope>({
-    sql: pipeline.commandRule.sql,
-    invoke: (event) => consumers.applyAlarmCommand(event),
-    functionName: `${pipeline.name}-alarm-commands`,
-    log,
-    clock,
-    ...(options.commandRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.commandRetryDelaysMs }),
-  });
-  const commandPrefix = pipeline.topics.commands.replace('{deviceId}', '');
-  const replyWaiters = new CommandReplyWaiters();
-  broker.aedes.on('publish', (packet, client) => {
-    // Every telemetry message passes here too: one prefix check keeps that cheap.
-    if (!packet.topic.startsWith(commandPrefix)) return;
-    if (client) commandAction.route({ topic: packet.topic, payload: packet.payload as Buffer, clientId: client.id });
-    else replyWaiters.offer(packet.topic, packet.payload as Buffer);
-  });
-  const sendAlarmCommand: LocalStack['sendAlarmCommand'] = (deviceId, command, sendOptions) => {
-    const { clientToken, reply } = replyWaiters.expect(deviceId, command, sendOptions.timeoutMs);
-    const payload = Buffer.from(JSON.stringify({ ...command, clientToken }));
-    commandAction.route({ topic: commandTopic(deviceId), payload, clientId: sendOptions.by });
-    return reply;
-  };
-
+  const commands = wireAlarmCommands(broker, consumers, options, clock);
   const checkSilence = () => consumers.checkSilence();
   const offlineTimer = setInterval(() => {
     checkSilence().catch((error: unknown) => log.error('offline check failed', { error: String(error) }));
   }, options.offlineCheckIntervalMs ?? pipeline.offlineCheck.everyMinutes * 60_000);
   offlineTimer.unref();
+  // The rules in force on this thread (the console reads them); the consumers hold their own.
+  const rulesInForce = new SwappableThresholds(options.thresholds);
+  const reload = options.thresholdsFile === undefined ? undefined : watchThresholds(options.thresholdsFile, options, consumers, rulesInForce);
 
   let consoleServer: ConsoleServer | undefined;
   let stopping: Promise<void> | undefined;
@@ -257,35 +188,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     (stopping ??= (async () => {
       // First, so no page reads a store being closed.
       await consoleServer?.close();
+      await reload?.close();
       clearInterval(offlineTimer);
       freeSpace?.stop();
       await broker.close();
       // A record that keeps failing must not hold the shutdown: its checkpoint stays, the next start retries it.
       await consumers.stop({ drainTimeoutMs: DRAIN_TIMEOUT_MS });
-      await stream.close();
-      store.close();
-      registry.close();
+      await closeDataFiles(files);
     })());
 
-  if (options.httpPort !== undefined && options.httpPort !== null) {
-    try {
-      consoleServer = await startConsole({
-        store,
-        stream,
-        registry,
-        metrics: consumers.metrics,
-        thresholds: options.thresholds,
-        port: options.httpPort,
-        log,
-        clock,
-        sendAlarmCommand: (deviceId, command) => sendAlarmCommand(deviceId, command, { by: CONSOLE_OPERATOR }),
-        intake: () => intakeStatus(freeSpace?.stats(), broker.stats()),
-        ...(options.consoleToken === undefined ? {} : { token: options.consoleToken }),
-      });
-    } catch (error) {
-      await stop();
-      throw error;
-    }
+  try {
+    consoleServer = await startStackConsole({ options, files, consumers, rulesInForce, commands, freeSpace, broker, clock });
+  } catch (error) {
+    await stop();
+    throw error;
   }
 
   return {
@@ -300,11 +216,180 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     consoleUrl: consoleServer?.url,
     consoleToken: consoleServer?.token,
     freeSpace,
+    thresholds: () => rulesInForce.current(),
     brokerStats: () => broker.stats(),
     whenIdle: (idleOptions) => consumers.whenIdle(idleOptions),
     checkSilence,
-    sendAlarmCommand,
-    commandsSettled: () => commandAction.settled(),
+    sendAlarmCommand: commands.sendAlarmCommand,
+    commandsSettled: commands.settled,
     stop,
+  };
+}
+
+/** The consumers, started; everything opened before them is closed if they cannot start. */
+async function startConsumers(parts: {
+  readonly mode: ConsumersMode;
+  readonly files: DataFiles;
+  readonly broker: Broker;
+  readonly freeSpace: FreeSpaceGuard | undefined;
+  readonly options: LocalStackOptions;
+  readonly clock: Clock;
+}): Promise<ConsumerHost> {
+  const { files, broker, options } = parts;
+  try {
+    return await startConsumerHost({
+      mode: parts.mode,
+      stream: files.stream,
+      store: files.store,
+      thresholds: options.thresholds,
+      ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
+      publish: (topic, payload) => broker.publish(topic, payload, { qos: 1 }),
+      log: options.log,
+      clock: parts.clock,
+      ...(options.onIngestBatch === undefined ? {} : { onIngestBatch: options.onIngestBatch }),
+    });
+  } catch (error) {
+    parts.freeSpace?.stop();
+    await broker.close();
+    await closeDataFiles(files);
+    throw error;
+  }
+}
+
+/** Each valid change of the thresholds file goes to the consumers first, then to what this thread reads (the console). */
+function watchThresholds(file: string, options: LocalStackOptions, consumers: ConsumerHost, rulesInForce: SwappableThresholds): ThresholdsReload {
+  return startThresholdsReload({
+    file,
+    rules: options.thresholds,
+    log: options.log,
+    apply: async (rules) => {
+      await consumers.replaceRules(rules);
+      rulesInForce.replace(rules);
+    },
+  });
+}
+
+/** The console (the fleet dashboard), unless the options leave it off. */
+async function startStackConsole(parts: {
+  readonly options: LocalStackOptions;
+  readonly files: DataFiles;
+  readonly consumers: ConsumerHost;
+  readonly rulesInForce: SwappableThresholds;
+  readonly commands: AlarmCommandPath;
+  readonly freeSpace: FreeSpaceGuard | undefined;
+  readonly broker: Broker;
+  readonly clock: Clock;
+}): Promise<ConsoleServer | undefined> {
+  const { options, files, freeSpace, broker } = parts;
+  if (options.httpPort === undefined || options.httpPort === null) return undefined;
+  return startConsole({
+    store: files.store,
+    stream: files.stream,
+    registry: files.registry,
+    metrics: parts.consumers.metrics,
+    thresholds: parts.rulesInForce,
+    port: options.httpPort,
+    log: options.log,
+    clock: parts.clock,
+    sendAlarmCommand: (deviceId, command) => parts.commands.sendAlarmCommand(deviceId, command, { by: CONSOLE_OPERATOR }),
+    intake: () => intakeStatus(freeSpace?.stats(), broker.stats()),
+    ...(options.consoleToken === undefined ? {} : { token: options.consoleToken }),
+  });
+}
+
+interface DataFiles {
+  readonly registry: DeviceRegistry;
+  readonly stream: LocalStream;
+  readonly store: SqliteStore;
+}
+
+function openDataFiles(dataDir: string, options: LocalStackOptions, clock: Clock): DataFiles {
+  const registry = DeviceRegistry.open(join(dataDir, DATA_FILES.devices));
+  const stream = LocalStream.open({
+    file: join(dataDir, DATA_FILES.stream),
+    streamName: pipeline.stream.name,
+    shardCount: options.shardCount ?? pipeline.stream.shardCount,
+    retentionHours: pipeline.stream.retentionHours,
+    durability: options.durability ?? 'full',
+    clock,
+  });
+  // With durability 'full' a published alarm transition survives power loss too (its state is fsynced first).
+  const store = SqliteStore.open(join(dataDir, DATA_FILES.store), { durableNotifications: (options.durability ?? 'full') === 'full' });
+  return { registry, stream, store };
+}
+
+async function closeDataFiles({ registry, stream, store }: DataFiles): Promise<void> {
+  await stream.close();
+  store.close();
+  registry.close();
+}
+
+/** The free-space headroom, started (undefined when disabled); the files are closed if it cannot start. */
+async function startFreeSpaceGuard(dataDir: string, options: LocalStackOptions, files: DataFiles): Promise<FreeSpaceGuard | undefined> {
+  const minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+  if (minFreeBytes <= 0) return undefined;
+  const freeSpace = new FreeSpaceGuard({
+    dir: dataDir,
+    minFreeBytes,
+    log: options.log,
+    ...(options.freeSpaceProbe === undefined ? {} : { probe: options.freeSpaceProbe }),
+    ...(options.freeSpaceCheckMs === undefined ? {} : { checkIntervalMs: options.freeSpaceCheckMs }),
+  });
+  try {
+    await freeSpace.start();
+  } catch (error) {
+    await closeDataFiles(files);
+    throw error;
+  }
+  return freeSpace;
+}
+
+/** What the broker does with a telemetry message: the free-space guard, then the rule action. */
+function telemetryIntake(stream: LocalStream, freeSpace: FreeSpaceGuard | undefined, log: Log): BrokerOptions['onTelemetry'] {
+  const ruleAction = makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log });
+  if (freeSpace === undefined) return ruleAction;
+  // Refused before the rule and the append: the broker closes the connection without PUBACK.
+  return (message: RuleMessage) => {
+    const refusal = freeSpace.admit(message.payload.length);
+    if (refusal !== undefined) throw refusal;
+    return ruleAction(message);
+  };
+}
+
+interface AlarmCommandPath {
+  readonly sendAlarmCommand: LocalStack['sendAlarmCommand'];
+  readonly settled: LocalStack['commandsSettled'];
+}
+
+/**
+ * The command rule and its Lambda action: every PUBLISH the broker routed from a client (the ACL has
+ * let only operators publish on the command topics) is evaluated, after its PUBACK, as IoT Core's
+ * rules engine does; replies the stack publishes are handed to whoever waits for them.
+ */
+function wireAlarmCommands(broker: Broker, consumers: ConsumerHost, options: LocalStackOptions, clock: Clock): AlarmCommandPath {
+  const commandAction = makeLambdaRuleAction<AlarmCommandEnvelope>({
+    sql: pipeline.commandRule.sql,
+    invoke: (event) => consumers.applyAlarmCommand(event),
+    functionName: `${pipeline.name}-alarm-commands`,
+    log: options.log,
+    clock,
+    ...(options.commandRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.commandRetryDelaysMs }),
+  });
+  const commandPrefix = pipeline.topics.commands.replace('{deviceId}', '');
+  const replyWaiters = new CommandReplyWaiters();
+  broker.aedes.on('publish', (packet, client) => {
+    // Every telemetry message passes here too: one prefix check keeps that cheap.
+    if (!packet.topic.startsWith(commandPrefix)) return;
+    if (client) commandAction.route({ topic: packet.topic, payload: packet.payload as Buffer, clientId: client.id });
+    else replyWaiters.offer(packet.topic, packet.payload as Buffer);
+  });
+  return {
+    sendAlarmCommand(deviceId, command, sendOptions) {
+      const { clientToken, reply } = replyWaiters.expect(deviceId, command, sendOptions.timeoutMs);
+      const payload = Buffer.from(JSON.stringify({ ...command, clientToken }));
+      commandAction.route({ topic: commandTopic(deviceId), payload, clientId: sendOptions.by });
+      return reply;
+    },
+    settled: () => commandAction.settled(),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Reads and validates a thresholds file (config/thresholds.json by default). Used at cold start by the
- * alarms and offline functions, at local start-up, at synth and in tests: a bad file fails there,
- * naming the path, the rule and the field.
+ * alarms and offline functions, at local start-up and on each change the local stack sees, at synth
+ * and in tests: a bad file fails there, naming the path, the rule and the field.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../domain/errors.js';
@@ -17,10 +17,24 @@ export function loadThresholdsFile(path: string): ThresholdRules {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(error)})`;
-    throw new ConfigError(`thresholds file ${path}: ${what}`, { cause: error });
+    throw unreadableThresholdsFile(path, error);
   }
+  return parseThresholdsText(text, path);
+}
+
+/** The error for a thresholds file that could not be read: `not found`, or the system's code. */
+export function unreadableThresholdsFile(path: string, error: unknown): ConfigError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const what = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(error)})`;
+  return new ConfigError(`thresholds file ${path}: ${what}`, { cause: error });
+}
+
+/**
+ * The validated rules of a thresholds file's text (read by the caller: the local stack's watcher reads
+ * it without blocking).
+ * @throws ConfigError naming the path: not JSON, or the rules' problems (rule and field).
+ */
+export function parseThresholdsText(text: string, path: string): ThresholdRules {
   let json: unknown;
   try {
     json = JSON.parse(text);

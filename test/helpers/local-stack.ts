@@ -17,7 +17,7 @@ export interface TestStack {
 
 export async function startTestStack(
   thresholds: unknown,
-  options: Partial<Omit<LocalStackOptions, 'thresholds' | 'log' | 'dataDir'>> & { dataDir?: string } = {},
+  options: Partial<Omit<LocalStackOptions, 'thresholds' | 'dataDir'>> & { dataDir?: string } = {},
 ): Promise<TestStack> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ft-stack-'));
   const stack = await startLocalStack({ mqttPort: 0, wsPort: null, log: silentLog, ...options, dataDir, thresholds: parseThresholds(thresholds) });

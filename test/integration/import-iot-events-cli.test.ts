@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseThresholds } from '../../lambdas/domain/thresholds.js';
+import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = 'infra/cli/import-iot-events.ts';
@@ -38,16 +38,21 @@ describe('npm run import-iot-events', () => {
 
   it('exits 0 when every model converted, writing a thresholds file our loader accepts and the report on stdout', async () => {
     const out = join(dir, 'thresholds.json');
-    const run = await runImport([`${FIXTURES}/boiler-overheat.json`, `${FIXTURES}/low-battery.json`, '--out', out]);
+    const files = ['boiler-overheat.json', 'cold-room-too-warm.json', 'low-battery.json', 'vehicle-models.json'].map((name) => `${FIXTURES}/${name}`);
+    const run = await runImport([...files, '--out', out]);
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Converted 2 of 2 alarm models');
-    expect(run.stdout).toContain(`Wrote 2 rules to ${out}.`);
-    const rules = parseThresholds(JSON.parse(readFileSync(out, 'utf8')));
+    expect(run.stdout).toContain('Converted 6 of 6 alarm models');
+    expect(run.stdout).toContain(`Wrote 6 rules to ${out}.`);
+    const rules = loadThresholdsFile(out);
     expect(rules.rules.map((rule) => [rule.id, rule.kind, rule.severity, rule.latch ?? false])).toEqual([
       ['boiler-overheat', 'above', 'critical', true],
+      ['cold-room-too-warm', 'atOrAbove', 'major', false],
       ['LowBattery', 'below', 'minor', false],
+      ['fuel-reserve', 'atOrBelow', 'warning', true],
+      ['door-open-in-transit', 'equals', 'critical', true],
+      ['engine-mode-not-normal', 'notEquals', 'info', false],
     ]);
   });
 

@@ -70,10 +70,10 @@ export function fleetDevices(sources: ConsoleSources, now: number): { devices: D
       .map((d) => [d.deviceId, d]),
   );
   const seen = new Map(sources.store.lastSeen().map((s) => [s.deviceId, s]));
-  const active = sources.store.queryAlarmStates({}).filter((a) => ACTIVE_ALARM_STATES.has(a.state));
+  const active = ofRulesInForce(sources.store.queryAlarmStates({}), sources.thresholds.current()).filter((a) => ACTIVE_ALARM_STATES.has(a.state));
   const alarmsByDevice = new Map<string, RecordedAlarmEvent[]>();
   for (const alarm of active) alarmsByDevice.set(alarm.deviceId, [...(alarmsByDevice.get(alarm.deviceId) ?? []), alarm]);
-  const silence = silenceRulesOf(sources.thresholds);
+  const silence = silenceRulesOf(sources.thresholds.current());
   const ids = [...new Set([...registered.keys(), ...seen.keys()])];
   const devices = ids.map((deviceId) =>
     summarizeDevice({ deviceId, info: registered.get(deviceId), last: seen.get(deviceId), active: alarmsByDevice.get(deviceId) ?? [], silence, now }),
@@ -141,6 +141,15 @@ export function worstOf(severities: readonly Severity[]): Severity | null {
     if (best === undefined || i < best) best = i;
   }
   return best === undefined ? null : (SEVERITIES[best] as Severity);
+}
+
+/**
+ * The alarms of rules still in force: a rule removed from the thresholds file while the stack runs
+ * leaves its last transition in the store, but is no alarm any more (its state is dropped).
+ */
+export function ofRulesInForce<A extends { readonly ruleId: string }>(alarms: readonly A[], rules: ThresholdRules): A[] {
+  const ids = new Set(rules.rules.map((r) => r.id));
+  return alarms.filter((a) => ids.has(a.ruleId));
 }
 
 /** The silentFor rules of a rule set. */

@@ -2,12 +2,11 @@
  * The answers of the console's JSON read routes (server.ts routes the requests here): the fleet
  * overview, a device with its alarms, its chart readings, the alarms view and the rejects.
  */
-import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import type { Clock } from '../../../lambdas/ports/clock.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
 import type { AlarmRow, ConsoleDb } from './console-db.js';
 import { ConsoleRequestError } from './errors.js';
-import { ACTIVE_ALARM_STATES, silenceRulesOf, summarizeDevice, type FleetCache } from './fleet.js';
+import { ACTIVE_ALARM_STATES, ofRulesInForce, silenceRulesOf, summarizeDevice, type FleetCache } from './fleet.js';
 import type { LiveFeed } from './live-feed.js';
 import { deviceParam, limitParam, severitiesParam, timeRange } from './params.js';
 import type { ConsoleSources } from './sources.js';
@@ -17,7 +16,8 @@ export const HOUR_MS = 3_600_000;
 interface ReadApiParts {
   readonly store: ConsoleSources['store'];
   readonly registry: ConsoleSources['registry'];
-  readonly thresholds: ThresholdRules;
+  /** The rules in force now: read at each request, since the thresholds file may change. */
+  readonly thresholds: ConsoleSources['thresholds'];
   readonly clock: Clock;
   readonly db: ConsoleDb;
   readonly fleet: FleetCache;
@@ -29,13 +29,7 @@ interface ReadApiParts {
 type AlarmRowWithSnoozeEnd = AlarmRow & { snoozedUntil: number | null };
 
 export class ConsoleReadApi {
-  private readonly silence;
-  private readonly alarmReader;
-
-  constructor(private readonly parts: ReadApiParts) {
-    this.silence = silenceRulesOf(parts.thresholds);
-    this.alarmReader = parts.store.alarmReader(parts.thresholds);
-  }
+  constructor(private readonly parts: ReadApiParts) {}
 
   /** `/api/overview?q=&limit=`: fleet totals and the devices whose id or type contains `q`. */
   overview(p: URLSearchParams) {
@@ -53,7 +47,7 @@ export class ConsoleReadApi {
     const filter = { deviceId: deviceParam(p.get('device')), severities: severitiesParam(p) };
     const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
     return {
-      active: await this.withSnoozeEnds(db.activeAlarms(filter), filter.deviceId),
+      active: await this.withSnoozeEnds(ofRulesInForce(db.activeAlarms(filter), this.parts.thresholds.current()), filter.deviceId),
       transitions: db.transitionHistory({ ...filter, limit }),
       commands: store.queryCommands({ ...(filter.deviceId === undefined ? {} : { deviceId: filter.deviceId }), limit, order: 'desc' }),
     };
@@ -74,14 +68,15 @@ export class ConsoleReadApi {
     const info = registered?.role === 'device' ? registered : undefined;
     const mark = db.deviceMark(deviceId);
     if (info === undefined && mark === undefined) throw new ConsoleRequestError(404, 'no such device (not registered, no reading stored)');
-    const active = db.activeAlarms({ deviceId });
+    // A rule removed from the thresholds file is no alarm any more, though its last transition is stored.
+    const active = ofRulesInForce(db.activeAlarms({ deviceId }), this.parts.thresholds.current());
     const device = summarizeDevice({
       deviceId,
       info,
       last: mark === undefined ? undefined : { ts: mark.lastTs, receivedAt: mark.lastReceivedAt },
       // As the fleet list counts them.
       active: active.filter((a) => ACTIVE_ALARM_STATES.has(a.state)),
-      silence: this.silence,
+      silence: silenceRulesOf(this.parts.thresholds.current()),
       now: clock.now(),
     });
     const limit = limitParam(p, 'limit', { fallback: 200, max: 5_000 });
@@ -110,7 +105,8 @@ export class ConsoleReadApi {
    */
   private async withSnoozeEnds(rows: AlarmRow[], deviceId: string | undefined): Promise<AlarmRowWithSnoozeEnd[]> {
     if (!rows.some((r) => r.state === 'SNOOZED')) return rows.map((r) => ({ ...r, snoozedUntil: null }));
-    const views = await this.alarmReader.listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
+    // Read under the rules in force now.
+    const views = await this.parts.store.alarmReader(this.parts.thresholds.current()).listAlarms({ state: 'SNOOZED', ...(deviceId === undefined ? {} : { deviceId }) });
     const ends = new Map(views.map((v) => [v.alarmId, v.snoozedUntil]));
     return rows.map((r) => ({ ...r, snoozedUntil: r.state === 'SNOOZED' ? (ends.get(r.alarmId) ?? null) : null }));
   }

@@ -24,7 +24,6 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../../lambdas/ports/clock.js';
 import type { Clock } from '../../../lambdas/ports/clock.js';
 import type { Log } from '../../../lambdas/ports/observability.js';
-import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
 import { SqliteReadingsReader } from '../../../lambdas/adapters/local/sqlite-readings-reader.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import type { ReadingsReader } from '../../../lambdas/ports/readings-reader.js';
@@ -54,7 +53,8 @@ interface ConsoleOptions {
   readonly stream: { describe(): StreamDescription };
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   readonly metrics: { get(name: string): number };
-  readonly thresholds: ThresholdRules;
+  /** The rules in force now (they change when the thresholds file does). */
+  readonly thresholds: ConsoleSources['thresholds'];
   /** 0 picks a free port. The console listens on 127.0.0.1 only. */
   readonly port: number;
   /** The access token. @default a new random 32-byte token, base64url */

@@ -16,8 +16,8 @@ export interface ConsoleSources {
   readonly registry: { list(): DeviceInfo[]; get(deviceId: string): DeviceInfo | undefined };
   /** The consumers' counters (ReadingsStored gives the ingest rate). */
   readonly metrics: { get(name: string): number };
-  /** The rules the stack runs: their silentFor windows decide "silent". */
-  readonly thresholds: ThresholdRules;
+  /** The rules the stack runs now (the thresholds file may change): their silentFor windows decide "silent". */
+  readonly thresholds: { current(): ThresholdRules };
   readonly clock: Clock;
   readonly log: Log;
 }

@@ -1,53 +1,85 @@
 /**
- * Messages between the stack's thread and the consumers' worker: one-way events (checkpoints,
- * failure entries, logs, counters, append notices) and calls that expect an answer (publish an alarm
- * event on the broker, run the silent-device check, stop). One small class for both ends, over the
- * worker's MessagePort; messages keep their order, which the checkpoint-after-failure rule relies on.
+ * One end of the channel between the stack's thread and the consumers' worker, over the worker's
+ * MessagePort: one-way events (checkpoints, failure entries, logs, counters, append notices) and calls
+ * that expect an answer (publish alarm events on the broker, run the silent-device check, swap the
+ * rules, stop). Typed by what each side sends and receives (protocol.ts), so both threads are checked
+ * by the compiler; messages keep their order, which the checkpoint-after-failure rule relies on.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { FleetTelemetryError } from '../../../lambdas/domain/errors.js';
+import { FleetTelemetryError, InvariantError } from '../../../lambdas/domain/errors.js';
 
-type Endpoint = Pick<MessagePort, 'postMessage'> & { on(event: 'message', listener: (message: unknown) => void): unknown };
+/** A call's request and the answer it gets. */
+export interface Call<Request, Answer> {
+  readonly request: Request;
+  readonly answer: Answer;
+}
 
-type Message =
-  | { readonly kind: 'event'; readonly name: string; readonly data: unknown }
-  | { readonly kind: 'call'; readonly id: number; readonly method: string; readonly args: unknown }
-  | { readonly kind: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly kind: 'reply'; readonly id: number; readonly ok: false; readonly error: string };
+/** The calls one side answers, by name. */
+export type Calls = Record<string, Call<object, unknown>>;
+
+/** One call as it travels: its kind, its id, and its request's fields. */
+export type CallMessage<C extends Calls> = { [K in keyof C & string]: { readonly kind: K; readonly callId: number } & C[K]['request'] }[keyof C & string];
+
+/** The answer to a call, matched to it by id. */
+export type AnswerMessage =
+  | { readonly kind: 'answer'; readonly callId: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'answer'; readonly callId: number; readonly ok: false; readonly error: string };
+
+/** An event: a message with a kind no call and no answer has. */
+export interface EventMessage {
+  readonly kind: string;
+}
+
+/** What a channel end talks through: the worker's `parentPort`, the host's `Worker`, or one port of a MessageChannel. */
+export type ChannelPort = (Pick<MessagePort, 'postMessage'> & { on(event: 'message', listener: (message: unknown) => void): unknown }) | Worker;
 
 /** A call's failure on the other side, with the other side's message. */
 export class ChannelCallError extends FleetTelemetryError {}
 
-export class Channel {
+/**
+ * The end that sends `OutEvent`s, makes `OutCalls` and receives `InEvent`s and `InCalls`. Every
+ * message received, but the answers to its own calls, goes to `receive`, which the side writes as an
+ * exhaustive switch on `kind` (see `unhandled`).
+ */
+export class ChannelEnd<OutEvent extends EventMessage, OutCalls extends Calls, InEvent extends EventMessage, InCalls extends Calls> {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private readonly eventHandlers = new Map<string, (data: unknown) => void>();
-  private readonly callHandlers = new Map<string, (args: unknown) => unknown>();
 
-  constructor(private readonly endpoint: Endpoint | Worker) {
-    endpoint.on('message', (message: unknown) => this.receive(message as Message));
-  }
-
-  /** Sends a one-way event; `transfer` moves those buffers instead of copying them. */
-  emit(name: string, data: unknown, transfer?: readonly ArrayBuffer[]): void {
-    this.endpoint.postMessage({ kind: 'event', name, data } satisfies Message, transfer as ArrayBuffer[] | undefined);
-  }
-
-  /** Calls `method` on the other side; resolves with its answer, rejects with ChannelCallError. */
-  call<T>(method: string, args: unknown): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.endpoint.postMessage({ kind: 'call', id, method, args } satisfies Message);
+  constructor(
+    private readonly endpoint: ChannelPort,
+    receive: (message: InEvent | CallMessage<InCalls>) => void,
+  ) {
+    endpoint.on('message', (message: unknown) => {
+      // The other end is built from the same protocol: what arrives is one of its messages.
+      const received = message as InEvent | CallMessage<InCalls> | AnswerMessage;
+      if (isAnswer(received)) this.settle(received);
+      else receive(received);
     });
   }
 
-  onEvent(name: string, handler: (data: unknown) => void): void {
-    this.eventHandlers.set(name, handler);
+  /** Sends a one-way event; `transfer` moves those buffers instead of copying them. */
+  emit(event: OutEvent, transfer?: readonly ArrayBuffer[]): void {
+    this.endpoint.postMessage(event, transfer as ArrayBuffer[] | undefined);
   }
 
-  onCall(method: string, handler: (args: unknown) => unknown): void {
-    this.callHandlers.set(method, handler);
+  /** Calls the other side; resolves with its answer, rejects with ChannelCallError. */
+  call<K extends keyof OutCalls & string>(kind: K, request: OutCalls[K]['request']): Promise<OutCalls[K]['answer']> {
+    const callId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(callId, { resolve: resolve as (value: unknown) => void, reject });
+      this.endpoint.postMessage({ ...request, kind, callId });
+    });
+  }
+
+  /** Answers a call received with what `work` gives, or with its error's message. */
+  answer<K extends keyof InCalls & string>(call: { readonly kind: K; readonly callId: number }, work: () => InCalls[K]['answer'] | Promise<InCalls[K]['answer']>): void {
+    const { callId } = call;
+    Promise.resolve()
+      .then(work)
+      .then(
+        (value) => this.endpoint.postMessage({ kind: 'answer', callId, ok: true, value } satisfies AnswerMessage),
+        (error: unknown) => this.endpoint.postMessage({ kind: 'answer', callId, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies AnswerMessage),
+      );
   }
 
   /** Rejects every call still waiting (the other side is gone). */
@@ -56,31 +88,20 @@ export class Channel {
     this.pending.clear();
   }
 
-  private receive(message: Message): void {
-    if (message.kind === 'event') {
-      this.eventHandlers.get(message.name)?.(message.data);
-      return;
-    }
-    if (message.kind === 'reply') {
-      const waiting = this.pending.get(message.id);
-      if (waiting === undefined) return;
-      this.pending.delete(message.id);
-      if (message.ok) waiting.resolve(message.value);
-      else waiting.reject(new ChannelCallError(message.error));
-      return;
-    }
-    const handler = this.callHandlers.get(message.method);
-    const reply = (answer: { ok: true; value: unknown } | { ok: false; error: string }) =>
-      this.endpoint.postMessage({ kind: 'reply', id: message.id, ...answer } satisfies Message);
-    if (handler === undefined) {
-      reply({ ok: false, error: `no handler for ${message.method}` });
-      return;
-    }
-    Promise.resolve()
-      .then(() => handler(message.args))
-      .then(
-        (value) => reply({ ok: true, value }),
-        (error: unknown) => reply({ ok: false, error: error instanceof Error ? error.message : String(error) }),
-      );
+  private settle(answer: AnswerMessage): void {
+    const waiting = this.pending.get(answer.callId);
+    if (waiting === undefined) return;
+    this.pending.delete(answer.callId);
+    if (answer.ok) waiting.resolve(answer.value);
+    else waiting.reject(new ChannelCallError(answer.error));
   }
+}
+
+function isAnswer(message: { readonly kind: string }): message is AnswerMessage {
+  return message.kind === 'answer';
+}
+
+/** The `default` of a side's switch on what it received: a kind it does not handle fails typecheck here. */
+export function unhandled(message: never): never {
+  throw new InvariantError(`consumers channel: no handler for ${JSON.stringify((message as { kind?: unknown }).kind)}`);
 }

@@ -6,7 +6,7 @@
  */
 import { pipeline } from '../../pipeline.js';
 import type { Reading } from '../../../lambdas/domain/model.js';
-import type { ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import type { RulesInForce } from '../../../lambdas/ports/thresholds-source.js';
 import type { Clock } from '../../../lambdas/ports/clock.js';
 import type { Log } from '../../../lambdas/ports/observability.js';
 import type { TimeSeriesStore, WriteOutcome } from '../../../lambdas/ports/time-series-store.js';
@@ -40,7 +40,8 @@ export interface IngestBatchCommitted {
 export interface ConsumersOptions {
   readonly stream: ConsumerStream;
   readonly store: SqliteStore;
-  readonly thresholds: ThresholdRules;
+  /** The rules in force, read once per invocation (a swappable source: the thresholds file may change). */
+  readonly rules: RulesInForce;
   /** Alarm events go out on the embedded broker through this (a BrokerNotifier, or the worker's proxy of one). */
   readonly brokerNotifier: AlarmNotifier;
   /** Alarm command replies go out on the embedded broker through this (a BrokerCommandReplies, or the worker's proxy of one). */
@@ -93,11 +94,11 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
     stream: positioned,
     settings: pipeline.consumers.alarms,
     functionName: `${pipeline.name}-alarms`,
-    handler: store.groupWrites(makeAlarmsHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log })),
+    handler: store.groupWrites(makeAlarmsHandler({ rules: options.rules, states: store.alarmStates, notifier, clock, metrics, log })),
     log,
     clock,
   });
-  const offline = makeOfflineHandler({ rules: options.thresholds, states: store.alarmStates, notifier, clock, metrics, log });
+  const offline = makeOfflineHandler({ rules: options.rules, states: store.alarmStates, notifier, clock, metrics, log });
   let offlineRun: Promise<unknown> = Promise.resolve();
   // The command handler shares this thread's store connection with the alarms consumer and the
   // offline check: a command racing them is settled by the same conditional writes and outbox lease.
@@ -106,7 +107,7 @@ export function composeConsumers(options: ConsumersOptions): Consumers {
   const replies = options.commandReplies;
   const applyAlarmCommand = store.groupWrites(
     makeAlarmCommandsHandler({
-      rules: options.thresholds,
+      rules: options.rules,
       states: store.alarmStates,
       notifier,
       history: store.alarmHistory,

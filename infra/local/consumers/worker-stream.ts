@@ -6,14 +6,12 @@
  * consumers, which wake at once as they do in-process, and the file is read only for what is not
  * held (a restart, a consumer further behind than the held records).
  */
-import type { AppendListener, FailureWrite, ReadOptions, StreamReader, StreamRecord } from '../stream/index.js';
+import type { AppendListener, FailureWrite, ReadOptions, StreamReader, ShardRecord } from '../stream/index.js';
 import type { ConsumerStream } from '../event-source/index.js';
-import type { Channel } from './channel.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import { unpackRecords } from './record-batch.js';
 import type { PackedRecords } from './record-batch.js';
-import { EVENTS } from './protocol.js';
-import type { CheckpointEvent, FailureEvent } from './protocol.js';
+import type { WorkerEnd } from './protocol.js';
 
 /**
  * A shard's held records: every record after `after` up to `lastSeq`, contiguous, from `records[head]`
@@ -22,7 +20,7 @@ import type { CheckpointEvent, FailureEvent } from './protocol.js';
 interface HeldRun {
   after: number;
   lastSeq: number;
-  records: StreamRecord[];
+  records: ShardRecord[];
   seqs: number[];
   head: number;
   bytes: number;
@@ -72,7 +70,7 @@ export class WorkerStream implements ConsumerStream {
 
   constructor(
     private readonly reader: StreamReader,
-    private readonly channel: Channel,
+    private readonly channel: Pick<WorkerEnd, 'emit'>,
     options: {
       /** Runs before each checkpoint is handed over (the worker sends its counters with it). */
       readonly beforeCheckpoint?: () => void;
@@ -85,11 +83,12 @@ export class WorkerStream implements ConsumerStream {
     this.streamName = reader.streamName;
     this.retentionHours = reader.retentionHours;
     this.shards = reader.shards;
-    channel.onEvent(EVENTS.appended, (packed) => {
-      const records = unpackRecords(packed as PackedRecords);
-      const shardIds = this.hold(records);
-      for (const listener of this.listeners) listener(shardIds);
-    });
+  }
+
+  /** The records of one commit, as the stack's thread sent them ('appended'): held, and the consumers woken. */
+  received(packed: PackedRecords): void {
+    const shardIds = this.hold(unpackRecords(packed));
+    for (const listener of this.listeners) listener(shardIds);
   }
 
   /**
@@ -97,7 +96,7 @@ export class WorkerStream implements ConsumerStream {
    * both consumers read the same records in the same order, and reading them from SQLite twice was
    * 16% of this thread's time in a flood (node --cpu-prof).
    */
-  read(shardId: string, options: ReadOptions): StreamRecord[] {
+  read(shardId: string, options: ReadOptions): ShardRecord[] {
     const after = options.after === undefined ? 0 : Number(options.after);
     const run = this.recent.get(shardId);
     if (run === undefined || after < run.after || after > run.lastSeq) {
@@ -105,7 +104,7 @@ export class WorkerStream implements ConsumerStream {
       this.remember(shardId, after, rows);
       return rows;
     }
-    const out: StreamRecord[] = [];
+    const out: ShardRecord[] = [];
     let bytes = 0;
     for (let i = firstAfter(run.seqs, run.head, after); i < run.records.length && out.length < options.limit; i++) {
       const record = run.records[i]!;
@@ -133,8 +132,8 @@ export class WorkerStream implements ConsumerStream {
   }
 
   /** Holds a commit's records (received from the stack's thread); returns the shards they are on. */
-  private hold(records: readonly StreamRecord[]): string[] {
-    const byShard = new Map<string, StreamRecord[]>();
+  private hold(records: readonly ShardRecord[]): string[] {
+    const byShard = new Map<string, ShardRecord[]>();
     for (const record of records) {
       const list = byShard.get(record.shardId);
       if (list === undefined) byShard.set(record.shardId, [record]);
@@ -153,7 +152,7 @@ export class WorkerStream implements ConsumerStream {
   }
 
   /** Keeps `rows` (read after `after`) as the shard's recent run, extending it when they follow on. */
-  private remember(shardId: string, after: number, rows: readonly StreamRecord[]): void {
+  private remember(shardId: string, after: number, rows: readonly ShardRecord[]): void {
     if (rows.length === 0) return;
     let run = this.recent.get(shardId);
     if (run !== undefined && after !== run.lastSeq) {
@@ -194,7 +193,7 @@ export class WorkerStream implements ConsumerStream {
 
   setCheckpoint(consumer: string, shardId: string, sequenceNumber: string): void {
     this.beforeCheckpoint();
-    this.channel.emit(EVENTS.checkpoint, { consumer, shardId, sequenceNumber } satisfies CheckpointEvent);
+    this.channel.emit({ kind: 'checkpoint', consumer, shardId, sequenceNumber });
     this.noteProgress(consumer, shardId, Number(sequenceNumber));
   }
 
@@ -224,7 +223,7 @@ export class WorkerStream implements ConsumerStream {
   }
 
   recordFailure(consumer: string, entry: FailureWrite): void {
-    this.channel.emit(EVENTS.failure, { consumer, entry } satisfies FailureEvent);
+    this.channel.emit({ kind: 'failure', consumer, entry });
   }
 
   onAppend(listener: AppendListener): () => void {

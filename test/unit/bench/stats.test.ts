@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { figure, formatTable, latencySummary, median, percentileOfSorted } from '../../../bench/stats.js';
+import { figure } from '../../../bench/report/figure.js';
+import { latencySummary, median, percentileOfSorted, spread } from '../../../bench/report/stats.js';
 
 describe('median', () => {
   it('takes the middle run of an odd count and the mean of the two middle runs of an even count', () => {
@@ -56,13 +57,14 @@ describe('figure', () => {
   });
 });
 
-describe('formatTable', () => {
-  it('prints one row per figure with its baseline, ratio, min and max, then the notes', () => {
-    const table = formatTable([figure('a', 'msg/s', [10, 30, 20], [40, 40, 40], { note: 'what a is' })]);
-    const lines = table.split('\n');
+describe('spread', () => {
+  it('is the distance between the slowest and the fastest run, relative to the median', () => {
+    expect(spread([121_000, 165_000, 140_000])).toBeCloseTo(44_000 / 140_000, 10);
+    expect(spread([5, 5, 5])).toBe(0);
+  });
 
-    expect(lines[0]).toMatch(/^figure\s+value \(median\)\s+unit\s+baseline\s+ratio\s+min\s+max\s+runs$/);
-    expect(lines[2]).toMatch(/^a\s+20\s+msg\/s\s+40\s+0\.500\s+10\s+30\s+3$/);
-    expect(table).toContain('a: what a is');
+  it('is NaN without runs or around a median of 0', () => {
+    expect(spread([])).toBeNaN();
+    expect(spread([-1, 0, 1])).toBeNaN();
   });
 });

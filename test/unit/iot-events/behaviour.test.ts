@@ -152,6 +152,41 @@ describe('converted rules raise and clear where IoT Events would', () => {
     expect(run.map((step) => step.actual)).toEqual(run.map((step) => step.expected));
   });
 
+  it('raises cold-room-too-warm when the temperature reaches the limit the same reading carries', () => {
+    const report = converted.find((candidate) => candidate.rule.id === 'cold-room-too-warm')!;
+    const readings = [
+      { temperature: 3, maxTemperature: 5 },
+      { temperature: 5, maxTemperature: 5 },
+      { temperature: 5, maxTemperature: 8 },
+    ];
+    const run = drive(report, readings.map((metrics) => ({ kind: 'reading', metrics })));
+
+    expect(run.map((step) => step.actual)).toEqual(['OK', 'ALARM', 'OK']);
+    expect(run.map((step) => step.actual)).toEqual(run.map((step) => step.expected));
+  });
+
+  it('raises door-open-in-transit on exactly 1 and engine-mode-not-normal on anything but 0', () => {
+    const door = converted.find((candidate) => candidate.rule.id === 'door-open-in-transit')!;
+    const engine = converted.find((candidate) => candidate.rule.id === 'engine-mode-not-normal')!;
+
+    const doorRun = drive(door, [0, 1, 0.5, { kind: 'acknowledge' as const }].map((v) => (typeof v === 'number' ? { kind: 'reading' as const, metrics: { doorOpen: v } } : v)));
+    const engineRun = drive(engine, [0, 2, 0, -1].map((engineMode) => ({ kind: 'reading' as const, metrics: { engineMode } })));
+
+    expect(doorRun.map((step) => step.actual)).toEqual(['OK', 'ALARM', 'LATCHED', 'OK']);
+    expect(engineRun.map((step) => step.actual)).toEqual(['OK', 'ALARM', 'OK', 'ALARM']);
+    expect([...doorRun, ...engineRun].map((step) => step.actual)).toEqual([...doorRun, ...engineRun].map((step) => step.expected));
+  });
+
+  it('covers every comparison, a threshold from an input, the acknowledge flow on and off and several severities', () => {
+    expect(reports.every((report) => report.status === 'converted')).toBe(true);
+    expect(new Set(converted.flatMap((report) => Object.keys(report.rule.when)))).toEqual(
+      new Set(['above', 'atOrAbove', 'below', 'atOrBelow', 'equals', 'notEquals']),
+    );
+    expect(converted.some((report) => Object.values(report.rule.when).some((bound) => typeof bound === 'object'))).toBe(true);
+    expect(new Set(converted.map((report) => report.rule.latch === true))).toEqual(new Set([true, false]));
+    expect(new Set(converted.map((report) => report.rule.severity))).toEqual(new Set(['critical', 'major', 'minor', 'warning', 'info']));
+  });
+
   it.each(converted.map((report) => [report.rule.id, report] as const))(
     'agrees with IoT Events after every step of any run of readings and acknowledgements (%s)',
     (_id, report) => {

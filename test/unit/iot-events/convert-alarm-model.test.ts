@@ -91,6 +91,8 @@ describe('convertAlarmModel: the simple rule', () => {
     ['$variable.setpoint', 'threshold "$variable.setpoint" is not an input reference'],
     ['$input.TankInput.capacity * 0.9', 'threshold "$input.TankInput.capacity * 0.9": only plain path elements'],
     ['1e999', 'threshold "1e999" is not an input reference'],
+    ["'OPEN'", "threshold 'OPEN' is a string or Boolean literal: our metrics are numbers"],
+    ['true', 'threshold true is a string or Boolean literal: our metrics are numbers'],
     ['$input.TankInput.level', 'names the same metric as the input property (level)'],
   ])('does not convert the threshold %j', (threshold, reason) => {
     expect(reasonOf(convertAlarmModel(model({}, { threshold }), 'tank-level', options))).toContain(reason);

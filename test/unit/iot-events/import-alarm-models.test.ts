@@ -63,7 +63,7 @@ describe('importAlarmModels', () => {
     );
 
     expect(result.warnings).toEqual([
-      'metric pressure is read from $input.PumpInput.pressure and $input.TankInput.outlet.pressure: devices publish one metrics.pressure for all of them',
+      'metric pressure is read from $input.PumpInput.pressure and $input.TankInput.outlet.pressure: here they are one metrics.pressure, checked by every rule on it (scope rules meant for different devices with match.type)',
     ]);
   });
 });

@@ -9,11 +9,11 @@
  * ends the window, stops, and sends `{ type: 'done', result }`.
  */
 import { performance } from 'node:perf_hooks';
-import type { latencySummary } from './stats.js';
-import { latencySummary as summarize } from './stats.js';
+import type { latencySummary } from '../report/stats.js';
+import { latencySummary as summarize } from '../report/stats.js';
 import type { RawBroker } from './raw-broker.js';
 import { startRawBroker } from './raw-broker.js';
-import type { PipelineTarget } from './targets.js';
+import type { PipelineTarget } from './pipeline.js';
 
 export interface TargetConfig {
   readonly kind: 'raw' | 'pipeline';
@@ -45,7 +45,7 @@ async function main(config: TargetConfig): Promise<void> {
   let stack: PipelineTarget | undefined;
   if (config.kind === 'raw') raw = await startRawBroker();
   // The stack's modules are loaded only when it is the target: the baseline process stays raw aedes.
-  else stack = await (await import('./targets.js')).startPipeline({ publishers: 0 });
+  else stack = await (await import('./pipeline.js')).startPipeline({ publishers: 0 });
   const idleRssMiB = process.memoryUsage.rss() / MiB;
   let cpuStart = process.cpuUsage();
   let perfStart = performance.now();

@@ -5,8 +5,8 @@
  * `{ type: 'progress', snapshot }`, then `{ type: 'done', result }` with the fleet's summary.
  */
 import { Writable } from 'node:stream';
-import { runFleet } from '../simulator/fleet.js';
-import type { FleetOptions } from '../simulator/options.js';
+import { runFleet } from '../../simulator/fleet.js';
+import type { FleetOptions } from '../../simulator/options.js';
 
 /** The fleet's options, and how often to send progress (ms). */
 export type FleetChildConfig = FleetOptions & { readonly progressIntervalMs: number };

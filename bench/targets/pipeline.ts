@@ -1,22 +1,23 @@
 /**
  * The pipeline as the benchmarks drive it: the real local stack (`startLocalStack`), in a temp data
  * dir, started fresh for every run, told by the stack (`onIngestBatch`) when each ingest write has
- * committed to store.db. (The baseline, raw aedes, is in raw-broker.ts.)
+ * committed to store.db. (The baseline, raw aedes, is in targets/raw-broker.ts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalStack } from '../infra/local/stack.js';
-import type { LocalStack } from '../infra/local/stack.js';
-import type { DeviceEntry } from '../infra/local/registry/index.js';
-import { loadThresholdsFile } from '../lambdas/config/load-thresholds.js';
-import { stderrLog } from '../lambdas/adapters/local/observability.js';
-import type { IngestBatchCommitted } from '../infra/local/consumers/compose.js';
-import type { PublisherCredentials } from './publisher.js';
+import { startLocalStack } from '../../infra/local/stack.js';
+import type { LocalStack } from '../../infra/local/stack.js';
+import type { DeviceEntry } from '../../infra/local/registry/index.js';
+import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
+import { stderrLog } from '../../lambdas/adapters/local/observability.js';
+import type { IngestBatchCommitted } from '../../infra/local/consumers/compose.js';
+import { benchDeviceId } from '../load/devices.js';
+import type { PublisherCredentials } from '../load/publisher.js';
 
 const OPERATOR_ID = 'bench-operator';
-const THRESHOLDS = fileURLToPath(new URL('../config/thresholds.json', import.meta.url));
+const THRESHOLDS = fileURLToPath(new URL('../../config/thresholds.json', import.meta.url));
 
 export interface PipelineTargetOptions {
   /** Publishers to register (device role, type env-sensor). */
@@ -90,7 +91,7 @@ export async function startPipeline(options: PipelineTargetOptions): Promise<Pip
     throw error;
   }
 
-  const entries: DeviceEntry[] = Array.from({ length: options.publishers }, (_, i) => ({ deviceId: `bench-${String(i).padStart(5, '0')}`, type: 'env-sensor' }));
+  const entries: DeviceEntry[] = Array.from({ length: options.publishers }, (_, i) => ({ deviceId: benchDeviceId(i), type: 'env-sensor' }));
   if (options.operator) entries.push({ deviceId: OPERATOR_ID, role: 'operator' });
   const registered = await stack.registry.upsertMany(entries);
   const credentials = registered.filter((c) => c.deviceId !== OPERATOR_ID).map((c) => ({ clientId: c.deviceId, password: c.password }));

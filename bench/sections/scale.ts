@@ -1,20 +1,18 @@
 /**
- * Part 5 of `npm run bench`: a large fleet of simulated devices (the simulator's `runFleet`, in its
- * own process) against the stack (in another process, so its CPU and memory are its own), with raw
- * aedes under the same fleet as the baseline; and the pipeline's throughput at 1, 2 and 4 shards.
+ * The `scale` section: a large fleet of simulated devices (the simulator's `runFleet`, in its own
+ * process) against the stack (in another process, so its CPU and memory are its own), with raw
+ * aedes under the same fleet as the baseline.
  */
-import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { FleetSummary } from '../simulator/summary.js';
-import type { FleetSnapshot } from '../simulator/stats.js';
-import type { FleetChildConfig } from './fleet-child.js';
-import { floodPipeline } from './broker-bench.js';
-import type { FloodOptions, FloodRun } from './broker-bench.js';
-import { forkChild } from './children.js';
-import type { BenchFigure } from './stats.js';
-import { figure, median, round } from './stats.js';
-import type { TargetConfig, TargetMessage, TargetResult } from './target-child.js';
+import type { FleetSummary } from '../../simulator/summary.js';
+import type { FleetSnapshot } from '../../simulator/stats.js';
+import { forkFleet } from '../load/children.js';
+import type { FleetChildConfig } from '../load/fleet-child.js';
+import type { BenchFigure } from '../report/figure.js';
+import { figure } from '../report/figure.js';
+import { median, round } from '../report/stats.js';
+import { forkTarget } from '../targets/forked-target.js';
+import type { TargetConfig, TargetResult } from '../targets/target-child.js';
+import type { SectionContext } from './section.js';
 
 export interface ScaleOptions {
   readonly runs: number;
@@ -25,57 +23,6 @@ export interface ScaleOptions {
   /** New connections per second while the fleet connects. */
   readonly rampPerS: number;
   readonly progress: (line: string) => void;
-}
-
-interface TargetHandle {
-  readonly port: number;
-  readonly dataDir: string | null;
-  measure(): void;
-  finish(stored: number): Promise<TargetResult>;
-  kill(): void;
-}
-
-function forkTarget(config: TargetConfig): Promise<TargetHandle> {
-  const child = fork(fileURLToPath(new URL('./target-child.ts', import.meta.url)), [JSON.stringify(config)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let settle: { resolve: (r: TargetResult) => void; reject: (e: Error) => void } | undefined;
-  return new Promise((resolve, reject) => {
-    child.on('message', (message: TargetMessage) => {
-      if (message.type === 'ready') {
-        resolve({
-          port: message.port,
-          dataDir: message.dataDir,
-          measure: () => child.send({ type: 'measure' }),
-          finish: (stored) =>
-            new Promise<TargetResult>((res, rej) => {
-              settle = { resolve: res, reject: rej };
-              child.send({ type: 'finish', stored });
-            }),
-          kill: () => {
-            // Killed, the child cannot remove its stack's data dir: do it once it is gone.
-            if (message.dataDir !== null) {
-              const dataDir = message.dataDir;
-              child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-            }
-            child.kill('SIGKILL');
-          },
-        });
-      } else if (message.type === 'done') {
-        settle?.resolve(message.result);
-      } else {
-        const error = new Error(`target-child: ${message.error}`);
-        reject(error);
-        settle?.reject(error);
-      }
-    });
-    child.once('exit', (code) => {
-      const error = new Error(`target-child exited (${code})`);
-      reject(error);
-      settle?.reject(error);
-    });
-  });
 }
 
 interface ScaleRun {
@@ -108,19 +55,16 @@ async function scaleRun(kind: TargetConfig['kind'], options: ScaleOptions): Prom
     let measuring = false;
     let connectedAtWindow = 0;
     const rampS = options.devices / options.rampPerS;
-    const fleet = await forkChild<FleetSummary>('./fleet-child.ts', fleetOptions, {
-      bundle: true,
-      onProgress: (value) => {
-        // The window opens once the ramp is over and (nearly) every device is connected: the steady
-        // state, not the connect storm. "Nearly": a device whose connect timed out in the storm is
-        // still backing off to reconnect.
-        const snapshot = value as FleetSnapshot;
-        if (!measuring && snapshot.elapsedS >= rampS && snapshot.connected >= options.devices * CONNECTED_SHARE) {
-          measuring = true;
-          connectedAtWindow = snapshot.connected;
-          target.measure();
-        }
-      },
+    const fleet = await forkFleet(fleetOptions, (value) => {
+      // The window opens once the ramp is over and (nearly) every device is connected: the steady
+      // state, not the connect storm. "Nearly": a device whose connect timed out in the storm is
+      // still backing off to reconnect.
+      const snapshot = value as FleetSnapshot;
+      if (!measuring && snapshot.elapsedS >= rampS && snapshot.connected >= options.devices * CONNECTED_SHARE) {
+        measuring = true;
+        connectedAtWindow = snapshot.connected;
+        target.measure();
+      }
     });
     const summary = await fleet.go();
     if (!measuring) throw new Error(`scale: at most ${summary.connected} of ${options.devices} devices were connected at once (${summary.lastError ?? 'no error'})`);
@@ -183,33 +127,7 @@ export async function runScale(options: ScaleOptions): Promise<BenchFigure[]> {
   ];
 }
 
-/** The pipeline's flood throughput (stored) at each shard count, interleaved; the first count is the baseline. */
-export async function runShards(
-  options: FloodOptions & {
-    readonly shardCounts: readonly number[];
-    /** Runs already made with the same flood at some shard count (the broker comparison's): reused, not repeated. */
-    readonly known?: { readonly shards: number; readonly runs: readonly FloodRun[] };
-  },
-): Promise<BenchFigure[]> {
-  const reuse = options.known !== undefined && options.known.runs.length >= options.runs ? options.known : undefined;
-  options.progress(
-    `shards: ${options.shardCounts.join(', ')}; ${options.runs} runs each of ${options.clients} publishers x ${options.messagesPerClient} messages` +
-      (reuse ? ` (${reuse.shards} shards: the broker comparison's pipeline runs)` : ''),
-  );
-  const byCount = new Map<number, FloodRun[]>(options.shardCounts.map((c) => [c, c === reuse?.shards ? [...reuse.runs] : []]));
-  for (let i = 0; i < options.runs; i++) {
-    for (const shards of options.shardCounts) {
-      if (shards === reuse?.shards) continue;
-      const run = await floodPipeline({ ...options, durability: 'full', shards });
-      byCount.get(shards)?.push(run);
-      options.progress(`  run ${i + 1}, ${shards} shard(s): stored ${Math.round(run.storedPerS ?? 0).toLocaleString('en-US')}/s, acked ${Math.round(run.ackedPerS).toLocaleString('en-US')}/s (stack CPU ${Math.round(run.targetCpuPct)}%)`);
-    }
-  }
-  const base = byCount.get(options.shardCounts[0] as number) ?? [];
-  return options.shardCounts.map((shards) =>
-    figure(`shards-${shards}`, 'msg/s', (byCount.get(shards) ?? []).map((r) => r.storedPerS as number), base.map((r) => r.storedPerS as number), {
-      note: `pipeline stored/s with a ${shards}-shard stream (both consumers read every shard); baseline: ${options.shardCounts[0]} shard(s)`,
-      detail: { ackedPerS: round(median((byCount.get(shards) ?? []).map((r) => r.ackedPerS))) },
-    }),
-  );
+/** `--only scale`. */
+export async function scaleSection({ profile, progress }: SectionContext): Promise<readonly BenchFigure[]> {
+  return runScale({ runs: profile.runs, ...profile.scale, progress });
 }

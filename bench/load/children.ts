@@ -1,6 +1,6 @@
 /**
- * Child processes of the benchmark: the publishers (bench/publisher.ts) and the simulated fleet
- * (bench/fleet-child.ts), forked with tsx and talked to over IPC. A child is started fresh for each
+ * Child processes of the benchmark: the publishers (load/publisher.ts) and the simulated fleet
+ * (load/fleet-child.ts), forked with tsx and talked to over IPC. A child is started fresh for each
  * run, so no run inherits another's warmed-up JIT, sockets or buffers.
  */
 import { fork } from 'node:child_process';
@@ -9,6 +9,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import type { FleetSummary } from '../../simulator/summary.js';
+import type { FleetChildConfig } from './fleet-child.js';
 import type { PublisherConfig, PublisherResult } from './publisher.js';
 
 /** A forked child that has said it is ready, and can be told to start. */
@@ -93,7 +95,8 @@ const bundles = new Map<string, string>();
 function bundled(script: string): string {
   const known = bundles.get(script);
   if (known !== undefined) return known;
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  // bench/load/children.ts: the repository is two folders up.
+  const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
   const outfile = join(root, '.bench', `${basename(script, '.ts')}-${process.pid}.mjs`);
   mkdirSync(dirname(outfile), { recursive: true });
   buildSync({
@@ -116,3 +119,8 @@ export function forkPublishers(config: PublisherConfig): Promise<ReadyChild<Publ
   return forkChild<PublisherResult>('./publisher.ts', config, { bundle: true });
 }
 
+
+/** Forks the simulated fleet (load/fleet-child.ts); its progress snapshots go to `onProgress`. */
+export function forkFleet(config: FleetChildConfig, onProgress: (snapshot: unknown) => void): Promise<ReadyChild<FleetSummary>> {
+  return forkChild<FleetSummary>('./fleet-child.ts', config, { bundle: true, onProgress });
+}

@@ -1,18 +1,20 @@
 /**
- * Part 4 of `npm run bench`: the SQLite time-series sink against raw better-sqlite3 inserts of the
- * same rows, and the cost of growth of the read side (one device's last hour) with 10^5..10^7 rows.
+ * The `store` section: the SQLite time-series sink against raw better-sqlite3 inserts of the same
+ * rows, and the cost of growth of the read side (one device's last hour) with 10^5..10^7 rows.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../lambdas/adapters/local/sqlite-store.js';
-import type { Reading } from '../lambdas/domain/model.js';
-import type { BenchFigure } from './stats.js';
-import { figure, latencySummary, median, round } from './stats.js';
+import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
+import type { Reading } from '../../lambdas/domain/model.js';
+import { makeReadings, RECORDS_START } from '../load/records.js';
+import type { BenchFigure } from '../report/figure.js';
+import { figure } from '../report/figure.js';
+import { latencySummary, median, round } from '../report/stats.js';
+import type { SectionContext } from './section.js';
 
-const START = 1_764_028_800_000;
 const HOUR_MS = 3_600_000;
 
 export interface SinkOptions {
@@ -23,25 +25,6 @@ export interface SinkOptions {
   readonly batchSize: number;
   readonly devices: number;
   readonly progress: (line: string) => void;
-}
-
-/** Readings as the ingest consumer writes them: devices in turn, each a reading a second apart. */
-function makeReadings(count: number, devices: number): Reading[] {
-  const readings: Reading[] = [];
-  for (let i = 0; i < count; i++) {
-    const device = i % devices;
-    const seq = Math.floor(i / devices);
-    const ts = START + seq * 1000 + device;
-    readings.push({
-      deviceId: `sensor-${String(device).padStart(5, '0')}`,
-      ts,
-      seq,
-      type: 'env-sensor',
-      metrics: { temperature: round(20 + Math.sin(i / 50) * 5, 2), humidity: round(40 + (i % 17), 2), battery: round(3.7 - (device % 9) / 20, 2) },
-      receivedAt: ts + 40,
-    });
-  }
-  return readings;
 }
 
 function withTempStore<T>(run: (file: string) => T): T {
@@ -98,7 +81,7 @@ function rawRun(readings: readonly Reading[], batchSize: number): number {
 }
 
 /** Sink against raw inserts, interleaved, each run on a new file. */
-export async function runSinkBench(options: SinkOptions): Promise<BenchFigure[]> {
+async function runSinkBench(options: SinkOptions): Promise<BenchFigure[]> {
   const readings = makeReadings(options.readings, options.devices);
   options.progress(`store sink: ${options.runs} runs of ${options.readings.toLocaleString('en-US')} readings in writes of ${options.batchSize}, ${options.devices} devices`);
   // Warm-up: the JIT and the page cache, for both sides alike.
@@ -149,14 +132,14 @@ function fill(file: string, size: number): number {
     const chunk = db.transaction((d: number, from: number, to: number) => {
       const deviceId = `sensor-${String(d).padStart(5, '0')}`;
       for (let k = from; k < to; k++) {
-        const ts = START + k * INTERVAL_MS;
+        const ts = RECORDS_START + k * INTERVAL_MS;
         insert.run(deviceId, ts, k, 'env-sensor', `{"temperature":${20 + (k % 50) / 10},"humidity":${40 + (k % 17)},"battery":3.6}`, ts + 40);
       }
     });
     for (let d = 0; d < devices && written < size; d++) {
       const count = Math.min(READINGS_PER_DEVICE, size - written);
       for (let k = 0; k < count; k += 50_000) chunk(d, k, Math.min(count, k + 50_000));
-      const last = START + (count - 1) * INTERVAL_MS;
+      const last = RECORDS_START + (count - 1) * INTERVAL_MS;
       device.run(`sensor-${String(d).padStart(5, '0')}`, last, last + 40);
       written += count;
     }
@@ -166,8 +149,8 @@ function fill(file: string, size: number): number {
   }
 }
 
-/** Part 4b: `queryReadings` for one device's last hour, at each size; the smallest size is the baseline. */
-export function runQueryGrowth(options: QueryGrowthOptions): BenchFigure[] {
+/** `queryReadings` for one device's last hour, at each size; the smallest size is the baseline. */
+function runQueryGrowth(options: QueryGrowthOptions): BenchFigure[] {
   const perSize: { size: number; runs: number[]; p99: number[]; rows: number; fileMiB: number }[] = [];
   for (const size of options.sizes) {
     const dir = mkdtempSync(join(tmpdir(), 'ft-bench-query-'));
@@ -182,7 +165,7 @@ export function runQueryGrowth(options: QueryGrowthOptions): BenchFigure[] {
       );
       const store = SqliteStore.open(file);
       try {
-        const lastTs = START + (Math.min(READINGS_PER_DEVICE, size) - 1) * INTERVAL_MS;
+        const lastTs = RECORDS_START + (Math.min(READINGS_PER_DEVICE, size) - 1) * INTERVAL_MS;
         let rows = 0;
         const runs: number[] = [];
         const p99: number[] = [];
@@ -220,4 +203,11 @@ export function runQueryGrowth(options: QueryGrowthOptions): BenchFigure[] {
       detail: { p99Ms: round(median(s.p99), 3) },
     }),
   );
+}
+
+/** `--only store`. */
+export async function storeSection({ profile, progress }: SectionContext): Promise<readonly BenchFigure[]> {
+  const { runs } = profile;
+  const { readings, devices, querySizes, queries } = profile.store;
+  return [...(await runSinkBench({ runs, readings, batchSize: 500, devices, progress })), ...runQueryGrowth({ runs, sizes: querySizes, queries, progress })];
 }

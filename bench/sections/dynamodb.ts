@@ -1,5 +1,5 @@
 /**
- * The ingest use case through the DynamoDB time-series adapter, against dynalite (a DynamoDB
+ * The `dynamodb` section: the ingest use case through the DynamoDB time-series adapter, against dynalite (a DynamoDB
  * implementation, in this process on 127.0.0.1), beside the same use case over the in-memory store
  * on the same records. Each run writes into a fresh table built from the deployed key schema, with
  * the ingest function's settings (batches of 500, 25 items per BatchWriteItem, 10 in flight).
@@ -8,22 +8,21 @@
  * work, all on this machine's cores. It is not DynamoDB's speed (on AWS the table scales on demand
  * and each request takes a network round trip instead of dynalite's CPU); it shows what one ingest
  * invocation costs on our side and that the adapter keeps a 500-record batch moving.
- *
- * `npx tsx bench/dynamodb-bench.ts [--records N] [--runs N]`
  */
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import { FakeClock, InMemoryRejectSink, InMemoryTimeSeriesStore } from '../lambdas/adapters/memory/index.js';
-import { READINGS_TABLE_KEYS } from '../lambdas/adapters/aws/dynamodb-readings-schema.js';
+import { FakeClock, InMemoryRejectSink, InMemoryTimeSeriesStore } from '../../lambdas/adapters/memory/index.js';
+import { READINGS_TABLE_KEYS } from '../../lambdas/adapters/aws/dynamodb-readings-schema.js';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { DYNAMODB_MAX_ITEMS_PER_BATCH, DynamoDbTimeSeriesStore, toReadingItem } from '../lambdas/adapters/aws/dynamodb-time-series.js';
-import { storeReadings, type StoreReadingsDeps } from '../lambdas/app/store-readings.js';
-import type { Reading, StreamRecord } from '../lambdas/domain/model.js';
-import { decodeStreamRecord } from '../lambdas/domain/telemetry.js';
-import { noMetrics, silentLog } from '../lambdas/ports/observability.js';
-import { startDynalite } from '../test/helpers/dynalite.js';
-import { figure, median, type BenchFigure } from './stats.js';
-import { makeRecords } from './use-cases.js';
+import { DYNAMODB_MAX_ITEMS_PER_BATCH, DynamoDbTimeSeriesStore, toReadingItem } from '../../lambdas/adapters/aws/dynamodb-time-series.js';
+import { storeReadings, type StoreReadingsDeps } from '../../lambdas/app/store-readings.js';
+import type { Reading, StreamRecord } from '../../lambdas/domain/model.js';
+import { decodeStreamRecord } from '../../lambdas/domain/telemetry.js';
+import { noMetrics, silentLog } from '../../lambdas/ports/observability.js';
+import { startDynalite } from '../../test/helpers/dynalite.js';
+import { makeRecords, RECORDS_START } from '../load/records.js';
+import { figure, type BenchFigure } from '../report/figure.js';
+import { median } from '../report/stats.js';
+import type { SectionContext } from './section.js';
 
 export interface DynamoDbBenchOptions {
   /** Records per run. */
@@ -36,9 +35,8 @@ export interface DynamoDbBenchOptions {
 /** Store writes in flight per invocation: the ingest function's DynamoDB setting (lambdas/ingest/handler.ts). */
 const CONCURRENT_WRITES = 10;
 const BATCH = 500;
-const START = 1_764_028_800_000;
 
-export async function runDynamoDbBench(options: DynamoDbBenchOptions): Promise<BenchFigure[]> {
+async function runDynamoDbBench(options: DynamoDbBenchOptions): Promise<BenchFigure[]> {
   const records = makeRecords(options.records, Math.max(1, Math.floor(options.records / 20)));
   const batches: StreamRecord[][] = [];
   for (let i = 0; i < records.length; i += BATCH) batches.push(records.slice(i, i + BATCH));
@@ -48,7 +46,7 @@ export async function runDynamoDbBench(options: DynamoDbBenchOptions): Promise<B
       const deps: StoreReadingsDeps = {
         store,
         rejects: new InMemoryRejectSink(),
-        clock: new FakeClock(START),
+        clock: new FakeClock(RECORDS_START),
         metrics: noMetrics,
         log: silentLog,
         maxConcurrentWrites: CONCURRENT_WRITES,
@@ -117,17 +115,8 @@ function decodedReadings(records: readonly StreamRecord[]): Reading[] {
   });
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const arg = (name: string, fallback: number): number => {
-    const at = process.argv.indexOf(name);
-    const value = at === -1 ? fallback : Number(process.argv[at + 1]);
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-    return value;
-  };
-  const figures = await runDynamoDbBench({
-    records: arg('--records', 20_000),
-    runs: arg('--runs', 3),
-    progress: (line) => process.stderr.write(`${line}\n`),
-  });
-  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+/** `--only dynamodb`. */
+export async function dynamodbSection({ profile, progress }: SectionContext): Promise<readonly BenchFigure[]> {
+  progress(`DynamoDB adapter over dynalite: ${profile.dynamodb.records.toLocaleString('en-US')} records, ${profile.runs} runs`);
+  return runDynamoDbBench({ records: profile.dynamodb.records, runs: profile.runs, progress: (line) => progress(`  ${line}`) });
 }
