@@ -37,7 +37,7 @@ describe('parseThresholds', () => {
       ['speeding', 'above'],
       ['reefer-warming', 'risesBy'],
       ['fuel-drop', 'fallsBy'],
-      ['sensor-stuck', 'unchangedFor'],
+      ['door-contact-stuck', 'unchangedFor'],
       ['gps-lost', 'metricSilentFor'],
     ]);
     // One rule of each kind, and a threshold read from another metric.
