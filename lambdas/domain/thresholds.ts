@@ -181,11 +181,6 @@ export function comparisonBound(rule: ComparisonRule): Bound {
   return (rule.when as Readonly<Record<ComparisonKind, Bound>>)[rule.kind];
 }
 
-/** The rules that raise on silence (the offline check runs only if there is one). */
-export function silenceRules(rules: ThresholdRules): readonly SilenceRule[] {
-  return rules.rules.filter((rule): rule is SilenceRule => rule.kind === 'silentFor');
-}
-
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);

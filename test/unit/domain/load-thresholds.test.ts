@@ -30,7 +30,7 @@ describe('loadThresholdsFile', () => {
       'speeding',
       'reefer-warming',
       'fuel-drop',
-      'sensor-stuck',
+      'door-contact-stuck',
       'gps-lost',
     ]);
   });

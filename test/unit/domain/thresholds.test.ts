@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { parseThresholds, RULE_KINDS, safeParseThresholds, silenceRules, thresholdsJsonSchema, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
+import { parseThresholds, RULE_KINDS, safeParseThresholds, thresholdsJsonSchema, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
 
 const overheat = {
   id: 'overheat',
@@ -37,7 +37,7 @@ describe('parseThresholds', () => {
       ['speeding', 'above'],
       ['reefer-warming', 'risesBy'],
       ['fuel-drop', 'fallsBy'],
-      ['sensor-stuck', 'unchangedFor'],
+      ['door-contact-stuck', 'unchangedFor'],
       ['gps-lost', 'metricSilentFor'],
     ]);
     // One rule of each kind, and a threshold read from another metric.
@@ -264,14 +264,6 @@ describe('parseThresholds: the lifecycle options', () => {
 
     expect(result.success).toBe(false);
     expect(result.success ? [] : result.error.problems).toContain(problem);
-  });
-});
-
-describe('silenceRules', () => {
-  it('lists only the silentFor rules', () => {
-    const rules = parseThresholds({ rules: [overheat, silent, batteryLow] });
-
-    expect(silenceRules(rules).map((rule) => rule.id)).toEqual(['silent']);
   });
 });
 
