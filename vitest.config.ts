@@ -18,7 +18,7 @@ export default defineConfig({
       // `npm test` measures the unit project over the domain and the use cases and fails below these.
       // They are the measured floor, never lowered: a new branch comes with the test that takes it.
       thresholds: {
-        'lambdas/domain/**': { branches: 99.25, statements: 100, functions: 100, lines: 100 },
+        'lambdas/domain/**': { branches: 100, statements: 100, functions: 100, lines: 100 },
         'lambdas/app/**': { branches: 100, statements: 100, functions: 100, lines: 100 },
       },
     },

@@ -21,8 +21,29 @@ export interface EventSourceMappingSettings {
   readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
 }
 
-/** Device to cloud. `{deviceId}` is the MQTT client id and the IoT thing name. */
+/**
+ * The topics, each written once here. `{deviceId}` is one topic level: the MQTT client id and the IoT
+ * thing name. Each filter is its topic with that level a `+`, and the rules' SQL and partition key are
+ * built from them, so a topic renamed here is renamed everywhere, the domain's topic parsing included.
+ */
+const DEVICE_ID = '{deviceId}';
+/** Device to cloud. */
 const TELEMETRY_TOPIC = 'dt/fleet/{deviceId}/telemetry';
+const ALARMS_TOPIC = 'alarms/fleet/{deviceId}';
+const COMMANDS_TOPIC = 'cmd/fleet/alarms/{deviceId}';
+
+/** The topic filter matching `topic` for every device. */
+function filterOf(topic: string): string {
+  return topic.replace(DEVICE_ID, '+');
+}
+
+/** The 1-based level of `{deviceId}` in `topic`, as the IoT SQL function `topic(n)` counts it. */
+function deviceIdLevelOf(topic: string): number {
+  return topic.split('/').indexOf(DEVICE_ID) + 1;
+}
+
+const TELEMETRY_FILTER = filterOf(TELEMETRY_TOPIC);
+const COMMANDS_FILTER = filterOf(COMMANDS_TOPIC);
 /** The IoT rule that routes telemetry into the stream. */
 const RULE_NAME = 'fleet_telemetry_to_stream';
 /**
@@ -40,18 +61,18 @@ export const pipeline = {
   topics: {
     /** Device to cloud. `{deviceId}` is the MQTT client id and the IoT thing name. */
     telemetry: TELEMETRY_TOPIC,
-    telemetryFilter: 'dt/fleet/+/telemetry',
+    telemetryFilter: TELEMETRY_FILTER,
     /** The same, through Basic Ingest: straight to the rule, which sees `telemetry`. */
     basicIngestTelemetry: `${BASIC_INGEST_PREFIX}${TELEMETRY_TOPIC}`,
     /** Cloud to subscribers: one alarm event per transition. */
-    alarms: 'alarms/fleet/{deviceId}',
-    alarmsFilter: 'alarms/fleet/+',
+    alarms: ALARMS_TOPIC,
+    alarmsFilter: filterOf(ALARMS_TOPIC),
     /** Operator to cloud: one alarm command (acknowledge, snooze, ...) about one device's alarms. */
-    commands: 'cmd/fleet/alarms/{deviceId}',
-    commandsFilter: 'cmd/fleet/alarms/+',
+    commands: COMMANDS_TOPIC,
+    commandsFilter: COMMANDS_FILTER,
     /** Cloud to operator: each command's outcome (AWS IoT's device-shadow convention). Two levels below the filter: no loop. */
-    commandAccepted: 'cmd/fleet/alarms/{deviceId}/accepted',
-    commandRejected: 'cmd/fleet/alarms/{deviceId}/rejected',
+    commandAccepted: `${COMMANDS_TOPIC}/accepted`,
+    commandRejected: `${COMMANDS_TOPIC}/rejected`,
   },
 
   /**
@@ -62,9 +83,9 @@ export const pipeline = {
   rule: {
     name: RULE_NAME,
     sqlVersion: '2016-03-23',
-    sql: "SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS receivedAt FROM 'dt/fleet/+/telemetry'",
+    sql: `SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS receivedAt FROM '${TELEMETRY_FILTER}'`,
     /** Kinesis action partition key: the deviceId, so one device's readings stay in order on one shard. */
-    partitionKey: '${topic(3)}',
+    partitionKey: `\${topic(${deviceIdLevelOf(TELEMETRY_TOPIC)})}`,
   },
 
   /**
@@ -75,7 +96,7 @@ export const pipeline = {
   commandRule: {
     name: 'fleet_alarm_commands',
     sqlVersion: '2016-03-23',
-    sql: "SELECT encode(*, 'base64') AS payload, topic(4) AS deviceId, clientid() AS clientId, timestamp() AS receivedAt FROM 'cmd/fleet/alarms/+'",
+    sql: `SELECT encode(*, 'base64') AS payload, topic(${deviceIdLevelOf(COMMANDS_TOPIC)}) AS deviceId, clientid() AS clientId, timestamp() AS receivedAt FROM '${COMMANDS_FILTER}'`,
   },
 
   stream: {
@@ -156,8 +177,6 @@ export const pipeline = {
     ttlDays: 90,
   },
 } as const;
-
-export type Pipeline = typeof pipeline;
 
 /** The telemetry topic of one device. */
 export function telemetryTopic(deviceId: string): string {

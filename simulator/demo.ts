@@ -38,12 +38,22 @@ function demoThresholds(file: string, silenceS: number): ThresholdRules {
 
 const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
-function describeEvent(event: AlarmEvent): string {
-  const what =
-    event.metric === null
-      ? event.state === 'ALARM' ? `silent for ${event.value ?? event.threshold} s` : 'reporting again'
-      : `${event.metric} ${event.value} (threshold ${event.threshold})`;
-  return `${event.state === 'ALARM' ? 'RAISED ' : 'CLEARED'} ${event.severity.padEnd(8)} ${event.alarmId.padEnd(28)} ${what}`;
+/** One line per event, saying what was compared for the rule's kind (docs/architecture.md, "Conditions"). */
+function describeEvent(event: AlarmEvent, rules: ThresholdRules): string {
+  const kind = rules.rules.find((rule) => rule.id === event.ruleId)?.kind;
+  const raisedNow = event.state === 'ALARM';
+  let what: string;
+  if (kind === 'silentFor' || kind === 'metricSilentFor') {
+    const who = kind === 'silentFor' ? '' : `${event.metric} `;
+    what = raisedNow ? `${who}silent for ${event.value ?? event.threshold} s` : `${who}reporting again`;
+  } else if (kind === 'unchangedFor') {
+    what = raisedNow ? `${event.metric} unchanged for ${event.value} s` : `${event.metric} changing again`;
+  } else if (kind === 'risesBy' || kind === 'fallsBy') {
+    what = `${event.metric} ${kind === 'risesBy' ? 'rose' : 'fell'} by ${event.value ?? '-'} (threshold ${event.threshold})`;
+  } else {
+    what = `${event.metric} ${event.value} (threshold ${event.threshold})`;
+  }
+  return `${raisedNow ? 'RAISED ' : 'CLEARED'} ${event.severity.padEnd(8)} ${event.alarmId.padEnd(28)} ${what}`;
 }
 
 interface DemoOptions {
@@ -97,7 +107,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   printScript(out, opts, script);
 
   const { password } = stack.registry.upsert(OPERATOR, { role: 'operator' });
-  const alarms = await watchAlarms(url, password, out);
+  const alarms = await watchAlarms(url, password, out, thresholds);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
@@ -144,14 +154,14 @@ function pickScript(devices: number): Script {
 function printScript(out: Out, opts: DemoOptions, { hot, warm, lowBattery, quiet }: Script): void {
   out(`${opts.devices} devices (environment sensors, cold-chain trackers, vehicles) for ${opts.duration} s; scripted:`);
   out(`  t=20s  ${hot.join(', ')} overheat for 30 s          -> overheat alarms, cleared after`);
-  out(`  t=20s  ${warm.join(', ')} fridge warms up for 30 s           -> cold-chain-breach after ${DEMO_MAX_DEBOUNCE_S} s, cleared after`);
+  out(`  t=20s  ${warm.join(', ')} fridge warms up for 30 s           -> reefer-warming (a rise of 4 within 15 min), cold-chain-breach after ${DEMO_MAX_DEBOUNCE_S} s, cleared after`);
   out(`  t=45s  ${lowBattery.join(', ')} battery runs low for 20 s        -> battery-low alarm, cleared after`);
   out(`  t=30s  ${quiet.join(', ')} goes silent for 30 s             -> silent alarm after ${DEMO_SILENCE_S} s, cleared when it is back`);
   out('');
 }
 
 /** Subscribes as an operator and prints every alarm event as it arrives, counting them. */
-async function watchAlarms(url: string, password: string, out: Out): Promise<{ operator: mqtt.MqttClient; raised: number; cleared: number }> {
+async function watchAlarms(url: string, password: string, out: Out, rules: ThresholdRules): Promise<{ operator: mqtt.MqttClient; raised: number; cleared: number }> {
   const operator = await mqtt.connectAsync(url, { clientId: OPERATOR, username: OPERATOR, password, protocolVersion: 4 });
   await operator.subscribeAsync(pipeline.topics.alarmsFilter, { qos: 1 });
   const counts = { operator, raised: 0, cleared: 0 };
@@ -159,7 +169,7 @@ async function watchAlarms(url: string, password: string, out: Out): Promise<{ o
     const event = JSON.parse(payload.toString('utf8')) as AlarmEvent;
     if (event.state === 'ALARM') counts.raised += 1;
     else counts.cleared += 1;
-    out(`${clockTime(Date.now())}  ${describeEvent(event)}`);
+    out(`${clockTime(Date.now())}  ${describeEvent(event, rules)}`);
   });
   return counts;
 }

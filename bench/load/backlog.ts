@@ -40,7 +40,7 @@ export async function appendBacklog(stream: LocalStream, records: number, device
     const seq = Math.floor(i / devices);
     const ts = start + seq * 1_000;
     const deviceId = `sensor-${String(device).padStart(5, '0')}`;
-    const appended = action({ topic: telemetryTopic(deviceId), payload: envSensorPayload(device, seq, ts), clientId: deviceId, qos: 1, receivedAt: ts + 40 });
+    const appended = action({ topic: telemetryTopic(deviceId), payload: envSensorPayload(device, seq, ts), clientId: deviceId, timestamp: ts + 40 });
     if (appended === undefined) throw new Error(`the rule did not append the reading of ${deviceId}`);
     pending.push(appended);
     if (pending.length === APPEND_WAVE) {

@@ -14,6 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
+import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { WireClient } from './mqtt-wire.js';
 
 export interface PublisherCredentials {
@@ -109,7 +110,7 @@ async function connectLanes(config: PublisherConfig): Promise<Lane[]> {
     const clients = await Promise.all(slice.map((c) => WireClient.connect({ port, clientId: c.clientId, password: c.password })));
     clients.forEach((client, j) => {
       const deviceId = (slice[j] as PublisherCredentials).clientId;
-      lanes.push({ client, deviceId, topic: `dt/fleet/${deviceId}/telemetry`, seq: 0, outstanding: 0, backlog: [] });
+      lanes.push({ client, deviceId, topic: telemetryTopic(deviceId), seq: 0, outstanding: 0, backlog: [] });
     });
   }
   return lanes;
@@ -123,7 +124,7 @@ async function subscribeOperator(url: string, credentials: PublisherCredentials,
     const event = JSON.parse(message.toString('utf8')) as { ts: number };
     alarmLatencyMs.push(arrived - event.ts);
   });
-  await operator.subscribeAsync('alarms/fleet/+', { qos: 1 });
+  await operator.subscribeAsync(pipeline.topics.alarmsFilter, { qos: 1 });
   return operator;
 }
 

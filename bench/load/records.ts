@@ -2,6 +2,7 @@
  * The records and readings the in-process sections feed the use cases and the store with: the same
  * on every run, so that a run differs from another only in time.
  */
+import { telemetryTopic } from '../../infra/pipeline.js';
 import type { Reading, StreamRecord } from '../../lambdas/domain/model.js';
 
 /** Event time of the first reading (2025-11-25T00:00:00Z): fixed, so every run has the same data. */
@@ -26,7 +27,7 @@ export function makeRecords(count: number, devices: number): StreamRecord[] {
       : { ts, seq, type: 'env-sensor', metrics: { temperature: round(70 + 15 * wave), humidity: round(40 + 10 * wave), battery: round(3.7 - (device % 9) / 20) } };
     const envelope = {
       payload: Buffer.from(JSON.stringify(message)).toString('base64'),
-      topic: `dt/fleet/${deviceId}/telemetry`,
+      topic: telemetryTopic(deviceId),
       clientId: deviceId,
       receivedAt: ts + 40,
     };

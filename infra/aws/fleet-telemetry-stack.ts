@@ -10,7 +10,7 @@ import type { Construct } from 'constructs';
 import { ALARMS_ENV } from '../../lambdas/alarms/env.js';
 import { ingestEnv, type INGEST_STORE_ENV } from '../../lambdas/ingest/env.js';
 import { OFFLINE_ENV } from '../../lambdas/offline/env.js';
-import { alarmTopic, pipeline } from '../pipeline.js';
+import { alarmTopic, commandTopic, pipeline } from '../pipeline.js';
 import { AlarmCommands, wakeIndexQuery } from './constructs/alarm-commands.js';
 import { DeviceAccess } from './constructs/device-access.js';
 import { FailureBucket, TIMESTREAM_REJECTS_PREFIX } from './constructs/failure-bucket.js';
@@ -316,7 +316,7 @@ export class FleetTelemetryStack extends Stack {
     });
     new CfnOutput(this, 'OperatorPolicyName', {
       value: deviceAccess.operatorPolicy.ref,
-      description: 'Attach to an operator certificate: subscribe to alarms/fleet/+, publish commands on cmd/fleet/alarms/<deviceId>, receive their replies.',
+      description: `Attach to an operator certificate: subscribe to ${pipeline.topics.alarmsFilter}, publish commands on ${commandTopic('<deviceId>')}, receive their replies.`,
     });
     new CfnOutput(this, 'ThingTypeName', { value: deviceAccess.thingType.ref });
     new CfnOutput(this, 'IotDataEndpointHost', { value: iotDataEndpointHost, description: 'Devices connect here (port 8883).' });
@@ -400,7 +400,7 @@ export class FleetTelemetryStack extends Stack {
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'iot:Publish is limited to the alarm topics alarms/fleet/<deviceId>; the deviceIds are the fleet, unknown at deploy time, so the last topic level is a wildcard. No other topic is allowed.',
+            `iot:Publish is limited to the alarm topics ${alarmTopic('<deviceId>')}; the deviceIds are the fleet, unknown at deploy time, so the last topic level is a wildcard. No other topic is allowed.`,
           appliesTo: [`Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${alarmTopic('*')}`],
         },
       ],

@@ -27,7 +27,7 @@ export function validateThresholdsFile(file: string): { readonly rules: Threshol
   return { rules, summary: { file, rules: rules.rules.length, byKind } };
 }
 
-/** `config/thresholds.json: 4 rules (above 2, below 1, silentFor 1)` */
+/** e.g. `config/thresholds.json: 3 rules (above 1, below 1, silentFor 1)` */
 export function formatSummary(summary: ThresholdsSummary): string {
   const kinds = Object.entries(summary.byKind)
     .map(([kind, n]) => `${kind} ${n}`)

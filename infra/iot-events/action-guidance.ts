@@ -5,6 +5,7 @@
  * this says what it targeted and how to get the same here (docs/migrating-from-iot-events.md,
  * "Notifications and actions").
  */
+import { pipeline } from '../pipeline.js';
 import type { AlarmAction, AlarmModel, NotificationAction } from './alarm-model.js';
 
 export interface ActionGuidance {
@@ -37,7 +38,7 @@ function alarmActionGuidance(action: AlarmAction, ruleId: string): ActionGuidanc
     return {
       from,
       target: `MQTT topic ${action.iotTopicPublish.mqttTopic}`,
-      howHere: `subscribe to alarms/fleet/+ (an operator) and keep the events with ruleId "${ruleId}"; to keep the old topic on AWS, an IoT rule SELECT * FROM 'alarms/fleet/+' WHERE ruleId = '${ruleId}' with a republish action to it`,
+      howHere: `subscribe to ${pipeline.topics.alarmsFilter} (an operator) and keep the events with ruleId "${ruleId}"; to keep the old topic on AWS, an IoT rule SELECT * FROM '${pipeline.topics.alarmsFilter}' WHERE ruleId = '${ruleId}' with a republish action to it`,
     };
   }
   if (action.lambda) return { from, target: `Lambda function ${action.lambda.functionArn}`, howHere: `${subscribe('the function (protocol lambda)', ruleId)}; ${LOCALLY}` };

@@ -80,7 +80,7 @@ export const alarmModelSchema = z.looseObject({
 export type AlarmModel = z.infer<typeof alarmModelSchema>;
 
 /** What one JSON value in an input file is. */
-export type InputKind = 'alarm-model' | 'detector-model' | 'other';
+export type InputKind = 'alarm-model' | 'detector-model' | 'alarm-model-list' | 'other';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -95,6 +95,7 @@ export function inputKind(value: unknown): InputKind {
   if (!isRecord(value)) return 'other';
   if ('detectorModel' in value || 'detectorModelDefinition' in value || 'detectorModelName' in value) return 'detector-model';
   if ('alarmModelName' in value || 'alarmRule' in value) return 'alarm-model';
+  if ('alarmModelSummaries' in value) return 'alarm-model-list';
   return 'other';
 }
 

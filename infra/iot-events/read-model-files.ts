@@ -45,6 +45,9 @@ export function readAlarmModelFile(file: string): SourcedModel[] {
         `${where(file, index)}: a detector model, not an alarm model; detector models are not converted (see ${MIGRATION_DOC}, "Detector models")`,
       );
     }
+    if (kind === 'alarm-model-list') {
+      throw new AlarmModelFileError(`${where(file, index)}: the output of list-alarm-models, which names the models without their rules; export each with aws iotevents describe-alarm-model (see ${MIGRATION_DOC})`);
+    }
     if (kind === 'other') {
       throw new AlarmModelFileError(`${where(file, index)}: not an alarm model (expected the output of aws iotevents describe-alarm-model, with alarmModelName and alarmRule)`);
     }

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { commandReplyTopic } from '../pipeline.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, NoCommandReplyError } from './cli/alarm-command-client.js';
-import type { AlarmCommand, CommandReply } from './cli/alarm-command-client.js';
+import type { CommandReply } from './cli/alarm-command-client.js';
+import type { AlarmCommand } from '../../lambdas/domain/alarm-command.js';
 
 interface Waiter {
   readonly deviceId: string;

@@ -16,14 +16,7 @@ import type { Clock } from '../../lambdas/ports/clock.js';
 import type { Log } from '../../lambdas/ports/observability.js';
 import { systemClock } from '../../lambdas/ports/clock.js';
 import { compileRule } from './iot-sql/index.js';
-
-/** One message the broker routed, as the rule sees it. */
-export interface RoutedMessage {
-  readonly topic: string;
-  readonly payload: Buffer;
-  /** The publisher's authenticated MQTT client id (the rule's `clientid()`). */
-  readonly clientId: string;
-}
+import type { RuleMessage } from './iot-sql/index.js';
 
 export interface LambdaRuleActionOptions<E> {
   /** The rule's SQL. SQL outside our subset throws here, at start-up. */
@@ -40,8 +33,12 @@ export interface LambdaRuleActionOptions<E> {
 }
 
 export interface LambdaRuleAction {
-  /** Evaluates the rule for one message; when it matches, invokes the function asynchronously. Returns whether it matched. */
-  route(message: RoutedMessage): boolean;
+  /**
+   * Evaluates the rule for one message the broker routed (its client id the publisher's authenticated
+   * one); when it matches, invokes the function asynchronously. The rule's `timestamp()` is the
+   * clock's now. Returns whether it matched.
+   */
+  route(message: Omit<RuleMessage, 'timestamp'>): boolean;
   /** Resolves once every invocation started so far has finished (succeeded or given up). */
   settled(): Promise<void>;
 }
@@ -74,7 +71,7 @@ export function makeLambdaRuleAction<E>(options: LambdaRuleActionOptions<E>): La
 
   return {
     route(message) {
-      const result = rule.evaluate({ topic: message.topic, payload: message.payload, clientId: message.clientId, timestamp: clock.now() });
+      const result = rule.evaluate({ ...message, timestamp: clock.now() });
       if (!result.matched) return false;
       const run = invokeWithRetries(result.output as E);
       running.add(run);

@@ -13,7 +13,6 @@
  *   the transaction holding its record has committed.
  */
 import type { Log } from '../../lambdas/ports/observability.js';
-import type { TelemetryMessage } from './broker/index.js';
 import { compileRule, compileTemplate } from './iot-sql/index.js';
 import type { RuleMessage } from './iot-sql/index.js';
 import { RECORD_LIMITS } from './stream/index.js';
@@ -64,7 +63,7 @@ function surelyAppendable(entry: AppendEntry): boolean {
  * Resolves once the record is committed; undefined (nothing to wait for) when the rule does not match
  * or its action fails. Messages handled in the same microtask share the returned promise.
  */
-export function makeKinesisRuleAction(options: KinesisRuleActionOptions): (message: TelemetryMessage) => Promise<void> | undefined {
+export function makeKinesisRuleAction(options: KinesisRuleActionOptions): (message: RuleMessage) => Promise<void> | undefined {
   const { stream, log } = options;
   const rule = compileRule(options.sql);
   const partitionKeyOf = compileTemplate(options.partitionKey);
@@ -79,10 +78,9 @@ export function makeKinesisRuleAction(options: KinesisRuleActionOptions): (messa
   };
 
   return (message) => {
-    const ruleMessage: RuleMessage = { topic: message.topic, payload: message.payload, clientId: message.clientId, timestamp: message.receivedAt };
-    const data = rule.evaluateToBytes(ruleMessage);
+    const data = rule.evaluateToBytes(message);
     if (data === undefined) return undefined;
-    const partitionKey = partitionKeyOf(ruleMessage);
+    const partitionKey = partitionKeyOf(message);
     if (!partitionKey) {
       // On AWS the Kinesis action fails and the rule's error action runs; there is no stream record.
       log.error('rule action failed: empty partition key', { topic: message.topic, clientId: message.clientId });

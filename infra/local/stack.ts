@@ -15,7 +15,8 @@ import { makeKinesisRuleAction } from './rule-action.js';
 import { makeLambdaRuleAction } from './lambda-rule-action.js';
 import type { AlarmCommandEnvelope } from '../../lambdas/alarm-commands/alarm-commands-handler.js';
 import { CommandReplyWaiters } from './command-reply-waiters.js';
-import type { AlarmCommand, CommandReply } from './cli/alarm-command-client.js';
+import type { CommandReply } from './cli/alarm-command-client.js';
+import type { AlarmCommand } from '../../lambdas/domain/alarm-command.js';
 import { DEFAULT_MIN_FREE_BYTES, FreeSpaceGuard, LocalStream } from './stream/index.js';
 import type { FreeSpaceProbe } from './stream/index.js';
 import { startConsumerHost } from './consumers/host.js';
@@ -24,7 +25,8 @@ import type { IngestBatchCommitted } from './consumers/compose.js';
 import type { MetricsView } from './consumers/metrics-view.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
-import type { Broker, BrokerOptions, BrokerStats, TelemetryMessage } from './broker/index.js';
+import type { Broker, BrokerOptions, BrokerStats } from './broker/index.js';
+import type { RuleMessage } from './iot-sql/index.js';
 import { intakeStatus, startConsole, type ConsoleServer } from './console/index.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 import { SwappableThresholds } from './thresholds/swappable-thresholds.js';
@@ -348,7 +350,7 @@ function telemetryIntake(stream: LocalStream, freeSpace: FreeSpaceGuard | undefi
   const ruleAction = makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log });
   if (freeSpace === undefined) return ruleAction;
   // Refused before the rule and the append: the broker closes the connection without PUBACK.
-  return (message: TelemetryMessage) => {
+  return (message: RuleMessage) => {
     const refusal = freeSpace.admit(message.payload.length);
     if (refusal !== undefined) throw refusal;
     return ruleAction(message);

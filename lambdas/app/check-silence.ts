@@ -1,6 +1,7 @@
 /**
  * Use case of the scheduled offline check: raises silentFor alarms for devices that have sent nothing
- * for long enough, with the same outbox discipline as the alarms consumer.
+ * for long enough (and metricSilentFor alarms for a metric unseen for long enough), with the same
+ * outbox discipline as the alarms consumer.
  */
 import { RetryableError } from '../domain/errors.js';
 import { applySilence, lastSeenWriteBoundMs, nextWakeAt, shortestSilenceMs } from '../domain/alarm-engine.js';
@@ -64,7 +65,8 @@ export interface SilenceCheckOutcome {
 /**
  * Checks every device silent for at least the shortest silentFor window of the rules (plus the bound
  * by which its stored lastSeen may trail), and every device whose wakeAt has come (a snooze ends, a
- * reminder is due).
+ * reminder is due, a metric of a metricSilentFor rule has been unseen for its window: such a device
+ * may keep reporting, so only its wakeAt finds it).
  */
 export async function checkSilence(deps: CheckSilenceDeps): Promise<SilenceCheckOutcome> {
   const rules = await currentRules(deps.rules);

@@ -3,6 +3,7 @@
  * stored, poison is kept in the reject sink with its reason, and only what a retry can fix comes back
  * as failed (docs/architecture.md, "Outcomes of a record").
  */
+import { telemetryTopic } from '../../infra/pipeline.js';
 import { InvariantError, RetryableError } from '../domain/errors.js';
 import type { BatchOutcome, Reading, RecordRef, RejectedMessage, StreamRecord } from '../domain/model.js';
 import { decodeStreamRecord, originalPayload } from '../domain/telemetry.js';
@@ -115,7 +116,7 @@ async function writeInChunks(
           reason,
           stage: 'store',
           deviceId: item.value.deviceId,
-          topic: `dt/fleet/${item.value.deviceId}/telemetry`,
+          topic: telemetryTopic(item.value.deviceId),
           payload: originalPayload(record),
           record: item.ref,
           rejectedAt,

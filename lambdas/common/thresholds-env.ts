@@ -12,3 +12,6 @@ export const THRESHOLDS_ENV = [
 ] as const;
 
 export type ThresholdsEnvName = (typeof THRESHOLDS_ENV)[number];
+
+/** How long a function instance decides with the rules it read before asking AppConfig again, seconds. */
+export const THRESHOLDS_MAX_AGE_SECONDS = 60;

@@ -17,6 +17,13 @@
  * - **Breach.** above: value > threshold; below: <; atOrAbove: >=; atOrBelow: <=; equals: ===;
  *   notEquals: !==. The threshold is the rule's number or the named metric's value in the same reading
  *   (alarm-conditions.ts).
+ * - **Change.** risesBy: value - (lowest value of the metric among the earlier readings with ts >= this
+ *   ts - withinSeconds) >= amount; fallsBy: highest - value >= amount; rounded to 12 significant
+ *   digits; an empty window does not breach. The window is a monotonic deque capped at
+ *   CHANGE_WINDOW_CAP candidates (alarm-conditions.ts: past the cap the change may be understated,
+ *   never overstated). Debounced by `for` like a comparison; clears when the breach no longer holds.
+ * - **Stuck value.** unchangedFor: raises on a reading whose value === the value held since the first
+ *   reading of it at least `seconds` earlier (event time); the first other value clears.
  * - **Clear.** With a clear bound, strictly past it (value < clear.below / value > clear.above); without
  *   one, as soon as the value no longer breaches. Clearing is immediate (no debounce).
  * - **Debounce.** `for.samples N` raises on the Nth consecutive breaching sample; `for.seconds S` raises on
@@ -29,9 +36,14 @@
  *   clears on the device's next applied reading after the silence began (ts > raise ts - seconds),
  *   whatever its type, with that reading's ts and value null. A gap between two
  *   readings of one batch raises nothing: silence is judged on wall-clock time by the offline check.
+ *   metricSilentFor is the same for one metric, counted from its stored sighting (RuleState.seen, moved
+ *   only when more than the lastSeen write bound newer, and tracked even while SNOOZED or DISABLED),
+ *   cleared by the next reading carrying the metric; nextWakeAt returns when it falls due.
  * - **Events.** Exactly one per transition, in event-time order (rules in file order for one reading);
  *   `threshold` is what was compared: the when-threshold on raise and the clear-bound (or the
- *   when-threshold if none) on clear. A threshold read from another metric is remembered with the raise
+ *   when-threshold if none) on clear; for risesBy/fallsBy value is the change and threshold the
+ *   amount; for unchangedFor, silentFor and metricSilentFor value is the seconds (null on clear) and
+ *   threshold the rule's seconds. A threshold read from another metric is remembered with the raise
  *   (RuleState.threshold) for the events no reading decides; with none remembered they carry null.
  * - **Lifecycle** (docs/architecture.md, "Alarm lifecycle"). ALARM --acknowledge--> ACKNOWLEDGED, which
  *   is not raised again while the value stays in breach and goes to OK when it clears. A `latch` rule
@@ -60,7 +72,7 @@ export { ALARM_STATE_VERSION, alarmStateChanged, emptyAlarmState } from './alarm
 export type { AppliedCommand, DeviceAlarmState, RuleState } from './alarm-state.js';
 export { applyReadings } from './alarm-evaluation.js';
 export type { ApplyReadingsInput, ApplyReadingsResult } from './alarm-evaluation.js';
-export { applySilence, lastSeenWriteBoundMs, nextWakeAt, shortestSilenceMs } from './alarm-silence.js';
+export { applySilence, lastSeenWriteBoundMs, nextWakeAt, shortestQuietMs, shortestSilenceMs } from './alarm-silence.js';
 export type { ApplySilenceInput, ApplySilenceResult } from './alarm-silence.js';
 export { applyCommand, describeAlarms } from './alarm-lifecycle.js';
 export type { AlarmView, ApplyCommandInput, ApplyCommandResult } from './alarm-lifecycle.js';

@@ -7,7 +7,7 @@ import type { AlarmEvent, AlarmStatus, Severity } from './model.js';
 import { ALARM_STATES } from './model.js';
 import type { AppliedCommand, DeviceAlarmState, RuleState } from './alarm-state.js';
 import { buildState, readState, setRuleState, statesOf } from './alarm-state.js';
-import { afresh, endSnooze, raiseThreshold, rulesFor, secondsToMs, transition } from './alarm-transitions.js';
+import { afresh, carried, endSnooze, raiseThreshold, rulesFor, secondsToMs, transition } from './alarm-transitions.js';
 import type { ThresholdRule, ThresholdRules } from './thresholds.js';
 
 export interface ApplyCommandInput {
@@ -65,17 +65,18 @@ export function applyCommand(input: ApplyCommandInput): ApplyCommandResult {
   }
   const ruleStates = statesOf(stored, deviceRules);
   const previous = ruleStates.get(rule.id);
-  const applied = previous?.cmd;
+  // Only a stored rule state remembers a command.
+  const applied = previous?.cmd === undefined ? undefined : { ...previous.cmd, status: previous.status };
   if (applied !== undefined && applied.by === by && applied.action === command.action) {
     if (applied.at === at || (command.clientToken !== undefined && applied.token === command.clientToken)) {
-      return { outcome: 'accepted', state: buildState(stored.newest, stored.type, deviceRules, ruleStates), events: [], status: previous?.status ?? OK, duplicate: true, reset };
+      return { outcome: 'accepted', state: buildState(stored.newest, stored.type, deviceRules, ruleStates), events: [], status: applied.status, duplicate: true, reset };
     }
   }
   if (applied !== undefined && at < applied.at) {
     return {
       outcome: 'rejected',
       reason: `a newer command (${applied.action} at ${new Date(applied.at).toISOString()}) was already applied`,
-      status: previous?.status ?? OK,
+      status: applied.status,
       reset,
     };
   }
@@ -116,27 +117,30 @@ function decideCommand(
   at: number,
 ): Omit<RuleState, 'cmd'> | string {
   const who = { by, ...(command.note === undefined ? {} : { note: command.note }) };
+  const kept = carried(current);
   switch (command.action) {
     case 'acknowledge':
       if (status === ALARM && current !== undefined) {
         const { reminded: _reminded, ...rest } = current;
         return { ...rest, status: ACKNOWLEDGED, ...who };
       }
-      if (status === LATCHED) return { rule: rule.id, status: OK };
+      if (status === LATCHED) return { rule: rule.id, status: OK, ...kept };
       return `it is ${status} (only an ALARM or a LATCHED alarm can be acknowledged)`;
     case 'snooze':
       if (status === DISABLED) return 'it is DISABLED (enable it first)';
-      return { rule: rule.id, status: SNOOZED, until: at + secondsToMs(command.seconds ?? 0), ...who };
+      // parseAlarmCommand requires seconds on a snooze; a caller of the engine may not have used it.
+      if (command.seconds === undefined) return 'a snooze needs seconds';
+      return { rule: rule.id, status: SNOOZED, until: at + secondsToMs(command.seconds), ...kept, ...who };
     case 'disable':
       if (status === DISABLED) return 'it is already DISABLED';
-      return { rule: rule.id, status: DISABLED, ...who };
+      return { rule: rule.id, status: DISABLED, ...kept, ...who };
     case 'enable':
       if (status !== DISABLED) return `it is ${status}, not DISABLED`;
-      return { rule: rule.id, status: OK };
+      return { rule: rule.id, status: OK, ...kept };
     case 'reset':
       if (status === DISABLED) return 'it is DISABLED (enable it instead)';
       if (status === OK && current?.run === undefined) return 'it is already OK with nothing to reset';
-      return { rule: rule.id, status: OK };
+      return { rule: rule.id, status: OK, ...kept };
   }
 }
 

@@ -35,6 +35,18 @@ export interface RuleState {
   readonly value?: number | null;
   /** ALARM / ACKNOWLEDGED of a rule whose threshold is another metric: that metric's value at the raise. */
   readonly threshold?: number;
+  /**
+   * risesBy / fallsBy: the readings of the window that can still be its lowest (risesBy) or highest
+   * (fallsBy) value, as [ts, value], oldest first; at most CHANGE_WINDOW_CAP (alarm-conditions.ts).
+   */
+  readonly window?: readonly (readonly [number, number])[];
+  /** unchangedFor: the value the metric has held, and the event time of the first reading of it. */
+  readonly held?: { readonly value: number; readonly since: number };
+  /**
+   * metricSilentFor: event time of a reading that carried the metric, moved only when a newer one is
+   * more than the lastSeen write bound later (so it trails the newest sighting by at most that bound).
+   */
+  readonly seen?: number;
   /** ALARM: the last reminder interval published (1, 2, ...). */
   readonly reminded?: number;
   /** SNOOZED: when the snooze ends, epoch ms. */
@@ -93,8 +105,13 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 /** Stores the rule's state, or forgets it when it is at rest (OK, nothing remembered). */
 export function setRuleState(states: Map<string, RuleState>, ruleId: string, next: RuleState | undefined): void {
-  if (next === undefined || (next.status === OK && next.run === undefined && next.cmd === undefined)) states.delete(ruleId);
+  if (next === undefined || isAtRest(next)) states.delete(ruleId);
   else states.set(ruleId, next);
+}
+
+function isAtRest(state: RuleState): boolean {
+  if (state.status !== OK || state.cmd !== undefined || state.run !== undefined) return false;
+  return state.window === undefined && state.held === undefined && state.seen === undefined;
 }
 
 /**
@@ -153,10 +170,19 @@ function isRuleState(value: unknown): boolean {
   if (typeof value.status !== 'string' || !STATUSES.has(value.status)) return false;
   const { kind, threshold, run, since, until, reminded, cmd } = value;
   if ((kind !== undefined && typeof kind !== 'string') || (threshold !== undefined && !isFiniteNumber(threshold))) return false;
+  if (!isConditionMemory(value)) return false;
   if (run !== undefined && !(isObject(run) && Number.isInteger(run.count) && isFiniteNumber(run.since))) return false;
   if ((since !== undefined && !isFiniteNumber(since)) || (until !== undefined && !isFiniteNumber(until))) return false;
   if (reminded !== undefined && !Number.isInteger(reminded)) return false;
   return cmd === undefined || (isObject(cmd) && isFiniteNumber(cmd.at) && typeof cmd.by === 'string' && typeof cmd.action === 'string');
+}
+
+/** The parts of a rule state that only some conditions keep (window, held, seen), well formed when present. */
+function isConditionMemory(value: Record<string, unknown>): boolean {
+  const { window, held, seen } = value;
+  if (window !== undefined && !(Array.isArray(window) && window.every((entry) => Array.isArray(entry) && entry.length === 2 && entry.every(isFiniteNumber)))) return false;
+  if (held !== undefined && !(isObject(held) && isFiniteNumber(held.value) && isFiniteNumber(held.since))) return false;
+  return seen === undefined || isFiniteNumber(seen);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

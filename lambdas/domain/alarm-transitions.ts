@@ -5,7 +5,7 @@
 import type { AlarmEvent, AlarmStatus } from './model.js';
 import { ALARM_STATES } from './model.js';
 import type { RuleState } from './alarm-state.js';
-import type { SilenceRule, ThresholdRule, ThresholdRules } from './thresholds.js';
+import type { MetricSilenceRule, SilenceRule, ThresholdRule, ThresholdRules } from './thresholds.js';
 import { comparisonBound } from './thresholds.js';
 
 const { OK, ALARM, SNOOZED } = ALARM_STATES;
@@ -15,13 +15,23 @@ const { OK, ALARM, SNOOZED } = ALARM_STATES;
  * relabelled), or SNOOZED -> OK at the snooze's end when it decided nothing.
  */
 export function endSnooze(rule: ThresholdRule, snoozed: RuleState, deviceId: string, decided: readonly AlarmEvent[]): AlarmEvent[] {
-  if (decided.length > 0) return decided.map((event, i) => (i === 0 ? { ...event, previousState: SNOOZED } : event));
+  const [first, ...rest] = decided;
+  if (first !== undefined) return [{ ...first, previousState: SNOOZED }, ...rest];
   return [transition(deviceId, rule, { from: SNOOZED, to: OK, value: null, threshold: raiseThreshold(rule), ts: snoozed.until ?? 0 })];
 }
 
-/** The rule back at OK, keeping only the memory of the last command. */
+/** The rule back at OK, keeping only the memory of the last command (and the metric's last sighting). */
 export function afresh(state: RuleState): RuleState {
-  return { rule: state.rule, status: OK, ...(state.cmd === undefined ? {} : { cmd: state.cmd }) };
+  return { rule: state.rule, status: OK, ...carried(state), ...(state.cmd === undefined ? {} : { cmd: state.cmd }) };
+}
+
+/**
+ * What a rule's state keeps through every transition and command: when its metric was last seen
+ * (metricSilentFor). It is a fact about the device, not about the alarm: dropping it on a snooze or a
+ * raise would leave a metric that stays silent never raised again.
+ */
+export function carried(state: RuleState | undefined): { readonly seen?: number } {
+  return state?.seen === undefined ? {} : { seen: state.seen };
 }
 
 /** The rule in ALARM since `ts`; `threshold` only when it is not the rule's own number (a metric threshold). */
@@ -32,12 +42,13 @@ export function raised(previous: RuleState | undefined, ruleId: string, ts: numb
     since: ts,
     value,
     ...(threshold === undefined ? {} : { threshold }),
+    ...carried(previous),
     ...(previous?.cmd === undefined ? {} : { cmd: previous.cmd }),
   };
 }
 
 export function settled(previous: RuleState, to: AlarmStatus): RuleState {
-  return { rule: previous.rule, status: to, ...(previous.cmd === undefined ? {} : { cmd: previous.cmd }) };
+  return { rule: previous.rule, status: to, ...carried(previous), ...(previous.cmd === undefined ? {} : { cmd: previous.cmd }) };
 }
 
 export function withoutRun(state: RuleState): RuleState {
@@ -51,13 +62,36 @@ export function withoutRun(state: RuleState): RuleState {
  * state remembers it, else null.
  */
 export function raiseThreshold(rule: ThresholdRule, state?: RuleState): number | null {
-  if (rule.kind === 'silentFor') return rule.when.silentFor.seconds;
-  const bound = comparisonBound(rule);
-  return typeof bound === 'number' ? bound : (state?.threshold ?? null);
+  switch (rule.kind) {
+    case 'silentFor':
+    case 'metricSilentFor':
+      return silenceSeconds(rule);
+    case 'unchangedFor':
+      return rule.when.unchangedFor.seconds;
+    case 'risesBy':
+      return rule.when.risesBy.amount;
+    case 'fallsBy':
+      return rule.when.fallsBy.amount;
+    default: {
+      const bound = comparisonBound(rule);
+      return typeof bound === 'number' ? bound : (state?.threshold ?? null);
+    }
+  }
 }
 
-export function silenceRaiseTs(rule: SilenceRule, lastSeen: number, lagMs: number): number {
-  return lastSeen + secondsToMs(rule.when.silentFor.seconds) + lagMs;
+/** The window of a silence rule (the device's, or one metric's), in its configured seconds. */
+export function silenceSeconds(rule: SilenceRule | MetricSilenceRule): number {
+  return rule.kind === 'silentFor' ? rule.when.silentFor.seconds : rule.when.metricSilentFor.seconds;
+}
+
+/** The window of a silence rule, ms. */
+export function silenceWindowMs(rule: SilenceRule | MetricSilenceRule): number {
+  return secondsToMs(silenceSeconds(rule));
+}
+
+/** The deterministic event time of a silence raise: the last sighting, plus the window, plus the bound by which it may trail. */
+export function silenceRaiseTs(rule: SilenceRule | MetricSilenceRule, lastSeen: number, lagMs: number): number {
+  return lastSeen + silenceWindowMs(rule) + lagMs;
 }
 
 export function transition(

@@ -99,12 +99,17 @@ export interface AlarmEvent {
   readonly state: AlarmStatus;
   readonly previousState: AlarmStatus;
   readonly severity: Severity;
-  /** The value that caused the transition; for `silentFor`, the seconds of silence (raise) or null (clear). */
+  /**
+   * The value that caused the transition: the metric for a comparison; the change for risesBy / fallsBy;
+   * the seconds held (unchangedFor) or of silence (silentFor, metricSilentFor) on a raise, null on
+   * their clear; null for a command.
+   */
   readonly value: number | null;
   /**
    * What `value` was compared with: the `when` threshold on raise, the `clear` bound (or the `when`
    * threshold) on clear; for a threshold read from another metric, that metric's value in the same
-   * reading; for `silentFor`, its seconds. Null only when the threshold is another metric and no
+   * reading; risesBy / fallsBy: the amount; unchangedFor, silentFor, metricSilentFor: the rule's
+   * seconds. Null only when the threshold is another metric and no
    * reading was compared (a command, a snooze's end) and the rule remembers none from its raise.
    */
   readonly threshold: number | null;

@@ -19,6 +19,7 @@
  *   writes more than 15 minutes in the future (Timestream developer guide, "Quotas").
  * - Unknown top-level keys are ignored (forward compatibility); unknown envelope keys too.
  */
+import { pipeline } from '../../infra/pipeline.js';
 import type { Reading, StreamEnvelope, StreamRecord } from './model.js';
 import { TELEMETRY_LIMITS } from './model.js';
 
@@ -39,8 +40,11 @@ type DecodeResult =
 /** Timestream refuses records more than 15 minutes in the future (Timestream quotas: "future writes"). */
 const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
 
-const TOPIC_PREFIX = 'dt/fleet/';
-const TOPIC_SUFFIX = '/telemetry';
+/** The pipeline's telemetry topic around its `{deviceId}` level (`dt/fleet/` and `/telemetry`). */
+const DEVICE_ID_AT = pipeline.topics.telemetry.indexOf('{deviceId}');
+const TOPIC_PREFIX = pipeline.topics.telemetry.slice(0, DEVICE_ID_AT);
+const TOPIC_SUFFIX = pipeline.topics.telemetry.slice(DEVICE_ID_AT + '{deviceId}'.length);
+const NOT_A_TELEMETRY_TOPIC = `topic: not a telemetry topic (${pipeline.topics.telemetry})`;
 const TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
@@ -50,7 +54,7 @@ const RFC3339 =
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The deviceId of a telemetry topic `dt/fleet/{deviceId}/telemetry`, or undefined when the topic is
+ * The deviceId of a telemetry topic (`pipeline.topics.telemetry`), or undefined when the topic is
  * not one or the id breaks `[A-Za-z0-9_:-]{1,128}` (an IoT thing name).
  */
 export function parseTelemetryTopic(topic: string): string | undefined {
@@ -86,7 +90,7 @@ export function decodeTelemetry(envelope: StreamEnvelope): DecodeResult {
     const reason =
       topic.startsWith(TOPIC_PREFIX) && topic.endsWith(TOPIC_SUFFIX)
         ? 'topic: device id must be 1 to 128 of [A-Za-z0-9_:-]'
-        : 'topic: not a telemetry topic (dt/fleet/{deviceId}/telemetry)';
+        : NOT_A_TELEMETRY_TOPIC;
     return reject(reason, envelope, undefined);
   }
   const message = readPayload(payload);

@@ -4,10 +4,7 @@
  * Each problem is returned as `field: what is wrong` (the caller prefixes the rule's label).
  */
 import type { RawRule } from './thresholds-schema.js';
-import type { Bound, ComparisonKind, ComparisonRule, Debounce, RuleCommon, ThresholdRule } from './thresholds.js';
-
-type When = RawRule['when'];
-type WhenKey = keyof When;
+import type { Bound, ComparisonKind, ComparisonRule, Debounce, RuleCommon, RuleKind, ThresholdRule } from './thresholds.js';
 
 /** Which side a comparison clears on with hysteresis; equals and notEquals take no clear bound. */
 const CLEAR_SIDE: Readonly<Record<ComparisonKind, 'above' | 'below' | undefined>> = {
@@ -19,6 +16,22 @@ const CLEAR_SIDE: Readonly<Record<ComparisonKind, 'above' | 'below' | undefined>
   notEquals: undefined,
 };
 
+type Option = 'metric' | 'clear' | 'for';
+
+/**
+ * The options each of the other kinds refuses: a stuck value and the silences are judged on time
+ * alone, so a debounce would only lengthen their window, and none has a bound to clear past.
+ */
+const REFUSED: Readonly<Record<Exclude<RuleKind, ComparisonKind>, readonly Option[]>> = {
+  risesBy: ['clear'],
+  fallsBy: ['clear'],
+  unchangedFor: ['clear', 'for'],
+  silentFor: ['metric', 'clear', 'for'],
+  metricSilentFor: ['clear', 'for'],
+};
+
+const KINDS = [...Object.keys(CLEAR_SIDE), ...Object.keys(REFUSED)] as RuleKind[];
+
 /** The normalized rule, or its first problem (without the rule label). */
 export function normalizeRule(raw: RawRule): ThresholdRule | string {
   const common: RuleCommon = {
@@ -28,18 +41,31 @@ export function normalizeRule(raw: RawRule): ThresholdRule | string {
     ...(raw.latch === true ? { latch: true as const } : {}),
     ...(raw.remindEvery === undefined ? {} : { remindEvery: { seconds: raw.remindEvery.seconds } }),
   };
-  const keys = (Object.keys(raw.when) as WhenKey[]).filter((key) => raw.when[key] !== undefined);
+  const keys = KINDS.filter((key) => raw.when[key] !== undefined);
   const [kind] = keys;
   if (keys.length !== 1 || kind === undefined) {
     const has = keys.length === 0 ? 'none' : keys.join(' and ');
-    return `when: must have exactly one of ${Object.keys(CLEAR_SIDE).join(', ')}, silentFor (has ${has})`;
+    return `when: must have exactly one of ${KINDS.join(', ')} (has ${has})`;
   }
-  if (kind === 'silentFor') {
-    const refused = refuseOptions(raw, kind, ['metric', 'clear', 'for']);
-    if (refused !== undefined) return refused;
-    return { ...common, kind, when: { silentFor: { seconds: (raw.when.silentFor as { seconds: number }).seconds } } };
+  if (kind in CLEAR_SIDE) return normalizeComparison(raw, kind as ComparisonKind, raw.when[kind] as Bound, common);
+  return normalizeOther(raw, kind as Exclude<RuleKind, ComparisonKind>, common);
+}
+
+function normalizeOther(raw: RawRule, kind: Exclude<RuleKind, ComparisonKind>, common: RuleCommon): ThresholdRule | string {
+  const given = REFUSED[kind].find((option) => raw[option] !== undefined);
+  if (given !== undefined) return `${given}: not allowed on ${article(kind)} rule`;
+  const { when } = raw;
+  if (kind === 'silentFor') return { ...common, kind, when: { silentFor: { seconds: (when.silentFor as { seconds: number }).seconds } } };
+  if (raw.metric === undefined) return `metric: required on ${article(kind)} rule`;
+  const metric = raw.metric;
+  if (kind === 'unchangedFor' || kind === 'metricSilentFor') {
+    const { seconds } = when[kind] as { seconds: number };
+    return { ...common, kind, metric, when: { [kind]: { seconds } } } as ThresholdRule;
   }
-  return normalizeComparison(raw, kind, raw.when[kind] as Bound, common);
+  const debounce = normalizeDebounce(raw.for);
+  if (typeof debounce === 'string') return debounce;
+  const { amount, withinSeconds } = when[kind] as { amount: number; withinSeconds: number };
+  return { ...common, kind, metric, when: { [kind]: { amount, withinSeconds } }, ...(debounce === undefined ? {} : { for: debounce }) } as ThresholdRule;
 }
 
 function normalizeComparison(raw: RawRule, kind: ComparisonKind, bound: Bound, common: RuleCommon): ComparisonRule | string {
@@ -88,11 +114,6 @@ function normalizeDebounce(raw: RawRule['for']): Debounce | undefined | string {
   if (raw.seconds !== undefined && raw.samples === undefined) return { seconds: raw.seconds };
   const has = raw.samples === undefined ? 'none' : 'samples and seconds';
   return `for: must have exactly one of samples, seconds (has ${has})`;
-}
-
-function refuseOptions(raw: RawRule, kind: WhenKey, options: readonly ('metric' | 'clear' | 'for')[]): string | undefined {
-  const given = options.find((option) => raw[option] !== undefined);
-  return given === undefined ? undefined : `${given}: not allowed on ${article(kind)} rule`;
 }
 
 function article(kind: string): string {

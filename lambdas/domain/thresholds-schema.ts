@@ -15,6 +15,7 @@ const metricName = z.string().regex(TELEMETRY_LIMITS.metricName, { error: 'must 
 /** A comparison's threshold: a number, or another metric of the same reading. */
 const bound = z.union([z.number(), z.strictObject({ metric: metricName })]);
 const seconds = z.strictObject({ seconds: positive });
+const change = z.strictObject({ amount: positive, withinSeconds: positive });
 
 export const ruleSchema = z.strictObject({
   id: z.string().regex(RULE_ID, { error: 'must be 1 to 64 of [A-Za-z0-9_.-]' }),
@@ -33,7 +34,11 @@ export const ruleSchema = z.strictObject({
     atOrBelow: bound.optional(),
     equals: bound.optional(),
     notEquals: bound.optional(),
+    risesBy: change.optional(),
+    fallsBy: change.optional(),
+    unchangedFor: seconds.optional(),
     silentFor: seconds.optional(),
+    metricSilentFor: seconds.optional(),
   }),
   clear: z.strictObject({ above: z.number().optional(), below: z.number().optional() }).optional(),
   latch: z.boolean().optional(),

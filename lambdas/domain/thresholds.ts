@@ -37,7 +37,7 @@ export interface RuleCommon {
 export const COMPARISON_KINDS = ['above', 'below', 'atOrAbove', 'atOrBelow', 'equals', 'notEquals'] as const;
 export type ComparisonKind = (typeof COMPARISON_KINDS)[number];
 /** Every kind of rule: the one key of its `when`. */
-export const RULE_KINDS = [...COMPARISON_KINDS, 'silentFor'] as const;
+export const RULE_KINDS = [...COMPARISON_KINDS, 'risesBy', 'fallsBy', 'unchangedFor', 'silentFor', 'metricSilentFor'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 /** A comparison's threshold: a fixed number, or the value of another metric of the same reading. */
@@ -64,6 +64,45 @@ export type EqualsRule = ComparisonRuleOf<'equals', never>;
 export type NotEqualsRule = ComparisonRuleOf<'notEquals', never>;
 export type ComparisonRule = AboveRule | AtOrAboveRule | BelowRule | AtOrBelowRule | EqualsRule | NotEqualsRule;
 
+/** A change of at least `amount` within `withinSeconds` of event time. */
+export interface Change {
+  readonly amount: number;
+  readonly withinSeconds: number;
+}
+
+/**
+ * risesBy: raises when the metric's value minus the lowest value of that metric in the device's
+ * readings of the preceding `withinSeconds` is at least `amount`; fallsBy: when the highest minus the
+ * value is. Clears when that no longer holds. Debounced by `for`.
+ */
+export interface RisesByRule extends RuleCommon {
+  readonly kind: 'risesBy';
+  readonly metric: string;
+  readonly when: { readonly risesBy: Change };
+  readonly for?: Debounce;
+}
+export interface FallsByRule extends RuleCommon {
+  readonly kind: 'fallsBy';
+  readonly metric: string;
+  readonly when: { readonly fallsBy: Change };
+  readonly for?: Debounce;
+}
+export type ChangeRule = RisesByRule | FallsByRule;
+
+/** Raises when the metric has reported exactly the same value over at least `seconds` of event time; the first other value clears it. */
+export interface UnchangedRule extends RuleCommon {
+  readonly kind: 'unchangedFor';
+  readonly metric: string;
+  readonly when: { readonly unchangedFor: { readonly seconds: number } };
+}
+
+/** Raises (by the scheduled check) when no reading carried the metric for `seconds`; the next one that does clears it. */
+export interface MetricSilenceRule extends RuleCommon {
+  readonly kind: 'metricSilentFor';
+  readonly metric: string;
+  readonly when: { readonly metricSilentFor: { readonly seconds: number } };
+}
+
 /** Raises when a device has sent nothing for `seconds`; clears on its next reading. */
 export interface SilenceRule extends RuleCommon {
   readonly kind: 'silentFor';
@@ -71,7 +110,7 @@ export interface SilenceRule extends RuleCommon {
 }
 
 /** The rules that watch one metric of a reading. */
-export type MetricRule = ComparisonRule;
+export type MetricRule = ComparisonRule | ChangeRule | UnchangedRule | MetricSilenceRule;
 /** One rule, discriminated by `kind` (the key of `when`). */
 export type ThresholdRule = MetricRule | SilenceRule;
 
@@ -140,11 +179,6 @@ export function safeParseThresholds(input: unknown): SafeParseThresholdsResult {
 /** The threshold a comparison rule compares its metric with. */
 export function comparisonBound(rule: ComparisonRule): Bound {
   return (rule.when as Readonly<Record<ComparisonKind, Bound>>)[rule.kind];
-}
-
-/** The rules that raise on silence (the offline check runs only if there is one). */
-export function silenceRules(rules: ThresholdRules): readonly SilenceRule[] {
-  return rules.rules.filter((rule): rule is SilenceRule => rule.kind === 'silentFor');
 }
 
 function deepFreeze<T>(value: T): T {

@@ -173,3 +173,28 @@ describe('the stale-rules alarm', () => {
     for (const m of metrics) expect(m).toMatchObject({ Period: 300, Metric: { MetricName: 'ThresholdsRefreshFailed', Namespace: 'FleetTelemetry' } });
   });
 });
+
+describe('a stack deployed with no silentFor rule', () => {
+  let withoutSilence: Synthesized;
+
+  beforeAll(() => {
+    withoutSilence = synthesize({ bundle: false, context: { thresholdsFile: 'test/fixtures/aws/thresholds-no-silence.json' } });
+  }, SYNTH_TIMEOUT_MS);
+  afterAll(() => withoutSilence?.cleanup());
+
+  it('still runs the offline check every minute with its Scan grant, so a silentFor rule deployed later through AppConfig is checked', () => {
+    const t = withoutSilence.template;
+    const offline = onlyResource(t, 'AWS::Lambda::Function', { FunctionName: `${pipeline.name}-offline` }).logicalId;
+    const schedule = onlyResource(t, 'AWS::Events::Rule').properties;
+    const role = (onlyResource(t, 'AWS::Lambda::Function', { FunctionName: `${pipeline.name}-offline` }).properties['Role'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: role }]) } });
+    const actions = Object.values(policies).flatMap((p) => (p['Properties']['PolicyDocument']['Statement'] as { Action: string | string[] }[]).flatMap((s) => s.Action));
+
+    expect(schedule['ScheduleExpression']).toBe(`rate(${pipeline.offlineCheck.everyMinutes} minute${pipeline.offlineCheck.everyMinutes === 1 ? '' : 's'})`);
+    expect(schedule['Targets']).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [offline, 'Arn'] } })]);
+    expect(actions).toContain('dynamodb:Scan');
+    expect(onlyResource(t, 'AWS::AppConfig::HostedConfigurationVersion').properties['Content']).toBe(
+      readFileSync(join(REPO_ROOT, 'test/fixtures/aws/thresholds-no-silence.json'), 'utf8'),
+    );
+  });
+});

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmEvent } from '../../lambdas/domain/model.js';
 import { commandReplyTopic, commandTopic, pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { sendAlarmCommand } from '../../infra/local/cli/alarm-command-client.js';
-import type { AlarmCommand, CommandReply } from '../../infra/local/cli/alarm-command-client.js';
+import type { CommandReply } from '../../infra/local/cli/alarm-command-client.js';
+import type { AlarmCommand } from '../../lambdas/domain/alarm-command.js';
 import { collect, eventually, startTestStack, type TestStack } from '../helpers/local-stack.js';
 
 const THRESHOLDS = {

@@ -15,7 +15,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../../lambdas/ports/observability.js';
 import { alarmTopic, basicIngestTelemetryTopic, pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { createBroker } from '../../infra/local/broker/index.js';
-import type { Broker, TelemetryMessage } from '../../infra/local/broker/index.js';
+import type { Broker } from '../../infra/local/broker/index.js';
+import type { RuleMessage } from '../../infra/local/iot-sql/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';
 import { eventually, startTestStack } from '../helpers/local-stack.js';
 
@@ -24,7 +25,7 @@ describe('Basic Ingest on the local broker', () => {
   let registry: DeviceRegistry;
   let broker: Broker;
   let url: string;
-  let received: TelemetryMessage[];
+  let received: RuleMessage[];
   const clients: MqttClient[] = [];
 
   beforeEach(async () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../../lambdas/ports/observability.js';
 import { telemetryTopic } from '../../infra/pipeline.js';
 import { createBroker } from '../../infra/local/broker/index.js';
-import type { TelemetryMessage } from '../../infra/local/broker/index.js';
+import type { RuleMessage } from '../../infra/local/iot-sql/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -123,7 +123,7 @@ describe('npm run devices', { timeout: 90_000 }, () => {
 
   it('adds a device the running broker accepts at once, and removes it from the live connection', async () => {
     const registry = DeviceRegistry.open(join(dir, 'devices.db'));
-    const received: TelemetryMessage[] = [];
+    const received: RuleMessage[] = [];
     const broker = createBroker({ registry, log: silentLog, registryPollMs: 100, onTelemetry: (m) => void received.push(m) });
     const { mqttPort } = await broker.listen({ host: '127.0.0.1', mqttPort: 0 });
     try {

@@ -48,7 +48,7 @@ describe('the consumers worker thread', () => {
     cleanups.unshift(() => host.stop({ drainTimeoutMs: 1_000 }));
     const append = makeKinesisRuleAction({ sql: pipeline.rule.sql, partitionKey: pipeline.rule.partitionKey, stream, log: silentLog });
     const publish = (seq: number) =>
-      append({ topic: telemetryTopic('boiler-1'), payload: Buffer.from(JSON.stringify({ ts: Date.now(), seq, metrics: { t: seq } })), clientId: 'boiler-1', qos: 1, receivedAt: Date.now() });
+      append({ topic: telemetryTopic('boiler-1'), payload: Buffer.from(JSON.stringify({ ts: Date.now(), seq, metrics: { t: seq } })), clientId: 'boiler-1', timestamp: Date.now() });
 
     await publish(1);
     await host.whenIdle();

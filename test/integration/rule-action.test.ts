@@ -3,19 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeKinesisRuleAction } from '../../infra/local/rule-action.js';
-import { compileRule, compileTemplate, ruleOutputBytes } from '../../infra/local/iot-sql/index.js';
+import { compileRule, compileTemplate, ruleOutputBytes, type RuleMessage } from '../../infra/local/iot-sql/index.js';
 import { LocalStream, StreamRecordInvalidError } from '../../infra/local/stream/index.js';
-import type { TelemetryMessage } from '../../infra/local/broker/index.js';
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
 import { silentLog } from '../../lambdas/ports/observability.js';
 import type { Log } from '../../lambdas/ports/observability.js';
 
-const reading = (deviceId: string, seq: number, payload?: Buffer): TelemetryMessage => ({
+const reading = (deviceId: string, seq: number, payload?: Buffer): RuleMessage => ({
   topic: telemetryTopic(deviceId),
   payload: payload ?? Buffer.from(JSON.stringify({ seq, metrics: { temperature: 20 + seq } })),
   clientId: deviceId,
-  qos: 1,
-  receivedAt: 1_764_028_800_000 + seq,
+  timestamp: 1_764_028_800_000 + seq,
 });
 
 describe('makeKinesisRuleAction (the rule and its Kinesis action on the local stream)', () => {
@@ -40,14 +38,13 @@ describe('makeKinesisRuleAction (the rule and its Kinesis action on the local st
 
   it("appends exactly the bytes the general evaluator gives for the pipeline's rule, keyed by the device id", async () => {
     const message = reading('sensor-"quoted"\\1', 1, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
-    const ruleMessage = { topic: message.topic, payload: message.payload, clientId: message.clientId, timestamp: message.receivedAt };
-    const general = compileRule(pipeline.rule.sql).evaluate(ruleMessage);
+    const general = compileRule(pipeline.rule.sql).evaluate(message);
     const expected = Buffer.from(ruleOutputBytes(general.matched ? general.output : undefined));
 
     await action()(message);
 
     const [record] = recordsOf(message.clientId);
-    expect(record?.partitionKey).toBe(compileTemplate(pipeline.rule.partitionKey)(ruleMessage));
+    expect(record?.partitionKey).toBe(compileTemplate(pipeline.rule.partitionKey)(message));
     expect(record?.data.equals(expected)).toBe(true);
   });
 

@@ -46,7 +46,7 @@ describe('thresholds file changes on the running local stack', () => {
     renameSync(temp, file);
   };
 
-  const start = async (rules: unknown[], options: { httpPort?: number } = {}) => {
+  const start = async (rules: unknown[], options: { httpPort?: number; consumers?: 'worker' | 'in-process' } = {}) => {
     writeFileSync(file, JSON.stringify({ rules }, null, 2));
     const recording = recordingLog();
     lines = recording.lines;
@@ -72,8 +72,8 @@ describe('thresholds file changes on the running local stack', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('puts a changed bound in force within 5 seconds: the next reading raises against it', async () => {
-    const { alarms, device } = await start([overheat(90)]);
+  it.each(['worker', 'in-process'] as const)('puts a changed bound in force within 5 seconds: the next reading raises against it (consumers: %s)', async (consumers) => {
+    const { alarms, device } = await start([overheat(90)], { consumers });
     await publish(device, 1, { temperature: 85 });
     await t!.stack.whenIdle();
     expect(alarms.messages).toEqual([]);

@@ -104,7 +104,7 @@ export class AlarmCommands extends Construct {
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'iot:Publish is limited to alarms/fleet/<deviceId> and the two reply topics cmd/fleet/alarms/<deviceId>/accepted|rejected; the deviceIds are the fleet, unknown at deploy time, so that level is a wildcard.',
+            `iot:Publish is limited to ${alarmTopic('<deviceId>')} and the two reply topics ${commandReplyTopic('<deviceId>', 'accepted')}|rejected; the deviceIds are the fleet, unknown at deploy time, so that level is a wildcard.`,
           appliesTo: published.map((topic) => `Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${topic}`),
         },
       ],

@@ -2,6 +2,7 @@
  * Input completion: the defaults of every field the caller left out, the checks that reject what
  * cannot be estimated, and the assumptions stated in words.
  */
+import { THRESHOLDS_MAX_AGE_SECONDS } from '../../../lambdas/common/thresholds-env.js';
 import { pipeline } from '../../pipeline.js';
 import { DEFAULT_DEPLOYMENT_SETTINGS } from '../deployment-settings.js';
 import { OFFLINE_CHECK_SCAN } from '../function-sizing.js';
@@ -82,6 +83,7 @@ export function describeAssumptions(a: Assumptions, input: Required<CostInput>):
     `${a.failedBatchShare * 100}% of consumer batches end in the S3 failure destination, kept ${a.failureObjectDays} days`,
     `${a.alarmsPerDevicePerDay} alarm transitions per device per day, each reaching ${a.iotSubscribersPerAlarm} IoT subscribers and ${a.alarmEmailSubscribers} e-mail address(es)`,
     `${a.logBytesPerInvocation} bytes of logs per invocation, kept ${input.logRetentionDays} days; ${a.customMetrics} custom metrics; ${a.dashboards} dashboard`,
+    `AppConfig thresholds: each function instance asks at most every ${THRESHOLDS_MAX_AGE_SECONDS} s while invoked, starts a session and receives them when it starts (instances live about ${a.functionInstanceHours} h, a guess: AWS publishes no lifetime), and once more per deployment (${a.thresholdDeploymentsPerMonth} a month); ${a.alarmCommandsPerMonth} operator commands a month, each a cold instance`,
     'queues of kept messages (rejects, rule errors) and the deploy-time endpoint lookup cost about nothing and are left out',
   ];
 }

@@ -104,6 +104,15 @@ export const DEFAULT_ASSUMPTIONS = {
   customMetrics: 24,
   /** CloudWatch dashboards the stack creates. */
   dashboards: 1,
+  /**
+   * Hours a function instance (execution environment) lives before Lambda replaces it: each new one
+   * starts an AppConfig session and receives the thresholds once. AWS publishes no lifetime; a guess.
+   */
+  functionInstanceHours: 4,
+  /** Threshold deployments a month (npm run thresholds -- deploy): each is received once by every instance. */
+  thresholdDeploymentsPerMonth: 4,
+  /** Operator commands a month: each one a cold alarm-commands instance (a session, a read, a configuration received). */
+  alarmCommandsPerMonth: 300,
 } as const;
 export type Assumptions = { readonly [K in keyof typeof DEFAULT_ASSUMPTIONS]: number };
 
@@ -137,7 +146,7 @@ export interface CostInput {
   readonly alarmStateCapacity?: DeploymentSettings['alarmStateCapacity'];
 }
 
-export const SERVICES = ['IoT Core', 'Kinesis', 'Lambda', 'DynamoDB', 'Timestream', 'S3', 'SNS', 'CloudWatch', 'KMS'] as const;
+export const SERVICES = ['IoT Core', 'Kinesis', 'Lambda', 'DynamoDB', 'Timestream', 'S3', 'SNS', 'CloudWatch', 'KMS', 'AppConfig'] as const;
 export type Service = (typeof SERVICES)[number];
 
 export interface CostLine {

@@ -11,7 +11,7 @@ import { DEFAULT_ASSUMPTIONS, SERVICES } from './cost-model.js';
 import type { Assumptions, CostEstimate, CostInput, Service } from './cost-model.js';
 import { PRICE_TABLE } from './prices.js';
 import type { PriceTable, RegionPrices } from './prices.js';
-import { chargeAlarmState, chargeDeliveryAndOperations, chargeIotCore, chargeKinesis, chargeLambda, chargeTimeSeriesStore, openBill } from './service-lines.js';
+import { chargeAlarmState, chargeAppConfig, chargeDeliveryAndOperations, chargeIotCore, chargeKinesis, chargeLambda, chargeTimeSeriesStore, openBill } from './service-lines.js';
 
 // The estimate lives in one file per part; this file is its way in, so every name keeps its import path.
 export {
@@ -51,6 +51,7 @@ export function estimateMonthlyCost(
   chargeAlarmState(bill, runs);
   const timeSeriesStores = chargeTimeSeriesStore(bill, runs.ingest);
   chargeDeliveryAndOperations(bill, runs);
+  chargeAppConfig(bill, runs);
 
   const { lines, fleet } = bill;
   const byService = Object.fromEntries(SERVICES.map((s) => [s, 0])) as Record<Service, number>;

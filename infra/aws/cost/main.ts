@@ -5,7 +5,7 @@
  * infra/aws/cost/prices.ts: no AWS call, no network.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { shortestSilenceMs } from '../../../lambdas/domain/alarm-engine.js';
+import { shortestQuietMs } from '../../../lambdas/domain/alarm-engine.js';
 import { loadThresholdsFile } from '../../../lambdas/config/load-thresholds.js';
 import { integerArgument, runCli, writeJson, writeText } from '../../cli/cli-support.js';
 import { STREAM_MODES } from '../deployment-settings.js';
@@ -38,7 +38,7 @@ const program = new Command('cost')
   )
   .option('--stream-retention-hours <hours>', 'Kinesis retention (context streamRetentionHours)', integerArgument({ min: 24, max: 8760 }), DEFAULT_STREAM_RETENTION_HOURS)
   .option('--readings-retention-days <days>', 'DynamoDB readings TTL (context readingsRetentionDays)', integerArgument({ min: 1 }), DEFAULT_READINGS_RETENTION_DAYS)
-  .option('--thresholds <file>', 'thresholds file: its smallest silentFor window sets how often alarm state is written', 'config/thresholds.json')
+  .option('--thresholds <file>', 'thresholds file: its smallest silentFor or metricSilentFor window sets how often alarm state is written', 'config/thresholds.json')
   .option('--json', 'one JSON object on stdout')
   .action(
     (options: {
@@ -54,7 +54,7 @@ const program = new Command('cost')
       thresholds: string;
       json?: boolean;
     }) => {
-      const silentMs = shortestSilenceMs(loadThresholdsFile(options.thresholds));
+      const silentMs = shortestQuietMs(loadThresholdsFile(options.thresholds));
       const estimate = estimateMonthlyCost({
         devices: options.devices,
         intervalSeconds: options.interval,

@@ -110,6 +110,12 @@ export interface RegionPrices {
   readonly kms: {
     readonly customerKeyMonth: Price;
   };
+  readonly appConfig: {
+    /** Per million configuration requests (StartConfigurationSession, GetLatestConfiguration). */
+    readonly requests: Price;
+    /** Per configuration received (a GetLatestConfiguration answer that carries the content). */
+    readonly configurationReceived: Price;
+  };
 }
 
 /** Where the figures come from. Addresses are AWS's pricing pages unless said otherwise. */
@@ -129,6 +135,8 @@ export const SOURCES = {
   snsPricing: 'https://aws.amazon.com/sns/pricing/',
   cloudWatchPricing: 'https://aws.amazon.com/cloudwatch/pricing/',
   kmsPricing: 'https://aws.amazon.com/kms/pricing/',
+  appConfigPricing:
+    'https://aws.amazon.com/systems-manager/pricing/ (AWS AppConfig: $0.0000002 per configuration request via API calls, $0.0008 per configuration received, both quoted from that page in an answer on repost.aws, "I want to understand AWS AppConfig pricing model"); GetLatestConfiguration "is a priced call" (docs appconfigdata GetLatestConfiguration)',
 } as const;
 
 const p = (usd: number, per: string, check: PriceCheck, source: keyof typeof SOURCES): Price => ({
@@ -203,6 +211,10 @@ export const PRICE_TABLE = {
       },
       kms: {
         customerKeyMonth: p(1.0, 'per customer managed key-month', 'unverified', 'kmsPricing'),
+      },
+      appConfig: {
+        requests: p(0.2, 'per million configuration requests', 'secondary', 'appConfigPricing'),
+        configurationReceived: p(0.0008, 'per configuration received', 'secondary', 'appConfigPricing'),
       },
     },
   } satisfies Record<string, RegionPrices>,

@@ -7,6 +7,7 @@ import { ALARM_STATE_MIN_CAPACITY, ALARM_STATE_TARGET_UTILIZATION_PERCENT } from
 import type { DeploymentSettings } from '../deployment-settings.js';
 import { FUNCTION_SIZING } from '../function-sizing.js';
 import { alarmStateWriteEverySeconds, DAYS_PER_MONTH, GB, HOURS_PER_MONTH, lastSeenWriteBoundSeconds, MINUTES_PER_MONTH, SECONDS_PER_MONTH } from './cost-model.js';
+import { THRESHOLDS_MAX_AGE_SECONDS } from '../../../lambdas/common/thresholds-env.js';
 import type { Assumptions, CostInput, CostLine, Service } from './cost-model.js';
 import type { Price, PriceTier, RegionPrices } from './prices.js';
 import { alarmsMs, consumerRun, describeFleet, devicesPerAlarmBatch, dynamodbReadingBytes, ingestMs, offlineMs, recordsPerInvocation, requests, timestreamReadingBytes } from './traffic.js';
@@ -296,4 +297,26 @@ export function chargeDeliveryAndOperations(bill: Bill, runs: LambdaRuns): void 
 
   // KMS: the topics' key.
   charge('KMS', 'topic key', 1, 'key-months', region.kms.customerKeyMonth, 1);
+}
+
+/**
+ * AWS AppConfig: the thresholds, read by the alarms consumer, the offline check and the alarm-commands
+ * function (not by ingest). Every function instance asks at most once per THRESHOLDS_MAX_AGE_SECONDS
+ * while it is invoked: an alarms lane (shards x ParallelizationFactor, each kept busy by its batches)
+ * about once a minute, the offline check once per run. Each instance also starts a session and receives
+ * the configuration once when it starts (every functionInstanceHours), and again after each deployment;
+ * an operator command is assumed to meet a cold instance.
+ */
+export function chargeAppConfig(bill: Bill, runs: LambdaRuns): void {
+  const { a, region, charge, fleet } = bill;
+  const lanes = fleet.shardsRunning * pipeline.consumers.alarms.parallelizationFactor;
+  const refreshesPerMonth = SECONDS_PER_MONTH / THRESHOLDS_MAX_AGE_SECONDS;
+  const alarmsPolls = lanes * Math.min(refreshesPerMonth, runs.alarms.invocations / lanes);
+  const offlinePolls = Math.min(refreshesPerMonth, runs.offlineRuns);
+  const instanceStarts = (lanes + 1) * (HOURS_PER_MONTH / a.functionInstanceHours);
+  // A session, then its first read, for each instance started and each command.
+  const requests = alarmsPolls + offlinePolls + instanceStarts + 2 * a.alarmCommandsPerMonth;
+  const received = instanceStarts + a.alarmCommandsPerMonth + a.thresholdDeploymentsPerMonth * (lanes + 1);
+  charge('AppConfig', `thresholds requests (${lanes} alarms lanes and the offline check, at most one a minute each)`, requests, 'requests', region.appConfig.requests, 1e6);
+  charge('AppConfig', 'thresholds received (instance starts, deployments, commands)', received, 'configurations', region.appConfig.configurationReceived, 1);
 }

@@ -8,7 +8,8 @@ import { ruleTopicOf } from '../../pipeline.js';
 import { canPublish } from './acl.js';
 import { PublishRefusedError } from './errors.js';
 import type { TelemetryHandoff } from './telemetry-handoff.js';
-import type { HookContext, TelemetryMessage } from './types.js';
+import type { RuleMessage } from '../iot-sql/index.js';
+import type { HookContext } from './types.js';
 
 export type AuthorizePublishHook = NonNullable<AedesOptions['authorizePublish']>;
 
@@ -56,7 +57,7 @@ export function createAuthorizePublish(context: HookContext, handoff: TelemetryH
       return;
     }
     const ticket = acks.enqueue(done);
-    const message: TelemetryMessage = { topic: ruleTopic ?? topic, payload, clientId: client.id, qos: packet.qos, receivedAt: clock.now() };
+    const message: RuleMessage = { topic: ruleTopic ?? topic, payload, clientId: client.id, timestamp: clock.now() };
     handoff.handOver(session, topic, message, ticket);
   };
 }

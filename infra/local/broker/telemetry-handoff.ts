@@ -5,7 +5,8 @@
  */
 import { TelemetryNotAcceptedError } from './errors.js';
 import type { AckTicket } from './in-order-acks.js';
-import type { HookContext, Session, TelemetryMessage } from './types.js';
+import type { RuleMessage } from '../iot-sql/index.js';
+import type { HookContext, Session } from './types.js';
 
 /** A telemetry message whose PUBACK waits for `onTelemetry`'s promise. */
 interface Waiting {
@@ -27,14 +28,14 @@ export class TelemetryHandoff {
 
   constructor(
     private readonly context: HookContext,
-    private readonly onTelemetry: (message: TelemetryMessage) => Promise<void> | void,
+    private readonly onTelemetry: (message: RuleMessage) => Promise<void> | void,
   ) {}
 
   /**
    * Called before anything is awaited, so arrival order is the order of these calls. `topic` is the
    * PUBLISH's own (with a Basic Ingest prefix), as refusals name it.
    */
-  handOver(session: Session, topic: string, message: TelemetryMessage, ticket: AckTicket): void {
+  handOver(session: Session, topic: string, message: RuleMessage, ticket: AckTicket): void {
     const { clientId } = message;
     let result: PromiseLike<void> | void;
     try {

@@ -7,27 +7,18 @@ import type { RateLimitedLog } from '../rate-limited-log.js';
 import type { AdmissionStats } from './admission.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import type { InOrderAcks } from './in-order-acks.js';
-
-/** One accepted telemetry message, as the local rule needs it. */
-export interface TelemetryMessage {
-  /** As the rule sees it: a Basic Ingest topic without its `$aws/rules/<rule>/` prefix. */
-  readonly topic: string;
-  readonly payload: Buffer;
-  /** The MQTT client id, which is also the device id (the broker enforces it). */
-  readonly clientId: string;
-  readonly qos: 0 | 1;
-  /** Epoch ms when the broker received the PUBLISH (the rule's `timestamp()`). */
-  readonly receivedAt: number;
-}
+import type { RuleMessage } from '../iot-sql/index.js';
 
 export interface BrokerOptions {
   readonly registry: DeviceRegistry;
   /**
-   * Called synchronously, in arrival order, for every accepted telemetry PUBLISH (QoS 0 and 1). The
-   * PUBACK is sent only after the returned promise resolves; if it rejects (or the function throws),
-   * the connection is closed without PUBACK and the client resends after reconnecting.
+   * Called synchronously, in arrival order, for every accepted telemetry PUBLISH (QoS 0 and 1), with
+   * the message as the rule sees it: a Basic Ingest topic without its `$aws/rules/<rule>/` prefix,
+   * the client id (also the device id: the broker enforces it), and the receive time as `timestamp`.
+   * The PUBACK is sent only after the returned promise resolves; if it rejects (or the function
+   * throws), the connection is closed without PUBACK and the client resends after reconnecting.
    */
-  readonly onTelemetry: (message: TelemetryMessage) => Promise<void> | void;
+  readonly onTelemetry: (message: RuleMessage) => Promise<void> | void;
   readonly log: Log;
   /** Largest payload accepted; a larger PUBLISH closes the connection, as on IoT Core. @default 131072 (128 KiB) */
   readonly maxPayloadBytes?: number;
@@ -38,7 +29,7 @@ export interface BrokerOptions {
   readonly isTelemetryTopic?: (topic: string) => boolean;
   /** How often the registry is checked for removed devices and changed passwords. @default 500 (ms) */
   readonly registryPollMs?: number;
-  /** Source of `receivedAt`. @default systemClock */
+  /** Source of the messages' `timestamp` (their receive time). @default systemClock */
   readonly clock?: Clock;
   /** Open connections at most; one more is closed at once. @default 20,000 */
   readonly maxConnections?: number;

@@ -8,18 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { commandReplyTopic, commandTopic } from '../../pipeline.js';
 import { CommandFailedError } from '../../cli/cli-support.js';
-
-export const COMMAND_ACTIONS = ['acknowledge', 'snooze', 'disable', 'enable', 'reset'] as const;
-export type CommandAction = (typeof COMMAND_ACTIONS)[number];
-
-/** The command's JSON payload (issue 13's command contract). */
-export interface AlarmCommand {
-  readonly action: CommandAction;
-  readonly ruleId: string;
-  readonly note?: string;
-  readonly seconds?: number;
-  readonly clientToken?: string;
-}
+import type { AlarmCommand } from '../../../lambdas/domain/alarm-command.js';
 
 /** A reply as published on `cmd/fleet/alarms/{deviceId}/accepted|rejected`. */
 export interface CommandReply {

@@ -24,7 +24,9 @@ import { awsTlsOptions, DEFAULT_LOCAL_ENDPOINT, endpointUrl, openClient, parseEn
 import type { ConnectionSpec, Target } from '../../../simulator/connection.js';
 import { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, sendAlarmCommand } from './alarm-command-client.js';
-import type { AlarmCommand, CommandAction, CommandReply } from './alarm-command-client.js';
+import type { CommandReply } from './alarm-command-client.js';
+import type { AlarmCommand } from '../../../lambdas/domain/alarm-command.js';
+import type { AlarmCommandAction } from '../../../lambdas/domain/model.js';
 import { CommandFailedError, integerArgument, runCli, UsageError, writeJson, writeText } from '../../cli/cli-support.js';
 import { readCredential } from './operator-credential.js';
 import { existsSync } from 'node:fs';
@@ -37,7 +39,7 @@ const MAX_NOTE_CHARS = 1_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** What the command line calls each action (the payload carries the contract's name). */
-const ACTIONS: Readonly<Record<string, { action: CommandAction; description: string }>> = {
+const ACTIONS: Readonly<Record<string, { action: AlarmCommandAction; description: string }>> = {
   ack: { action: 'acknowledge', description: 'acknowledge an alarm (ALARM or LATCHED): it stops reminding, and returns to OK when the value clears' },
   snooze: { action: 'snooze', description: 'raise nothing for --seconds N; afterwards the rule is evaluated afresh' },
   disable: { action: 'disable', description: 'evaluate and raise nothing until enabled' },
@@ -72,7 +74,7 @@ function parseAlarmId(alarmId: string): { deviceId: string; ruleId: string } {
 }
 
 function buildCommand(name: string, ruleId: string, opts: CommandOptions): AlarmCommand {
-  const { action } = ACTIONS[name] as { action: CommandAction };
+  const { action } = ACTIONS[name] as { action: AlarmCommandAction };
   if (action === 'snooze' && opts.seconds === undefined) throw new UsageError('snooze needs --seconds N');
   if (action !== 'snooze' && opts.seconds !== undefined) throw new UsageError('--seconds is for snooze only');
   if (opts.note !== undefined && [...opts.note].length > MAX_NOTE_CHARS) throw new UsageError(`--note: at most ${MAX_NOTE_CHARS} characters`);

@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { pipeline, telemetryTopic } from '../../pipeline.js';
 import {
   DEVICE_ROLES,
   DeviceRegistry,
@@ -91,8 +92,8 @@ program
       `Registered ${opts.role} ${deviceId}. Save the password now: only its hash is stored, it cannot be shown again.\n` +
         `Connect with client id = username = ${deviceId}` +
         (opts.role === 'device'
-          ? `; publish on dt/fleet/${deviceId}/telemetry.\n`
-          : '; subscribe to alarms/fleet/+, send alarm commands on cmd/fleet/alarms/{deviceId}.\n'),
+          ? `; publish on ${telemetryTopic(deviceId)}.\n`
+          : `; subscribe to ${pipeline.topics.alarmsFilter}, send alarm commands on ${pipeline.topics.commands}.\n`),
     );
   });
 

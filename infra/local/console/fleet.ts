@@ -172,7 +172,7 @@ function byConcern(a: DeviceSummary, b: DeviceSummary): number {
 }
 
 /** Every device and the active alarms, as of `now`. */
-export interface FleetSnapshot {
+interface FleetView {
   readonly now: number;
   readonly devices: readonly DeviceSummary[];
   readonly active: readonly RecordedAlarmEvent[];
@@ -184,14 +184,14 @@ export interface FleetSnapshot {
  * open pages polling it must not multiply it.
  */
 export class FleetCache {
-  private snapshot: FleetSnapshot | undefined;
+  private snapshot: FleetView | undefined;
 
   constructor(
     private readonly sources: ConsoleSources,
     private readonly maxAgeMs: number,
   ) {}
 
-  get(): FleetSnapshot {
+  get(): FleetView {
     const now = this.sources.clock.now();
     if (this.snapshot === undefined || now - this.snapshot.now >= this.maxAgeMs || now < this.snapshot.now) {
       this.snapshot = { now, ...fleetDevices(this.sources, now) };

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Severity } from '../../../lambdas/domain/model.js';
 import { ALARM_COMMAND_ACTIONS, SEVERITIES } from '../../../lambdas/domain/model.js';
-import type { AlarmCommand } from '../cli/alarm-command-client.js';
+import type { AlarmCommand } from '../../../lambdas/domain/alarm-command.js';
 import { ConsoleRequestError } from './errors.js';
 
 /** `deviceId/ruleId` (the device id and rule id patterns of the contract). */

@@ -8,7 +8,7 @@
  */
 import type { Log } from '../../../lambdas/ports/observability.js';
 import type { SqliteStore } from '../../../lambdas/adapters/local/sqlite-store.js';
-import type { AppendListener, FailureWrite, ReadOptions, StreamRecord } from '../stream/index.js';
+import type { AppendListener, FailureWrite, ReadOptions, ShardRecord } from '../stream/index.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import type { ConsumerStream } from '../event-source/index.js';
 
@@ -83,7 +83,7 @@ export class PositionRecordingStream implements ConsumerStream {
     return this.stream.shards;
   }
 
-  read(shardId: string, options: ReadOptions): StreamRecord[] {
+  read(shardId: string, options: ReadOptions): ShardRecord[] {
     return this.stream.read(shardId, options);
   }
 

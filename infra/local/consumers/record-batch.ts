@@ -3,7 +3,7 @@
  * copy per record: the data of every record in one transferred buffer, the numbers in typed arrays.
  * (Structured-cloning each record's Buffer would copy its whole pooled 8 KiB slab.)
  */
-import type { CommittedRecord, StreamRecord } from '../stream/index.js';
+import type { CommittedRecord, ShardRecord } from '../stream/index.js';
 import { formatSequenceNumber, shardIdOf } from '../stream/index.js';
 
 export interface PackedRecords {
@@ -48,8 +48,8 @@ export function packRecords(records: readonly CommittedRecord[]): { packed: Pack
 }
 
 /** The records, as `LocalStream.read` returns them; each record's data is a view into the one buffer. */
-export function unpackRecords(packed: PackedRecords): StreamRecord[] {
-  const out: StreamRecord[] = new Array<StreamRecord>(packed.seqs.length);
+export function unpackRecords(packed: PackedRecords): ShardRecord[] {
+  const out: ShardRecord[] = new Array<ShardRecord>(packed.seqs.length);
   const data = Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
   let start = 0;
   for (let i = 0; i < packed.seqs.length; i++) {

@@ -6,7 +6,7 @@
  * consumers, which wake at once as they do in-process, and the file is read only for what is not
  * held (a restart, a consumer further behind than the held records).
  */
-import type { AppendListener, FailureWrite, ReadOptions, StreamReader, StreamRecord } from '../stream/index.js';
+import type { AppendListener, FailureWrite, ReadOptions, StreamReader, ShardRecord } from '../stream/index.js';
 import type { ConsumerStream } from '../event-source/index.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import { unpackRecords } from './record-batch.js';
@@ -20,7 +20,7 @@ import type { WorkerEnd } from './protocol.js';
 interface HeldRun {
   after: number;
   lastSeq: number;
-  records: StreamRecord[];
+  records: ShardRecord[];
   seqs: number[];
   head: number;
   bytes: number;
@@ -96,7 +96,7 @@ export class WorkerStream implements ConsumerStream {
    * both consumers read the same records in the same order, and reading them from SQLite twice was
    * 16% of this thread's time in a flood (node --cpu-prof).
    */
-  read(shardId: string, options: ReadOptions): StreamRecord[] {
+  read(shardId: string, options: ReadOptions): ShardRecord[] {
     const after = options.after === undefined ? 0 : Number(options.after);
     const run = this.recent.get(shardId);
     if (run === undefined || after < run.after || after > run.lastSeq) {
@@ -104,7 +104,7 @@ export class WorkerStream implements ConsumerStream {
       this.remember(shardId, after, rows);
       return rows;
     }
-    const out: StreamRecord[] = [];
+    const out: ShardRecord[] = [];
     let bytes = 0;
     for (let i = firstAfter(run.seqs, run.head, after); i < run.records.length && out.length < options.limit; i++) {
       const record = run.records[i]!;
@@ -132,8 +132,8 @@ export class WorkerStream implements ConsumerStream {
   }
 
   /** Holds a commit's records (received from the stack's thread); returns the shards they are on. */
-  private hold(records: readonly StreamRecord[]): string[] {
-    const byShard = new Map<string, StreamRecord[]>();
+  private hold(records: readonly ShardRecord[]): string[] {
+    const byShard = new Map<string, ShardRecord[]>();
     for (const record of records) {
       const list = byShard.get(record.shardId);
       if (list === undefined) byShard.set(record.shardId, [record]);
@@ -152,7 +152,7 @@ export class WorkerStream implements ConsumerStream {
   }
 
   /** Keeps `rows` (read after `after`) as the shard's recent run, extending it when they follow on. */
-  private remember(shardId: string, after: number, rows: readonly StreamRecord[]): void {
+  private remember(shardId: string, after: number, rows: readonly ShardRecord[]): void {
     if (rows.length === 0) return;
     let run = this.recent.get(shardId);
     if (run !== undefined && after !== run.lastSeq) {

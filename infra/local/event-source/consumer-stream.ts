@@ -4,14 +4,14 @@
  * its own connection and handing its checkpoint and failure-destination writes to the thread that owns
  * the file's writes (infra/local/consumers).
  */
-import type { AppendListener, FailureWrite, ReadOptions, StreamRecord } from '../stream/index.js';
+import type { AppendListener, FailureWrite, ReadOptions, ShardRecord } from '../stream/index.js';
 
 export interface ConsumerStream {
   readonly streamName: string;
   readonly retentionHours: number;
   readonly shards: readonly { readonly shardId: string }[];
   /** Records of one shard in sequence order. */
-  read(shardId: string, options: ReadOptions): StreamRecord[];
+  read(shardId: string, options: ReadOptions): ShardRecord[];
   /** The newest sequence number committed on a shard, or undefined if none ever was. */
   latestSequenceNumber(shardId: string): string | undefined;
   getCheckpoint(consumer: string, shardId: string): string | undefined;

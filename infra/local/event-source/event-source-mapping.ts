@@ -29,7 +29,7 @@ import { FAILURE_CONDITION, formatSequenceNumber } from '../stream/index.js';
 import { executionRoleArn, kinesisStreamArn, lambdaFunctionArn } from './arn.js';
 import type { EventContext } from './event.js';
 import { EventSizer, toKinesisStreamRecord } from './event.js';
-import type { BatchOutcome } from './response.js';
+import type { InvocationOutcome } from './response.js';
 import { interpretResponse } from './response.js';
 import { validateSettings } from './settings.js';
 import { EventSourceMappingError, EventSourceMappingNotIdleError } from './errors.js';
@@ -333,7 +333,7 @@ export class EventSourceMapping {
     }
     const records = batch.records;
     const invocations = batch.invocations + 1;
-    let outcome: BatchOutcome;
+    let outcome: InvocationOutcome;
     let lastResponse: ResponseContext;
     try {
       const response: unknown = await this.handler(this.eventOf(records));
@@ -419,7 +419,7 @@ export class EventSourceMapping {
   /** A fresh event of these records: a handler that mutates it cannot change what a retry receives. */
   private eventOf(records: readonly Held[]): KinesisStreamEvent {
     const event = new Array<KinesisStreamRecord>(records.length);
-    for (let i = 0; i < records.length; i++) event[i] = toKinesisStreamRecord(records[i]!.source, this.context);
+    for (let i = 0; i < records.length; i++) event[i] = toKinesisStreamRecord(records[i]!.record, this.context);
     return { Records: event };
   }
 

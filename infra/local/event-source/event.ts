@@ -3,7 +3,7 @@
  * example event; DefinitelyTyped `trigger/kinesis-stream.d.ts`).
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
-import type { StreamRecord } from '../stream/index.js';
+import type { ShardRecord } from '../stream/index.js';
 import { LOCAL_AWS } from './arn.js';
 
 /**
@@ -21,39 +21,17 @@ export interface EventContext {
 }
 
 /**
- * What a record of the event is made of, kept while the mapping holds the record: immutable strings
- * and numbers only, so every invocation builds its own record objects from it and a handler that
- * mutates its event cannot change what a retry receives.
+ * One record as Lambda delivers it: base64 data, arrival in epoch seconds with a millisecond fraction.
+ * Every invocation builds fresh objects and strings, so a handler that mutates its event cannot
+ * change what a retry receives (the held record itself never reaches the handler).
  */
-export interface EventRecordSource {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-  readonly partitionKey: string;
-  /** The record's data, base64 (encoded once, when the record is read). */
-  readonly data: string;
-  /** Epoch ms. */
-  readonly approximateArrivalTimestamp: number;
-}
-
-/** The source of one stream record's event entry (its data encoded here, once). */
-export function toEventRecordSource(record: StreamRecord): EventRecordSource {
-  return {
-    shardId: record.shardId,
-    sequenceNumber: record.sequenceNumber,
-    partitionKey: record.partitionKey,
-    data: record.data.toString('base64'),
-    approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-  };
-}
-
-/** One record as Lambda delivers it: base64 data, arrival in epoch seconds with a millisecond fraction. */
-export function toKinesisStreamRecord(record: StreamRecord | EventRecordSource, context: EventContext): KinesisStreamRecord {
+export function toKinesisStreamRecord(record: ShardRecord, context: EventContext): KinesisStreamRecord {
   return {
     kinesis: {
       kinesisSchemaVersion: '1.0',
       partitionKey: record.partitionKey,
       sequenceNumber: record.sequenceNumber,
-      data: typeof record.data === 'string' ? record.data : record.data.toString('base64'),
+      data: record.data.toString('base64'),
       approximateArrivalTimestamp: record.approximateArrivalTimestamp / 1000,
     },
     eventSource: 'aws:kinesis',
@@ -80,7 +58,7 @@ export class EventSizer {
     // The record's JSON with every variable field empty: its keys, punctuation and constant values
     // (the quotes of each string, the colon of eventID, the ARNs, region and versions).
     const skeleton = toKinesisStreamRecord(
-      { shardId: '', sequenceNumber: '', partitionKey: '', data: '', approximateArrivalTimestamp: 0 },
+      { shardId: '', sequenceNumber: '', partitionKey: '', data: Buffer.alloc(0), approximateArrivalTimestamp: 0 },
       context,
     );
     // The empty approximateArrivalTimestamp is written `0`: one byte that numberBytes counts again.

@@ -21,7 +21,8 @@ import type { EventSourceMappingSettings } from '../../pipeline.js';
 /** How a batch failed: from `firstFailedIndex` on (a partial batch response), or all of it. */
 export type BatchFailure = { readonly kind: 'partial'; readonly firstFailedIndex: number } | { readonly kind: 'failure' };
 
-export interface FailedBatch {
+/** A batch whose invocation failed: how many records it held and the retries already made (not redrive's FailedBatch, a batch in the failure destination). */
+export interface FailedAttempt {
   readonly size: number;
   /** Retries already made for these records. */
   readonly retries: number;
@@ -42,7 +43,7 @@ export type FailureDecision =
  * @example decideOnFailure({ kind: 'failure' }, { size: 4, retries: 0 }, { bisectBatchOnFunctionError: true, maximumRetryAttempts: 2 })
  *   // { kind: 'split', succeeded: 0, parts: [[0, 2], [2, 4]] }
  */
-export function decideOnFailure(failure: BatchFailure, batch: FailedBatch, policy: FailurePolicy): FailureDecision {
+export function decideOnFailure(failure: BatchFailure, batch: FailedAttempt, policy: FailurePolicy): FailureDecision {
   const bisect = policy.bisectBatchOnFunctionError;
   if (failure.kind === 'partial') {
     const succeeded = failure.firstFailedIndex;

@@ -15,7 +15,8 @@
  * - An object without `batchItemFailures` is success, as a null list is.
  */
 
-export type BatchOutcome =
+/** What one invocation did to its batch, as Lambda reads the response (not the use cases' BatchOutcome, which the handler turned into that response). */
+export type InvocationOutcome =
   | { readonly kind: 'success' }
   /** Records before `firstFailedIndex` succeeded; from it on they are to be retried. */
   | { readonly kind: 'partial'; readonly firstFailedIndex: number }
@@ -34,7 +35,7 @@ export function interpretResponse(
   response: unknown,
   sequenceNumbers: readonly string[],
   options: InterpretOptions,
-): BatchOutcome {
+): InvocationOutcome {
   if (!options.reportBatchItemFailures) return { kind: 'success' };
   if (response === null || response === undefined) return { kind: 'success' };
   if (typeof response !== 'object' || Array.isArray(response)) {

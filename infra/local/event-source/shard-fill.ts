@@ -3,11 +3,10 @@
  * bounds, and records that retention trimmed before they were read are logged and skipped.
  */
 import type { Log } from '../../../lambdas/ports/observability.js';
-import type { StreamRecord } from '../stream/index.js';
+import type { ShardRecord } from '../stream/index.js';
 import { formatSequenceNumber } from '../stream/index.js';
 import type { ConsumerStream } from './consumer-stream.js';
 import type { EventSizer } from './event.js';
-import { toEventRecordSource } from './event.js';
 import { laneOf } from './shard-state.js';
 import type { Held, ShardState } from './shard-state.js';
 
@@ -73,12 +72,12 @@ export function fillShard(shard: ShardState, context: ShardFillContext): void {
   }
 }
 
-function hold(row: StreamRecord, sizer: EventSizer): Held {
+function hold(row: ShardRecord, sizer: EventSizer): Held {
   return {
     seq: Number(row.sequenceNumber),
     sequenceNumber: row.sequenceNumber,
     arrivalMs: row.approximateArrivalTimestamp,
-    source: toEventRecordSource(row),
+    record: row,
     bytes: sizer.recordBytes({
       shardId: row.shardId,
       sequenceNumber: row.sequenceNumber,

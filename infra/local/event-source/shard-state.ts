@@ -3,7 +3,7 @@
  * lanes (ParallelizationFactor) they wait in. The pure bookkeeping on it lives here; the mapping
  * does the I/O (reads, invocations, checkpoint writes).
  */
-import type { EventRecordSource } from './event.js';
+import type { ShardRecord } from '../stream/index.js';
 import { eventJsonBytes, MAX_EVENT_BYTES } from './event.js';
 
 /** How Lambda answered an invocation, for the failure record's responseContext. */
@@ -18,8 +18,8 @@ export interface Held {
   readonly seq: number;
   readonly sequenceNumber: string;
   readonly arrivalMs: number;
-  /** Immutable parts of its event entry: each invocation builds fresh objects from them. */
-  readonly source: EventRecordSource;
+  /** The record as read; each invocation builds its event entry afresh from it. */
+  readonly record: ShardRecord;
   /** Bytes it adds to the event's JSON. */
   readonly bytes: number;
   done: boolean;

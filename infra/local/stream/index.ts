@@ -8,7 +8,7 @@ export type {
   Durability,
   LocalStreamOptions,
   ReadOptions,
-  StreamRecord,
+  ShardRecord,
 } from './stream-types.js';
 export { describeStreamFile, listStreamFileFailures } from './describe.js';
 export type { StreamDescription } from './describe.js';

@@ -44,7 +44,7 @@ import { initialiseMeta } from './meta.js';
 import { SYNCHRONOUS, validateOptions } from './options.js';
 import { trimBefore } from './retention.js';
 import { ShardRouter } from './shard-routing.js';
-import type { AppendEntry, AppendListener, AppendResult, CommitListener, Durability, LocalStreamOptions, ReadOptions, ShardInfo, StreamRecord } from './stream-types.js';
+import type { AppendEntry, AppendListener, AppendResult, CommitListener, Durability, LocalStreamOptions, ReadOptions, ShardInfo, ShardRecord } from './stream-types.js';
 import { WalSync } from './wal-sync.js';
 
 interface HotStatements {
@@ -188,7 +188,7 @@ export class LocalStream {
   }
 
   /** Records of one shard in sequence order. */
-  read(shardId: string, options: ReadOptions): StreamRecord[] {
+  read(shardId: string, options: ReadOptions): ShardRecord[] {
     this.assertOpen();
     return readShard(this.statements().read, shardId, this.shardIndexOf(shardId), options);
   }

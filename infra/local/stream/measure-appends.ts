@@ -7,6 +7,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { telemetryTopic } from '../../pipeline.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Durability } from './stream-types.js';
@@ -14,7 +15,7 @@ import { LocalStream } from './local-stream.js';
 
 const APPENDERS = 100;
 const seconds = Number(process.argv[2] ?? 2);
-const payload = Buffer.from(JSON.stringify({ payload: Buffer.from('{"ts":1764028800123,"metrics":{"temperature":22.4}}').toString('base64'), topic: 'dt/fleet/sensor-0001/telemetry', clientId: 'sensor-0001', receivedAt: 1764028800123 }));
+const payload = Buffer.from(JSON.stringify({ payload: Buffer.from('{"ts":1764028800123,"metrics":{"temperature":22.4}}').toString('base64'), topic: telemetryTopic('sensor-0001'), clientId: 'sensor-0001', receivedAt: 1764028800123 }));
 
 async function measure(durability: Durability, appenders = APPENDERS): Promise<{ durability: Durability; appenders: number; appends: number; appendsPerSecond: number; commits: number; recordsPerCommit: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-measure-'));

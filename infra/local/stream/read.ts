@@ -1,7 +1,7 @@
 /** Reading one shard's records: shared by the stream's own connection and the consumers' read-only one. */
 import type Database from 'better-sqlite3';
 import { StreamError } from './errors.js';
-import type { ReadOptions, StreamRecord } from './stream-types.js';
+import type { ReadOptions, ShardRecord } from './stream-types.js';
 import { formatSequenceNumber, parseSequenceNumber } from './sequence.js';
 
 /** The statement `readShard` runs: (shard_index, after seq, limit) -> rows in sequence order. */
@@ -17,13 +17,13 @@ interface RecordRow {
 }
 
 /** Records of one shard after `options.after`, at most `limit`, stopping before `maxBytes` of data (always at least one). */
-export function readShard(statement: Database.Statement, shardId: string, shardIndex: number, options: ReadOptions): StreamRecord[] {
+export function readShard(statement: Database.Statement, shardId: string, shardIndex: number, options: ReadOptions): ShardRecord[] {
   const after = options.after === undefined ? 0 : parseSequenceNumber(options.after, 'read after');
   if (!Number.isInteger(options.limit) || options.limit < 1) {
     throw new StreamError(`read: limit must be a positive integer, got ${options.limit}`);
   }
   const rows = statement.all(shardIndex, after, options.limit) as RecordRow[];
-  const out: StreamRecord[] = [];
+  const out: ShardRecord[] = [];
   let bytes = 0;
   for (const row of rows) {
     bytes += row.data.byteLength;

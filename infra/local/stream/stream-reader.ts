@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { StreamClosedError, StreamError } from './errors.js';
 import { shardIdOf } from './hash.js';
-import type { ReadOptions, StreamRecord } from './stream-types.js';
+import type { ReadOptions, ShardRecord } from './stream-types.js';
 import { READ_SQL, readShard } from './read.js';
 import { formatSequenceNumber } from './sequence.js';
 
@@ -56,7 +56,7 @@ export class StreamReader {
   }
 
   /** Records of one shard in sequence order, as `LocalStream.read`. */
-  read(shardId: string, options: ReadOptions): StreamRecord[] {
+  read(shardId: string, options: ReadOptions): ShardRecord[] {
     return readShard(this.readStatement, shardId, this.shardIndexOf(shardId), options);
   }
 

@@ -35,7 +35,11 @@ export interface AppendResult {
   readonly sequenceNumber: string;
 }
 
-export interface StreamRecord {
+/**
+ * One record as a read of a shard returns it (Kinesis GetRecords' Record, with its shard). Not the
+ * domain's StreamRecord (lambdas/domain/model.ts), which is what a use case gets from a Lambda event.
+ */
+export interface ShardRecord {
   readonly shardId: string;
   readonly sequenceNumber: string;
   readonly partitionKey: string;

@@ -12,7 +12,7 @@
 import { AppConfigProvider } from '@aws-lambda-powertools/parameters/appconfig';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { resolveFromTaskRoot } from '../../common/env.js';
-import type { ThresholdsEnvName } from '../../common/thresholds-env.js';
+import { THRESHOLDS_MAX_AGE_SECONDS, type ThresholdsEnvName } from '../../common/thresholds-env.js';
 import { loadThresholdsFile } from '../../config/load-thresholds.js';
 import type { ThresholdRules } from '../../domain/thresholds.js';
 import { safeParseThresholds } from '../../domain/thresholds.js';
@@ -23,8 +23,7 @@ import { METRIC } from '../../ports/observability.js';
 import type { ThresholdsSource } from '../../ports/thresholds-source.js';
 import { awsClientConfig } from './client-config.js';
 
-/** How long a function instance decides with the rules it read before asking AppConfig again. */
-export const THRESHOLDS_MAX_AGE_SECONDS = 60;
+export { THRESHOLDS_MAX_AGE_SECONDS };
 
 /** Where the rules live in AppConfig: the stack's outputs and the functions' environment name them. */
 export interface AppConfigLocation {

@@ -10,8 +10,7 @@ import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AppConfigThresholds, THRESHOLDS_MAX_AGE_SECONDS } from '../../../lambdas/adapters/aws/appconfig-thresholds.js';
-import { CapturingLog, CountingMetrics } from '../../../lambdas/adapters/memory/observability.js';
-import { FakeClock } from '../../../lambdas/adapters/memory/clock.js';
+import { CapturingLog, CountingMetrics, FakeClock } from '../../../lambdas/adapters/memory/index.js';
 import { parseThresholds } from '../../../lambdas/domain/thresholds.js';
 import { METRIC } from '../../../lambdas/ports/observability.js';
 

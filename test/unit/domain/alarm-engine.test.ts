@@ -325,6 +325,13 @@ describe('applyReadings', () => {
     ['an unknown status', { v: 1, rules: [{ rule: 'hot', status: 'MAYBE' }] }],
     ['a run without count', { v: 1, rules: [{ rule: 'hot', status: 'OK', run: { since: 1 } }] }],
     ['a run with a non-finite since', { v: 1, rules: [{ rule: 'hot', status: 'OK', run: { count: 1, since: 'x' } }] }],
+    ['a kind that is not a string', { v: 1, rules: [{ rule: 'hot', kind: 1, status: 'OK' }] }],
+    ['a remembered threshold that is not a number', { v: 1, rules: [{ rule: 'hot', status: 'ALARM', threshold: '80' }] }],
+    ['a window that is not an array', { v: 1, rules: [{ rule: 'hot', status: 'OK', window: {} }] }],
+    ['a window entry that is not a pair of numbers', { v: 1, rules: [{ rule: 'hot', status: 'OK', window: [[1, 'x']] }] }],
+    ['a held value without since', { v: 1, rules: [{ rule: 'hot', status: 'OK', held: { value: 1 } }] }],
+    ['a held value that is not an object', { v: 1, rules: [{ rule: 'hot', status: 'OK', held: 1 }] }],
+    ['a sighting that is not a number', { v: 1, rules: [{ rule: 'hot', status: 'OK', seen: 'yesterday' }] }],
     ['an array', []],
   ])('treats a stored state with %s as empty and says so', (_what, stored) => {
     const result = applyReadings({ deviceId: 'd1', state: stored, readings: [reading(T0, { temperature: 90 })], rules: rulesOf(hot) });

@@ -18,7 +18,21 @@ describe('loadThresholdsFile', () => {
   });
 
   it('loads the project thresholds file', () => {
-    expect(loadThresholdsFile('config/thresholds.json').rules.map((rule) => rule.id)).toEqual(['overheat', 'cold-chain-breach', 'battery-low', 'silent']);
+    expect(loadThresholdsFile('config/thresholds.json').rules.map((rule) => rule.id)).toEqual([
+      'overheat',
+      'cold-chain-breach',
+      'battery-low',
+      'silent',
+      'engine-hot',
+      'fuel-reserve',
+      'reefer-door-open',
+      'engine-fault',
+      'speeding',
+      'reefer-warming',
+      'fuel-drop',
+      'door-contact-stuck',
+      'gps-lost',
+    ]);
   });
 
   it('names the path of a missing file', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../lambdas/domain/errors.js';
-import { parseThresholds, RULE_KINDS, safeParseThresholds, silenceRules, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
+import { parseThresholds, RULE_KINDS, safeParseThresholds, thresholdsJsonSchema, ThresholdsError } from '../../../lambdas/domain/thresholds.js';
 
 const overheat = {
   id: 'overheat',
@@ -30,7 +30,19 @@ describe('parseThresholds', () => {
       ['cold-chain-breach', 'above'],
       ['battery-low', 'below'],
       ['silent', 'silentFor'],
+      ['engine-hot', 'atOrAbove'],
+      ['fuel-reserve', 'atOrBelow'],
+      ['reefer-door-open', 'equals'],
+      ['engine-fault', 'notEquals'],
+      ['speeding', 'above'],
+      ['reefer-warming', 'risesBy'],
+      ['fuel-drop', 'fallsBy'],
+      ['door-contact-stuck', 'unchangedFor'],
+      ['gps-lost', 'metricSilentFor'],
     ]);
+    // One rule of each kind, and a threshold read from another metric.
+    expect(new Set(rules.rules.map((rule) => rule.kind))).toEqual(new Set(RULE_KINDS));
+    expect(rules.rules.find((rule) => rule.id === 'speeding')?.when).toEqual({ above: { metric: 'speedLimit' } });
   });
 
   it('normalizes each kind of rule, keeping only the keys given', () => {
@@ -98,9 +110,9 @@ describe('parseThresholds', () => {
     ['a missing when', { ...overheat, when: undefined }, 'rule "overheat": when: required'],
     ['a when that is not an object', { ...overheat, when: 80 }, 'rule "overheat": when: expected an object'],
     ['a bound that is not a number', { ...overheat, when: { above: '80' } }, 'rule "overheat": when.above: expected a number or {"metric": "<name>"}'],
-    ['an empty when', { ...overheat, when: {} }, 'rule "overheat": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has none)'],
-    ['a when with above and below', { ...overheat, when: { above: 80, below: 10 } }, 'rule "overheat": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has above and below)'],
-    ['a when with below and silentFor', { ...silent, when: { below: 1, silentFor: { seconds: 1 } } }, 'rule "silent": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has below and silentFor)'],
+    ['an empty when', { ...overheat, when: {} }, 'rule "overheat": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, risesBy, fallsBy, unchangedFor, silentFor, metricSilentFor (has none)'],
+    ['a when with above and below', { ...overheat, when: { above: 80, below: 10 } }, 'rule "overheat": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, risesBy, fallsBy, unchangedFor, silentFor, metricSilentFor (has above and below)'],
+    ['a when with below and silentFor', { ...silent, when: { below: 1, silentFor: { seconds: 1 } } }, 'rule "silent": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, risesBy, fallsBy, unchangedFor, silentFor, metricSilentFor (has below and silentFor)'],
     ['an above rule clearing with above', { ...overheat, clear: { above: 70 } }, 'rule "overheat": clear.above: an above rule clears with clear.below'],
     ['an above rule with an empty clear', { ...overheat, clear: {} }, 'rule "overheat": clear: must have below (an above rule clears below its threshold)'],
     ['an above rule clearing above its bound', { ...overheat, clear: { below: 80.5 } }, 'rule "overheat": clear.below must be at or below when.above (80)'],
@@ -182,7 +194,48 @@ describe('parseThresholds: the six comparisons and metric thresholds', () => {
     ['a threshold object without metric', rule({ equals: {} }), 'rule "r": when.equals: expected a number or {"metric": "<name>"}'],
     ['a threshold object with another key', rule({ notEquals: { metric: 'x', value: 1 } }), 'rule "r": when.notEquals: unknown key "value"'],
     ['a comparison without metric', { id: 'r', when: { atOrBelow: 1 }, severity: 'info' }, 'rule "r": metric: required on an atOrBelow rule'],
-    ['two comparisons', rule({ equals: 1, notEquals: 2 }), 'rule "r": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, silentFor (has equals and notEquals)'],
+    ['two comparisons', rule({ equals: 1, notEquals: 2 }), 'rule "r": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, risesBy, fallsBy, unchangedFor, silentFor, metricSilentFor (has equals and notEquals)'],
+  ])('refuses %s, naming the rule and the field', (_what, raw, problem) => {
+    expect(problemsOf([raw])).toEqual([problem]);
+  });
+});
+
+describe('parseThresholds: change, stuck value and metric silence', () => {
+  const rule = (when: object, extra: object = {}) => ({ id: 'r', metric: 'm', when, severity: 'info', ...extra });
+
+  it('normalizes risesBy, fallsBy (with a debounce), unchangedFor and metricSilentFor', () => {
+    const { rules } = parseThresholds({
+      rules: [
+        rule({ risesBy: { amount: 5, withinSeconds: 60 } }, { id: 'a', for: { samples: 2 } }),
+        rule({ fallsBy: { amount: 0.5, withinSeconds: 1.5 } }, { id: 'b', match: { type: 'vehicle' } }),
+        rule({ unchangedFor: { seconds: 600 } }, { id: 'c', latch: true }),
+        rule({ metricSilentFor: { seconds: 300 } }, { id: 'd', remindEvery: { seconds: 3600 } }),
+      ],
+    });
+
+    expect(rules).toStrictEqual([
+      { id: 'a', severity: 'info', kind: 'risesBy', metric: 'm', when: { risesBy: { amount: 5, withinSeconds: 60 } }, for: { samples: 2 } },
+      { id: 'b', severity: 'info', match: { type: 'vehicle' }, kind: 'fallsBy', metric: 'm', when: { fallsBy: { amount: 0.5, withinSeconds: 1.5 } } },
+      { id: 'c', severity: 'info', latch: true, kind: 'unchangedFor', metric: 'm', when: { unchangedFor: { seconds: 600 } } },
+      { id: 'd', severity: 'info', remindEvery: { seconds: 3600 }, kind: 'metricSilentFor', metric: 'm', when: { metricSilentFor: { seconds: 300 } } },
+    ]);
+    expect(RULE_KINDS).toEqual(['above', 'below', 'atOrAbove', 'atOrBelow', 'equals', 'notEquals', 'risesBy', 'fallsBy', 'unchangedFor', 'silentFor', 'metricSilentFor']);
+  });
+
+  it.each([
+    ['a risesBy with clear', rule({ risesBy: { amount: 1, withinSeconds: 1 } }, { clear: { below: 0 } }), 'rule "r": clear: not allowed on a risesBy rule'],
+    ['a fallsBy with a bad debounce', rule({ fallsBy: { amount: 1, withinSeconds: 1 } }, { for: {} }), 'rule "r": for: must have exactly one of samples, seconds (has none)'],
+    ['a risesBy without metric', { id: 'r', when: { risesBy: { amount: 1, withinSeconds: 1 } }, severity: 'info' }, 'rule "r": metric: required on a risesBy rule'],
+    ['a risesBy with zero amount', rule({ risesBy: { amount: 0, withinSeconds: 1 } }), 'rule "r": when.risesBy.amount: must be greater than 0'],
+    ['a fallsBy without withinSeconds', rule({ fallsBy: { amount: 1 } }), 'rule "r": when.fallsBy.withinSeconds: required'],
+    ['a fallsBy with an unknown key', rule({ fallsBy: { amount: 1, withinSeconds: 1, percent: true } }), 'rule "r": when.fallsBy: unknown key "percent"'],
+    ['an unchangedFor with for', rule({ unchangedFor: { seconds: 60 } }, { for: { samples: 2 } }), 'rule "r": for: not allowed on an unchangedFor rule'],
+    ['an unchangedFor with clear', rule({ unchangedFor: { seconds: 60 } }, { clear: { above: 1 } }), 'rule "r": clear: not allowed on an unchangedFor rule'],
+    ['an unchangedFor with negative seconds', rule({ unchangedFor: { seconds: -1 } }), 'rule "r": when.unchangedFor.seconds: must be greater than 0'],
+    ['a metricSilentFor without metric', { id: 'r', when: { metricSilentFor: { seconds: 60 } }, severity: 'info' }, 'rule "r": metric: required on a metricSilentFor rule'],
+    ['a metricSilentFor with for', rule({ metricSilentFor: { seconds: 60 } }, { for: { seconds: 5 } }), 'rule "r": for: not allowed on a metricSilentFor rule'],
+    ['a metricSilentFor given as a number', rule({ metricSilentFor: 60 }), 'rule "r": when.metricSilentFor: expected an object'],
+    ['risesBy and fallsBy together', rule({ risesBy: { amount: 1, withinSeconds: 1 }, fallsBy: { amount: 1, withinSeconds: 1 } }), 'rule "r": when: must have exactly one of above, below, atOrAbove, atOrBelow, equals, notEquals, risesBy, fallsBy, unchangedFor, silentFor, metricSilentFor (has risesBy and fallsBy)'],
   ])('refuses %s, naming the rule and the field', (_what, raw, problem) => {
     expect(problemsOf([raw])).toEqual([problem]);
   });
@@ -214,10 +267,15 @@ describe('parseThresholds: the lifecycle options', () => {
   });
 });
 
-describe('silenceRules', () => {
-  it('lists only the silentFor rules', () => {
-    const rules = parseThresholds({ rules: [overheat, silent, batteryLow] });
+describe('thresholdsJsonSchema', () => {
+  it('describes every kind of condition, and a threshold that is a number or another metric', () => {
+    const schema = thresholdsJsonSchema() as { properties: { rules: { items: { properties: { when: { properties: Record<string, { anyOf?: unknown[] }> } } } } } };
+    const when = schema.properties.rules.items.properties.when.properties;
 
-    expect(silenceRules(rules).map((rule) => rule.id)).toEqual(['silent']);
+    expect(Object.keys(when)).toEqual([...RULE_KINDS]);
+    expect(when.atOrAbove?.anyOf).toEqual([
+      { type: 'number' },
+      { type: 'object', properties: { metric: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } }, required: ['metric'], additionalProperties: false },
+    ]);
   });
 });

@@ -7,7 +7,6 @@ import {
   EventSizer,
   eventJsonBytes,
   jsonStringContentBytes,
-  toEventRecordSource,
   toKinesisStreamRecord,
 } from '../../../infra/local/event-source/event.js';
 import { executionRoleArn, kinesisStreamArn } from '../../../infra/local/event-source/arn.js';
@@ -48,7 +47,7 @@ function sizeOf(r: { shardId: string; seq: number; partitionKey: string; data: U
     approximateArrivalTimestamp: r.approximateArrivalTimestamp,
   };
   const computed = new EventSizer(CONTEXT).recordBytes({ ...row, dataBytes: row.data.byteLength });
-  return { record: toKinesisStreamRecord(toEventRecordSource(row), CONTEXT), computed };
+  return { record: toKinesisStreamRecord(row, CONTEXT), computed };
 }
 
 describe('event sizing', () => {

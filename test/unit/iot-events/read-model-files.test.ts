@@ -48,6 +48,7 @@ describe('readAlarmModelFiles', () => {
   it.each([
     ['not JSON', '{"alarmModelName": ', 'not valid JSON'],
     ['an empty array', '[]', 'an empty array, no alarm model'],
+    ['a list of models', '{"alarmModelSummaries": [{"alarmModelName": "boiler-overheat"}]}', 'the output of list-alarm-models, which names the models without their rules'],
     ['something else', '{"rules": []}', 'not an alarm model (expected the output of aws iotevents describe-alarm-model, with alarmModelName and alarmRule)'],
   ])('refuses a file holding %s as bad input (a ConfigError, exit code 2)', (_what, text, message) => {
     const path = file('input.json', text);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileRule, compileTemplate, ruleOutputBytes } from '../../../infra/local/iot-sql/index.js';
-import { pipeline, telemetryTopic } from '../../../infra/pipeline.js';
+import { alarmTopic, commandReplyTopic, commandTopic, pipeline, telemetryTopic } from '../../../infra/pipeline.js';
 import type { StreamEnvelope } from '../../../lambdas/domain/model.js';
 
 const reading = { ts: 1_764_028_800_123, seq: 17, type: 'env-sensor', metrics: { temperature: 22.4, humidity: 41.0, battery: 3.61 } };
@@ -43,5 +43,37 @@ describe("the pipeline's own rule (pipeline.rule)", () => {
     for (const topic of ['alarms/fleet/d1', 'dt/other/d1/telemetry', 'dt/fleet/d1/telemetry/x', 'dt/fleet/telemetry']) {
       expect(rule.evaluate({ topic, payload: new Uint8Array(), clientId: 'd1', timestamp: 0 })).toEqual({ matched: false });
     }
+  });
+});
+
+describe("the pipeline's alarm command rule (pipeline.commandRule)", () => {
+  const rule = compileRule(pipeline.commandRule.sql);
+
+  it('subscribes to the commands topic filter', () => {
+    expect(rule.topicFilter).toBe(pipeline.topics.commandsFilter);
+  });
+
+  it("takes the deviceId from the command topic's device level", () => {
+    const payload = new TextEncoder().encode('{"action":"acknowledge","ruleId":"overheat"}');
+    const result = rule.evaluate({ topic: commandTopic('sensor-0001'), payload, clientId: 'night-shift', timestamp: 7 });
+
+    expect(result).toEqual({
+      matched: true,
+      output: { payload: Buffer.from(payload).toString('base64'), deviceId: 'sensor-0001', clientId: 'night-shift', receivedAt: 7 },
+    });
+  });
+
+  it('does not match its own replies, two levels below the filter', () => {
+    for (const outcome of ['accepted', 'rejected'] as const) {
+      expect(rule.evaluate({ topic: commandReplyTopic('sensor-0001', outcome), payload: new Uint8Array(), clientId: 'c', timestamp: 0 })).toEqual({ matched: false });
+    }
+  });
+});
+
+describe('the topics (pipeline.topics)', () => {
+  it('derive every filter from its topic, the device level a single-level wildcard', () => {
+    expect(telemetryTopic('+')).toBe(pipeline.topics.telemetryFilter);
+    expect(alarmTopic('+')).toBe(pipeline.topics.alarmsFilter);
+    expect(commandTopic('+')).toBe(pipeline.topics.commandsFilter);
   });
 });
