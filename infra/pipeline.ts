@@ -178,8 +178,6 @@ export const pipeline = {
   },
 } as const;
 
-export type Pipeline = typeof pipeline;
-
 /** The telemetry topic of one device. */
 export function telemetryTopic(deviceId: string): string {
   return pipeline.topics.telemetry.replace('{deviceId}', deviceId);
