@@ -31,7 +31,8 @@ describe('npm run cost', () => {
     // 100,000 devices need a third shard: the verdict says so, and what to change.
     expect(stdout).toMatch(/^Capacity: WARNING, the configured stack does not keep up with this fleet/m);
     expect(stdout).toMatch(/WARNING: the write rate needs 3 shards and infra\/pipeline.ts configures 2/);
-    const total = estimateMonthlyCost({ devices: 100_000, intervalSeconds: 60 }).totalUsd;
+    // config/thresholds.json puts per-reading-state rules on cold-chain and vehicles: 2 of the 3 default types.
+    const total = estimateMonthlyCost({ devices: 100_000, intervalSeconds: 60, perReadingStateShare: 2 / 3 }).totalUsd;
     expect(stdout).toMatch(
       new RegExp(`^Total +${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}$`, 'm'),
     );
@@ -41,7 +42,7 @@ describe('npm run cost', () => {
     const { status, stdout } = cost('--devices', '250', '--interval', '30', '--payload', '512', '--json');
 
     expect(status).toBe(0);
-    const expected = estimateMonthlyCost({ devices: 250, intervalSeconds: 30, payloadBytes: 512 });
+    const expected = estimateMonthlyCost({ devices: 250, intervalSeconds: 30, payloadBytes: 512, perReadingStateShare: 2 / 3 });
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(expected)));
   });
 
@@ -67,6 +68,20 @@ describe('npm run cost', () => {
     expect(run('--thresholds', noSilence).input.silentForSeconds).toBeNull();
   }, 30_000);
 
+  it('writes the devices that per-reading-state rules match on every reading, by the fleet mix given', () => {
+    const run = (...args: string[]) => JSON.parse(cost('--devices', '10000', '--interval', '60', '--json', ...args).stdout) as {
+      input: { perReadingStateShare: number };
+      byService: Record<string, number>;
+    };
+    const mixed = run();
+    const envOnly = run('--device-types', 'env-sensor=1');
+    const coldChainHeavy = run('--device-types', 'env-sensor=1,cold-chain=3');
+    expect(mixed.input.perReadingStateShare).toBeCloseTo(2 / 3, 12);
+    expect(envOnly.input.perReadingStateShare).toBe(0);
+    expect(coldChainHeavy.input.perReadingStateShare).toBe(0.75);
+    expect(mixed.byService['DynamoDB']).toBeGreaterThan(envOnly.byService['DynamoDB'] ?? Number.POSITIVE_INFINITY);
+  }, 30_000);
+
   it('takes the stream mode and the time-series store', () => {
     const { stdout } = cost('--devices', '10', '--interval', '60', '--stream-mode', 'on-demand', '--time-series-store', 'none', '--json');
     const estimate = JSON.parse(stdout) as { stream: { mode: string }; byService: Record<string, number> };
@@ -84,6 +99,7 @@ describe('npm run cost', () => {
     [['--devices', '10', '--interval', '60', '--stream-retention-hours', '12'], /--stream-retention-hours.*not an integer from 24 to 8760/],
     [['--devices', '10', '--interval', '60', '--topic', 'mqtt'], /Allowed choices are basic-ingest, plain/],
     [['--devices', '10', '--interval', '60', '--thresholds', '/nonexistent/t.json'], /thresholds file \/nonexistent\/t.json: not found/],
+    [['--devices', '10', '--interval', '60', '--device-types', 'vehicle'], /--device-types: expected type=weight pairs separated by commas, got "vehicle"/],
   ])('refuses %j with one line on stderr and exit code 2', (args, reason) => {
     const { status, stdout, stderr } = cost(...args);
 
@@ -97,6 +113,6 @@ describe('npm run cost', () => {
   it('explains itself with --help', () => {
     const { status, stdout } = cost('--help');
     expect(status).toBe(0);
-    for (const flag of ['--devices', '--interval', '--payload', '--region', '--topic', '--stream-retention-hours', '--thresholds', '--json']) expect(stdout).toContain(flag);
+    for (const flag of ['--devices', '--interval', '--payload', '--region', '--topic', '--stream-retention-hours', '--thresholds', '--device-types', '--json']) expect(stdout).toContain(flag);
   });
 });

@@ -72,4 +72,32 @@ describe('the offline check over DynamoDB (dynalite)', () => {
     expect(notifier.events.map((e) => e.deviceId).sort()).toEqual(silent);
     expect((await states.load(silent[0] as string))?.outbox).toEqual([]);
   });
+
+  it('raises a metric gone quiet on devices that keep reporting, found through the wake index alone', async () => {
+    const gpsRules = parseThresholds({ rules: [{ id: 'gps-lost', metric: 'lat', when: { metricSilentFor: { seconds: 300 } }, severity: 'minor' }] });
+    const states = new DynamoDbAlarmStateStore({ client: alarmStateDocumentClient(db.client), tableName: table, scanSegments: 8 });
+    const notifier = new RecordingNotifier();
+    const clock = new FakeClock(NOW);
+    const deps = { rules: gpsRules, states, notifier, clock, metrics: new CountingMetrics(), log: new CapturingLog() };
+    // 20 trackers: GPS fixes 10 minutes ago, then a reading without them every minute (so none is a silent device).
+    const trackers = Array.from({ length: 20 }, (_, i) => `tracker-${String(i).padStart(3, '0')}`);
+    const records = trackers.flatMap((deviceId) => [
+      makeRecord({ deviceId, payload: { ts: NOW - 600_000, metrics: { lat: 53.5, speed: 50 } }, receivedAt: NOW - 600_000 }),
+      ...[9, 8, 7, 6, 5, 4, 3, 2, 1].map((minutes) =>
+        makeRecord({ deviceId, payload: { ts: NOW - minutes * 60_000, metrics: { speed: 50 } }, receivedAt: NOW - minutes * 60_000 }),
+      ),
+    ]);
+    expect((await evaluateAlarms(records, deps)).failed).toEqual([]);
+
+    expect(await states.listSeenBefore(NOW - 300_000)).not.toEqual(expect.arrayContaining([expect.objectContaining({ deviceId: trackers[0] })]));
+    const first = await checkSilence(deps);
+    const again = await checkSilence(deps);
+
+    expect(first).toEqual({ checked: 20, raised: 20, deferred: 0, failed: [] });
+    expect(again).toEqual({ checked: 0, raised: 0, deferred: 0, failed: [] });
+    expect(notifier.events.map((e) => [e.deviceId, e.ruleId, e.metric, e.state, e.threshold])).toEqual(
+      expect.arrayContaining(trackers.map((deviceId) => [deviceId, 'gps-lost', 'lat', 'ALARM', 300])),
+    );
+    expect(notifier.events).toHaveLength(20);
+  });
 });

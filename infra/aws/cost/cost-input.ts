@@ -27,6 +27,7 @@ export function completeInput(input: CostInput, prices: PriceTable): Required<Co
     logRetentionDays: input.logRetentionDays ?? d.logRetentionDays,
     silentForSeconds: input.silentForSeconds === undefined ? DEFAULT_SILENT_FOR_SECONDS : input.silentForSeconds,
     alarmStateCapacity: input.alarmStateCapacity ?? d.alarmStateCapacity,
+    perReadingStateShare: input.perReadingStateShare ?? 0,
   };
   const positive = (field: keyof CostInput, value: number, integer: boolean): void => {
     if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -41,6 +42,9 @@ export function completeInput(input: CostInput, prices: PriceTable): Required<Co
   positive('readingsRetentionDays', full.readingsRetentionDays, true);
   positive('logRetentionDays', full.logRetentionDays, true);
   if (full.silentForSeconds !== null) positive('silentForSeconds', full.silentForSeconds, false);
+  if (!(full.perReadingStateShare >= 0 && full.perReadingStateShare <= 1)) {
+    throw new CostInputError(`perReadingStateShare: expected a share from 0 to 1, got ${full.perReadingStateShare}`);
+  }
   if (!Number.isInteger(full.streamRetentionHours) || full.streamRetentionHours < 24 || full.streamRetentionHours > 8760) {
     throw new CostInputError(`streamRetentionHours: expected an integer from 24 to 8760 (Kinesis' limits), got ${full.streamRetentionHours}`);
   }
@@ -75,6 +79,7 @@ export function describeAssumptions(a: Assumptions, input: Required<CostInput>):
     `ingest: ${a.ingestBaseMs} ms + ${a.ingestCpuPerRecordUs} µs CPU per record (measured) scaled to the function's vCPU share + ${a.ingestPerTimestreamCallMs} ms per Timestream call of 100 / ${a.ingestPerBatchWriteMs} ms per BatchWriteItem of 25; alarms: ${a.alarmsBaseMs} ms + ${a.alarmsCpuPerRecordUs} µs CPU per record (measured) + ${a.alarmsPerDeviceMs} ms per device in the batch`,
     `offline check: ${a.offlineBaseMs} ms + ${a.offlinePerScanPageMs} ms per 1 MB Scan page over ${OFFLINE_CHECK_SCAN.totalSegments} parallel segments + ${a.offlinePerSilentDeviceMs} ms per silent device (${a.silentShare * 100}% of the fleet), ${OFFLINE_CHECK_SCAN.concurrentDevices} at a time`,
     `alarm-state item of ${a.alarmStateItemBytes} bytes; one strongly consistent read per device per alarms batch; a write per transition (plus its outbox clear, and a history item) and when lastSeen moved more than ${bound} s (half of the smallest silentFor, ${input.silentForSeconds ?? 'none'} s, at least 60 s); the offline check scans the whole table every ${pipeline.offlineCheck.everyMinutes} minute(s)`,
+    `${Math.round(input.perReadingStateShare * 100)}% of the devices are under a rule that keeps per-reading state (risesBy, fallsBy, unchangedFor): their alarm state is written on every reading, ${a.windowedAlarmStateItemBytes} bytes`,
     input.timeSeriesStore === 'timestream'
       ? `Timestream meters ${a.timestreamBytesPerPayloadByte} byte per payload byte (at least 64) per reading, each request rounded up to whole KB; magnetic storage shown once ${input.timestreamMagneticRetentionDays} days have accumulated; queries not included`
       : input.timeSeriesStore === 'dynamodb'

@@ -82,6 +82,12 @@ export const DEFAULT_ASSUMPTIONS = {
   silentShare: 0.01,
   /** Size of one alarm-state item (deviceId, version, lastSeen, engine state, outbox), bytes: 1 WRU, 1 RRU strongly consistent. */
   alarmStateItemBytes: 800,
+  /**
+   * The same item for a device under a risesBy/fallsBy rule: plus the window of candidate readings
+   * (at most 16 [ts, value] pairs), bytes: still 1 WRU. Measured by DynamoDB's sizing rules on the
+   * engine's state: a cold-chain device under config/thresholds.json peaks at 702 bytes with a full window.
+   */
+  windowedAlarmStateItemBytes: 1000,
   /** Timestream bytes metered per reading, per byte of JSON payload (names, values and time, no JSON syntax). */
   timestreamBytesPerPayloadByte: 0.6,
   /** DynamoDB readings item: key attributes, TTL and type, bytes, plus the metrics' names and values (timestreamBytesPerPayloadByte of the payload). */
@@ -144,6 +150,12 @@ export interface CostInput {
   readonly silentForSeconds?: number | null;
   /** The alarm-state table's capacity mode. @default the deployment default (provisioned, auto scaled) */
   readonly alarmStateCapacity?: DeploymentSettings['alarmStateCapacity'];
+  /**
+   * Share of the devices (0 to 1) that a rule keeping per-reading state applies to (risesBy, fallsBy,
+   * unchangedFor: their state moves with most readings, so such a device's alarm state is written on
+   * every reading instead of once per write bound). @default 0
+   */
+  readonly perReadingStateShare?: number;
 }
 
 export const SERVICES = ['IoT Core', 'Kinesis', 'Lambda', 'DynamoDB', 'Timestream', 'S3', 'SNS', 'CloudWatch', 'KMS', 'AppConfig'] as const;

@@ -7,10 +7,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { shortestQuietMs } from '../../../lambdas/domain/alarm-engine.js';
 import { loadThresholdsFile } from '../../../lambdas/config/load-thresholds.js';
-import { integerArgument, runCli, writeJson, writeText } from '../../cli/cli-support.js';
+import { integerArgument, runCli, UsageError, writeJson, writeText } from '../../cli/cli-support.js';
 import { STREAM_MODES } from '../deployment-settings.js';
 import { COST_TIME_SERIES_STORES, DEFAULT_READINGS_RETENTION_DAYS, DEFAULT_STREAM_RETENTION_HOURS, INGEST_TOPICS, estimateMonthlyCost } from './estimate.js';
 import { formatEstimate } from './format.js';
+import { parseDeviceTypeWeights, perReadingStateShare } from './rule-write-share.js';
 
 function positive(kind: 'integer' | 'number'): (value: string) => number {
   return (value) => {
@@ -19,6 +20,14 @@ function positive(kind: 'integer' | 'number'): (value: string) => number {
     if (!ok || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`not a positive ${kind}`);
     return n;
   };
+}
+
+function deviceTypes(value: string): Map<string, number> {
+  try {
+    return parseDeviceTypeWeights(value);
+  } catch (error) {
+    throw new UsageError(`--device-types: ${(error as Error).message}`);
+  }
 }
 
 const program = new Command('cost')
@@ -39,6 +48,11 @@ const program = new Command('cost')
   .option('--stream-retention-hours <hours>', 'Kinesis retention (context streamRetentionHours)', integerArgument({ min: 24, max: 8760 }), DEFAULT_STREAM_RETENTION_HOURS)
   .option('--readings-retention-days <days>', 'DynamoDB readings TTL (context readingsRetentionDays)', integerArgument({ min: 1 }), DEFAULT_READINGS_RETENTION_DAYS)
   .option('--thresholds <file>', 'thresholds file: its smallest silentFor or metricSilentFor window sets how often alarm state is written', 'config/thresholds.json')
+  .option(
+    '--device-types <type=weight,...>',
+    "the fleet's device types and their shares, matched against the rules' match.type (sets how many devices a risesBy, fallsBy or unchangedFor rule makes write their alarm state on every reading)",
+    'env-sensor=1,cold-chain=1,vehicle=1',
+  )
   .option('--json', 'one JSON object on stdout')
   .action(
     (options: {
@@ -52,9 +66,12 @@ const program = new Command('cost')
       streamRetentionHours: number;
       readingsRetentionDays: number;
       thresholds: string;
+      deviceTypes: string;
       json?: boolean;
     }) => {
-      const silentMs = shortestQuietMs(loadThresholdsFile(options.thresholds));
+      const rules = loadThresholdsFile(options.thresholds);
+      const silentMs = shortestQuietMs(rules);
+      const weights = deviceTypes(options.deviceTypes);
       const estimate = estimateMonthlyCost({
         devices: options.devices,
         intervalSeconds: options.interval,
@@ -66,6 +83,7 @@ const program = new Command('cost')
         streamRetentionHours: options.streamRetentionHours,
         readingsRetentionDays: options.readingsRetentionDays,
         silentForSeconds: silentMs === undefined ? null : silentMs / 1000,
+        perReadingStateShare: perReadingStateShare(rules, weights),
       });
       if (options.json === true) writeJson(estimate);
       else writeText(formatEstimate(estimate));

@@ -218,14 +218,22 @@ export function chargeAlarmState(bill: Bill, runs: LambdaRuns): void {
   const stateReads = alarms.invocations * devicesPerAlarmBatch(alarms.records, alarmPerLane, full.intervalSeconds);
   const boundSeconds = lastSeenWriteBoundSeconds(full.silentForSeconds);
   const writeEvery = alarmStateWriteEverySeconds(full.intervalSeconds, boundSeconds);
-  const stateWrites = (full.devices * SECONDS_PER_MONTH) / writeEvery + alarmEvents * 2;
+  // Devices under a rule with per-reading state (risesBy, fallsBy, unchangedFor) are written on every reading.
+  const windowed = full.devices * full.perReadingStateShare;
+  const bounded = full.devices - windowed;
+  const boundedWrites = (bounded * SECONDS_PER_MONTH) / writeEvery;
+  const windowedWrites = (windowed * SECONDS_PER_MONTH) / full.intervalSeconds;
   const itemWriteUnits = Math.ceil(a.alarmStateItemBytes / 1024);
+  const windowedWriteUnits = Math.ceil(a.windowedAlarmStateItemBytes / 1024);
   const itemReadUnits = Math.ceil(a.alarmStateItemBytes / 4096);
-  const tableBytes = full.devices * a.alarmStateItemBytes;
-  const writeUnits = stateWrites * itemWriteUnits;
+  const tableBytes = bounded * a.alarmStateItemBytes + windowed * a.windowedAlarmStateItemBytes;
+  const writeUnits = (boundedWrites + alarmEvents * 2) * itemWriteUnits + windowedWrites * windowedWriteUnits;
   const readUnits = stateReads * itemReadUnits;
   const scanUnits = offlineRuns * Math.ceil(tableBytes / 4096) * 0.5;
-  const writeLabel = `alarm-state writes (each device every ${Math.round(writeEvery)} s, and per transition)`;
+  const writeLabel =
+    windowed === 0
+      ? `alarm-state writes (each device every ${Math.round(writeEvery)} s, and per transition)`
+      : `alarm-state writes (${Math.round(windowed)} devices every reading, the others every ${Math.round(writeEvery)} s, and per transition)`;
   if (full.alarmStateCapacity === 'on-demand') {
     charge('DynamoDB', writeLabel, writeUnits, 'WRU', region.dynamodb.onDemandWrites, 1e6);
     charge('DynamoDB', 'alarm-state reads (strongly consistent)', readUnits, 'RRU', region.dynamodb.onDemandReads, 1e6);
