@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Property tests are seeded (test/setup/fast-check-seed.ts): a test that fails at random is a defect.
+    setupFiles: ['test/setup/fast-check-seed.ts'],
     coverage: {
       provider: 'v8',
       include: ['lambdas/**/*.ts', 'infra/**/*.ts'],

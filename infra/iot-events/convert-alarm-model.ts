@@ -13,6 +13,7 @@
  * Notifications and alarm actions are reported with what to do instead (action-guidance.ts).
  */
 import type { Severity } from '../../lambdas/domain/model.js';
+import type { Bound, ComparisonKind } from '../../lambdas/domain/thresholds.js';
 import { type ActionGuidance, guidanceFor } from './action-guidance.js';
 import { type AlarmModel, type ComparisonOperator, alarmModelSchema, describeShapeProblem } from './alarm-model.js';
 import { type InputReference, isDeviceIdAttribute, keyAttribute, parseInputReference, parseNumberLiteral } from './input-reference.js';
@@ -26,16 +27,13 @@ export const COMPARISON_BY_OPERATOR = {
   LESS_OR_EQUAL: 'atOrBelow',
   EQUAL: 'equals',
   NOT_EQUAL: 'notEquals',
-} as const satisfies Record<ComparisonOperator, string>;
-export type Comparison = (typeof COMPARISON_BY_OPERATOR)[ComparisonOperator];
-
-export type Bound = number | { readonly metric: string };
+} as const satisfies Record<ComparisonOperator, ComparisonKind>;
 
 /** A rule as it is written in the thresholds file. */
 export interface ConvertedRule {
   readonly id: string;
   readonly metric: string;
-  readonly when: { readonly [kind in Comparison]?: Bound };
+  readonly when: { readonly [kind in ComparisonKind]?: Bound };
   readonly severity: Severity;
   readonly latch?: true;
 }

@@ -23,6 +23,7 @@ import { startConsumerHost } from './consumers/host.js';
 import type { ConsumerHost, ConsumersMode } from './consumers/host.js';
 import type { IngestBatchCommitted } from './consumers/compose.js';
 import type { MetricsView } from './consumers/metrics-view.js';
+import type { SilenceCheckSummary } from './consumers/protocol.js';
 import { DeviceRegistry } from './registry/index.js';
 import { createBroker } from './broker/index.js';
 import type { Broker, BrokerOptions, BrokerStats } from './broker/index.js';
@@ -118,7 +119,7 @@ export interface LocalStack {
   /** Resolves once both consumers have caught up with everything appended so far (default timeout 10 s). */
   whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Runs the silent-device check now (the timer runs it on its own too): silent devices, reminders, ended snoozes. */
-  checkSilence(): Promise<{ checked: number; raised: number }>;
+  checkSilence(): Promise<SilenceCheckSummary>;
   /**
    * Sends an alarm command through the command rule as the client `by` would (the console's path),
    * and resolves with its reply; rejects when none came within `timeoutMs` (default 10 s).

@@ -158,8 +158,9 @@ export function nextWakeAt(state: unknown, rules: ThresholdRules): number | unde
  * skipped write can delay a silence alarm by up to B but never raise one falsely.
  */
 export function lastSeenWriteBoundMs(rules: ThresholdRules): number {
+  const floor = rules.lastSeenBoundFloorMs ?? MIN_LAST_SEEN_BOUND_MS;
   const shortest = shortestQuietMs(rules);
-  return shortest === undefined ? MIN_LAST_SEEN_BOUND_MS : Math.max(MIN_LAST_SEEN_BOUND_MS, Math.floor(shortest / 2));
+  return shortest === undefined ? floor : Math.max(floor, Math.floor(shortest / 2));
 }
 
 /** The shortest silentFor window of a rule set in ms, or undefined when it has none (the offline check's silent candidates). */

@@ -117,6 +117,12 @@ export type ThresholdRule = MetricRule | SilenceRule;
 /** A validated, frozen rule set. */
 export interface ThresholdRules {
   readonly rules: readonly ThresholdRule[];
+  /**
+   * The floor of the lastSeen write bound B, ms (lastSeenWriteBoundMs). Never in a thresholds file:
+   * only a caller that shortens windows below what the floor suits sets it (the demo's 20 s silence,
+   * which the default 60 s floor would delay past the demo's end). @default 60,000
+   */
+  readonly lastSeenBoundFloorMs?: number;
 }
 
 /** The thresholds are invalid; `problems` lists each one, naming the rule and the field. */

@@ -21,7 +21,7 @@ export type Calls = Record<string, Call<object, unknown>>;
 export type CallMessage<C extends Calls> = { [K in keyof C & string]: { readonly kind: K; readonly callId: number } & C[K]['request'] }[keyof C & string];
 
 /** The answer to a call, matched to it by id. */
-export type AnswerMessage =
+type AnswerMessage =
   | { readonly kind: 'answer'; readonly callId: number; readonly ok: true; readonly value: unknown }
   | { readonly kind: 'answer'; readonly callId: number; readonly ok: false; readonly error: string };
 

@@ -24,6 +24,7 @@ import type { CounterMetrics } from '../../../lambdas/adapters/local/observabili
 import type { ConsumerStream } from '../event-source/index.js';
 import { EventSourceMapping } from '../event-source/index.js';
 import { PositionRecordingStream } from './positions.js';
+import type { SilenceCheckSummary } from './protocol.js';
 
 /** The consumers whose checkpoints the stack keeps (pipeline.consumers). */
 export const CONSUMERS = ['ingest', 'alarms'] as const;
@@ -57,7 +58,7 @@ export interface ConsumersOptions {
 export interface Consumers {
   start(): void;
   /** Runs the silent-device check once (it also sends reminders and ends snoozes). */
-  checkSilence(): Promise<{ checked: number; raised: number }>;
+  checkSilence(): Promise<SilenceCheckSummary>;
   /** Runs the alarm-commands handler on one event of the command rule (the local Lambda action). */
   applyAlarmCommand(event: AlarmCommandEnvelope): Promise<void>;
   /** Drains in-flight batches for at most `drainTimeoutMs`, saves the checkpoints, stops. */

@@ -19,7 +19,7 @@ import { composeConsumers, CONSUMERS } from './compose.js';
 import { resumeFromStore } from './positions.js';
 import type { IngestBatchCommitted } from './compose.js';
 import type { MetricsView } from './metrics-view.js';
-import type { SilenceCheckOutcome } from './protocol.js';
+import type { SilenceCheckSummary } from './protocol.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, startWorkerHost } from './worker-host.js';
 
 export type ConsumersMode = 'worker' | 'in-process';
@@ -47,7 +47,7 @@ export interface ConsumerHost {
   readonly metrics: MetricsView;
   /** Resolves once both consumers have caught up with everything appended so far (their checkpoints saved). */
   whenIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
-  checkSilence(): Promise<SilenceCheckOutcome>;
+  checkSilence(): Promise<SilenceCheckSummary>;
   /** Runs the alarm-commands handler on one command rule event; rejects on a function error (the caller retries). */
   applyAlarmCommand(event: AlarmCommandEnvelope): Promise<void>;
   /** Puts `rules` in force for every invocation that starts once this resolves (one in flight finishes under the old ones). */

@@ -1,6 +1,6 @@
 /**
  * What the stack's thread and the consumers' worker say to each other (channel.ts): one discriminated
- * union per direction, `HostToWorker` and `WorkerToHost`, made of each side's events and calls. Each
+ * union per direction, `WorkerInbox` and `HostInbox`, made of each side's events and calls. Each
  * side receives with an exhaustive switch on `kind`, so a message one side sends and the other does
  * not handle fails typecheck. A call's request and answer are typed together (`WorkerCalls`,
  * `HostCalls`). Everything here crosses by structured clone: plain data only.
@@ -13,7 +13,7 @@ import type { FailureWrite } from '../stream/index.js';
 import type { IngestBatchCommitted } from './compose.js';
 import type { PackedRecords } from './record-batch.js';
 import { ChannelEnd } from './channel.js';
-import type { AnswerMessage, Call, CallMessage, ChannelPort } from './channel.js';
+import type { Call, CallMessage, ChannelPort } from './channel.js';
 
 /** The worker's start-up data. */
 export interface WorkerConfig {
@@ -28,7 +28,8 @@ export interface WorkerConfig {
   readonly reportIngestBatches: boolean;
 }
 
-export interface SilenceCheckOutcome {
+/** What the stack needs of an offline check run (the use case's SilenceCheckOutcome says more). */
+export interface SilenceCheckSummary {
   readonly checked: number;
   readonly raised: number;
 }
@@ -36,7 +37,7 @@ export interface SilenceCheckOutcome {
 /** What the stack's thread asks of the worker. */
 export type WorkerCalls = {
   /** Run the silent-device check now (it also sends reminders and ends snoozes). */
-  checkSilence: Call<Record<never, never>, SilenceCheckOutcome>;
+  checkSilence: Call<Record<never, never>, SilenceCheckSummary>;
   /** Run the alarm-commands handler on one command rule event; an error is the function's error. */
   alarmCommand: Call<{ readonly event: AlarmCommandEnvelope }, null>;
   /** These rules are in force from the next invocation on (the thresholds file changed). */
@@ -96,25 +97,20 @@ export type WorkerEvent =
   /** An ingest write committed (benchmarks). */
   | { readonly kind: 'ingestBatch'; readonly batch: IngestBatchCommitted };
 
-/** Everything the stack's thread sends the worker. */
-export type HostToWorker = HostEvent | CallMessage<WorkerCalls> | AnswerMessage;
-/** Everything the worker sends the stack's thread. */
-export type WorkerToHost = WorkerEvent | CallMessage<HostCalls> | AnswerMessage;
-
-/** The stack's end: sends HostToWorker, receives WorkerToHost. */
+/** The stack's end: sends host events, calls and answers; receives the worker's. */
 export type HostEnd = ChannelEnd<HostEvent, WorkerCalls, WorkerEvent, HostCalls>;
-/** The worker's end: sends WorkerToHost, receives HostToWorker. */
+/** The worker's end: sends worker events, calls and answers; receives the stack's. */
 export type WorkerEnd = ChannelEnd<WorkerEvent, HostCalls, HostEvent, WorkerCalls>;
 
 /** What the stack's thread handles: every event and call the worker sends. */
-export type FromWorker = WorkerEvent | CallMessage<HostCalls>;
+export type HostInbox = WorkerEvent | CallMessage<HostCalls>;
 /** What the worker handles: every event and call the stack's thread sends. */
-export type FromHost = HostEvent | CallMessage<WorkerCalls>;
+export type WorkerInbox = HostEvent | CallMessage<WorkerCalls>;
 
-export function hostEnd(worker: ChannelPort, receive: (message: FromWorker) => void): HostEnd {
+export function hostEnd(worker: ChannelPort, receive: (message: HostInbox) => void): HostEnd {
   return new ChannelEnd(worker, receive);
 }
 
-export function workerEnd(port: ChannelPort, receive: (message: FromHost) => void): WorkerEnd {
+export function workerEnd(port: ChannelPort, receive: (message: WorkerInbox) => void): WorkerEnd {
   return new ChannelEnd(port, receive);
 }

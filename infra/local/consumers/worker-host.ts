@@ -15,7 +15,7 @@ import { CONSUMERS } from './compose.js';
 import type { ConsumerHost, ConsumerHostOptions } from './host.js';
 import { MirroredMetrics } from './metrics-view.js';
 import { hostEnd } from './protocol.js';
-import type { FromWorker, HostEnd, SilenceCheckOutcome, WorkerConfig } from './protocol.js';
+import type { HostInbox, HostEnd, SilenceCheckSummary, WorkerConfig } from './protocol.js';
 import { startModuleWorker } from './ts-worker.js';
 import { packRecords } from './record-batch.js';
 import { ConsumersWorkerError } from './errors.js';
@@ -85,7 +85,7 @@ class WorkerHost implements ConsumerHost {
     await this.options.stream.commitQueued();
   }
 
-  async checkSilence(): Promise<SilenceCheckOutcome> {
+  async checkSilence(): Promise<SilenceCheckSummary> {
     return this.running().channel.call('checkSilence', {});
   }
 
@@ -169,7 +169,7 @@ class WorkerHost implements ConsumerHost {
   }
 
   /** Everything the worker sends, by kind. */
-  private receive(message: FromWorker, channel: HostEnd, ready: () => void): void {
+  private receive(message: HostInbox, channel: HostEnd, ready: () => void): void {
     const { stream, log } = this.options;
     switch (message.kind) {
       case 'ready':

@@ -16,7 +16,7 @@ import { unhandled } from './channel.js';
 import { composeConsumers } from './compose.js';
 import type { Consumers, IngestBatchCommitted } from './compose.js';
 import { workerEnd } from './protocol.js';
-import type { FromHost, LogEvent, WorkerConfig } from './protocol.js';
+import type { WorkerInbox, LogEvent, WorkerConfig } from './protocol.js';
 import { WorkerStream } from './worker-stream.js';
 import { InvariantError } from '../../../lambdas/domain/errors.js';
 
@@ -78,7 +78,7 @@ const consumers: Consumers = composeConsumers({
 });
 
 /** Everything the stack's thread sends, by kind. */
-function receive(message: FromHost): void {
+function receive(message: WorkerInbox): void {
   switch (message.kind) {
     case 'appended':
       return stream.received(message.records);

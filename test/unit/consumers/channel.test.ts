@@ -4,7 +4,7 @@ import { parseThresholds } from '../../../lambdas/domain/thresholds.js';
 import { InvariantError } from '../../../lambdas/domain/errors.js';
 import { ChannelCallError, unhandled } from '../../../infra/local/consumers/channel.js';
 import { hostEnd, workerEnd } from '../../../infra/local/consumers/protocol.js';
-import type { FromHost, FromWorker } from '../../../infra/local/consumers/protocol.js';
+import type { WorkerInbox, HostInbox } from '../../../infra/local/consumers/protocol.js';
 
 const ports: MessageChannel[] = [];
 afterEach(() => {
@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** Both ends of the consumers' channel over a real MessageChannel (structured clone, as between threads). */
-function connected(onWorker: (message: FromHost, end: ReturnType<typeof workerEnd>) => void, onHost: (message: FromWorker) => void = () => undefined) {
+function connected(onWorker: (message: WorkerInbox, end: ReturnType<typeof workerEnd>) => void, onHost: (message: HostInbox) => void = () => undefined) {
   const channel = new MessageChannel();
   ports.push(channel);
   const worker = workerEnd(channel.port1, (message) => onWorker(message, worker));

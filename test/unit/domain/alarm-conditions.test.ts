@@ -181,6 +181,13 @@ describe('metricSilentFor', () => {
     expect(lastSeenWriteBoundMs(rulesOf({ ...quiet, when: { metricSilentFor: { seconds: 60 } } }))).toBe(60 * S);
   });
 
+  it('takes a lower floor for the bound from a rule set that sets one (the demo\'s short windows)', () => {
+    const short = rulesOf({ ...quiet, when: { metricSilentFor: { seconds: 20 } } });
+    expect(lastSeenWriteBoundMs(short)).toBe(60 * S);
+    expect(lastSeenWriteBoundMs({ ...short, lastSeenBoundFloorMs: 2 * S })).toBe(10 * S);
+    expect(lastSeenWriteBoundMs({ rules: [], lastSeenBoundFloorMs: 2 * S })).toBe(2 * S);
+  });
+
   it('moves the stored sighting only when a reading carrying the metric is more than the bound newer', () => {
     const first = run(rules, [[reading(T0, { m: 1 })]]);
     const within = run(rules, [[reading(T0 + B, { m: 1 })]], first.state);
