@@ -106,15 +106,76 @@ const indexFiles = {
 };
 
 /**
- * The file-size rule: a source file over 500 lines of code (blank lines and comments not counted) is
- * split along its seams, or says at its top, in a one-line eslint-disable, why it is not.
- * test/unit/lint/file-size.test.ts shows it firing.
+ * The size rules: a source file over 500 lines of code, or a function over 80 (blank lines and
+ * comments not counted), is split along its seams, or says at its top, in a one-line
+ * `/* eslint-disable <rule> -- <why> *\/`, why it is not. That comment is the only way out: the
+ * `size/disable-at-top` rule below reports any other directive that names a size rule.
+ * test/unit/lint/file-size.test.ts and function-size.test.ts show them firing.
  */
 const MAX_SOURCE_LINES = 500;
-const fileSize = {
+const MAX_FUNCTION_LINES = 80;
+const SIZE_RULES = ['max-lines', 'max-lines-per-function'];
+/** `eslint-disable`, `-line`, `-next-line` or an inline `eslint` config comment, and what follows. */
+const DIRECTIVE = /^\s*(eslint-disable-next-line|eslint-disable-line|eslint-disable|eslint)(?:\s+([^]*?))?\s*$/;
+
+/**
+ * Reports a directive that names a size rule unless it is a one-line block `eslint-disable` with a
+ * reason (after ` -- `) above the file's first line of code, and a blanket `eslint-disable` (it
+ * turns the size rules off too). A directive that turns this rule off silences it as any other, and
+ * so does a blanket one at the very top: the repository scan in test/unit/lint/function-size.test.ts
+ * covers those.
+ * @type {import('eslint').Rule.RuleModule}
+ */
+const disableAtTop = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'The size rules are turned off only by a one-line reasoned eslint-disable at the top of a file.' },
+    schema: [],
+    messages: {
+      escape: 'Split it along its seams; if it must stay long, say why in one line above the code: /* eslint-disable {{rules}} -- <why> */',
+      blanket: 'The blanket eslint-disable on line {{line}} turns the size rules off too: name the rules it is for.',
+    },
+  },
+  create(context) {
+    const sourceCode = context.sourceCode;
+    return {
+      Program() {
+        const firstToken = sourceCode.ast.tokens[0];
+        for (const comment of sourceCode.getAllComments()) {
+          const match = DIRECTIVE.exec(comment.value);
+          if (match === null) continue;
+          const [, kind = '', rest = ''] = match;
+          const [ruleList = '', reason = ''] = ` ${rest} `.split(/\s--\s/, 2);
+          const names = ruleList.split(/[\s,]+/).map((name) => name.split(':')[0] ?? '').filter((name) => name !== '');
+          if (kind.startsWith('eslint-disable') && names.length === 0) {
+            // Reported at the top: at the comment itself, the blanket disable would silence it.
+            context.report({ loc: { line: 1, column: 0 }, messageId: 'blanket', data: { line: String(comment.loc.start.line) } });
+            continue;
+          }
+          const sized = names.filter((name) => SIZE_RULES.includes(name));
+          if (sized.length === 0) continue;
+          const accepted =
+            kind === 'eslint-disable' &&
+            comment.type === 'Block' &&
+            comment.loc.start.line === comment.loc.end.line &&
+            reason.trim() !== '' &&
+            (firstToken === undefined || comment.range[1] <= firstToken.range[0]);
+          if (!accepted) context.report({ loc: comment.loc, messageId: 'escape', data: { rules: sized.join(', ') } });
+        }
+      },
+    };
+  },
+};
+
+const sizeRules = {
   files: ['lambdas/**/*.ts', 'infra/**/*.ts', 'simulator/**/*.ts', 'bench/**/*.ts'],
   ignores: ['**/*.test.ts'],
-  rules: { 'max-lines': ['error', { max: MAX_SOURCE_LINES, skipBlankLines: true, skipComments: true }] },
+  plugins: { size: { rules: { 'disable-at-top': disableAtTop } } },
+  rules: {
+    'max-lines': ['error', { max: MAX_SOURCE_LINES, skipBlankLines: true, skipComments: true }],
+    'max-lines-per-function': ['error', { max: MAX_FUNCTION_LINES, skipBlankLines: true, skipComments: true }],
+    'size/disable-at-top': 'error',
+  },
 };
 
 export default tseslint.config(
@@ -130,5 +191,5 @@ export default tseslint.config(
   },
   ...boundaries,
   indexFiles,
-  fileSize,
+  sizeRules,
 );
