@@ -5,6 +5,7 @@
  * and since when, which moves whenever the value does) changes it on most readings.
  */
 import type { RuleKind, ThresholdRules } from '../../../lambdas/domain/thresholds.js';
+import { CostInputError } from './cost-model.js';
 
 const PER_READING_STATE_KINDS: ReadonlySet<RuleKind> = new Set(['risesBy', 'fallsBy', 'unchangedFor']);
 
@@ -33,17 +34,17 @@ export function perReadingStateShare(rules: ThresholdRules, deviceTypeWeights: R
 
 /**
  * `--device-types env-sensor=2,vehicle=1`: device types and their weights (shares of the fleet).
- * @throws Error with a one-line reason for a malformed list.
+ * @throws CostInputError with a one-line reason for a malformed list.
  */
 export function parseDeviceTypeWeights(text: string): Map<string, number> {
   const weights = new Map<string, number>();
   for (const part of text.split(',')) {
     const match = /^\s*([A-Za-z0-9_.:-]{1,64})\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    if (match === null) throw new Error(`expected type=weight pairs separated by commas, got ${JSON.stringify(part.trim())}`);
+    if (match === null) throw new CostInputError(`expected type=weight pairs separated by commas, got ${JSON.stringify(part.trim())}`);
     const [, type, weight] = match as unknown as [string, string, string];
-    if (weights.has(type)) throw new Error(`device type ${type} given twice`);
+    if (weights.has(type)) throw new CostInputError(`device type ${type} given twice`);
     weights.set(type, Number(weight));
   }
-  if ([...weights.values()].every((weight) => weight === 0)) throw new Error('at least one device type needs a weight above 0');
+  if ([...weights.values()].every((weight) => weight === 0)) throw new CostInputError('at least one device type needs a weight above 0');
   return weights;
 }
