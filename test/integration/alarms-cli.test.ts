@@ -3,11 +3,11 @@
  * saved by `npm run devices -- add ... --role operator --save-credential`) against a running local
  * stack, waiting for the reply to its command.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEntry, type EntryRun } from '../helpers/run-entry.js';
 import type { AlarmEvent } from '../../lambdas/domain/model.js';
 import { silentLog } from '../../lambdas/ports/observability.js';
 import { pipeline, telemetryTopic } from '../../infra/pipeline.js';
@@ -16,20 +16,9 @@ import type { Broker } from '../../infra/local/broker/index.js';
 import { DeviceRegistry } from '../../infra/local/registry/index.js';
 import { collect, startTestStack, type TestStack } from '../helpers/local-stack.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-/** `tsx infra/local/cli/<script> ...args`: what `npm run <script> -- ...args` runs, minus npm's start-up. */
-function run(script: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, `infra/local/cli/${script}`, ...args], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
+/** What `npm run <script> -- ...args` runs (a local command line), minus npm. */
+function run(script: string, ...args: string[]): Promise<EntryRun> {
+  return runEntry(`infra/local/cli/${script}`, args);
 }
 
 const THRESHOLDS = { rules: [{ id: 'overheat', metric: 'temperature', when: { above: 80 }, severity: 'critical' }] };

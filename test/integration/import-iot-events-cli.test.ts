@@ -1,32 +1,16 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runEntry, type EntryRun } from '../helpers/run-entry.js';
 import { loadThresholdsFile } from '../../lambdas/config/load-thresholds.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = 'infra/cli/import-iot-events.ts';
 const FIXTURES = 'test/fixtures/iot-events';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `npm run import-iot-events -- ...` the way npm does (tsx), as a real child process. */
-function runImport(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
-        reject(error);
-        return;
-      }
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+function runImport(args: readonly string[]): Promise<EntryRun> {
+  return runEntry(CLI, args, { timeoutMs: 20_000 });
 }
 
 describe('npm run import-iot-events', () => {

@@ -1,35 +1,20 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { runEntry, type EntryRun } from '../helpers/run-entry.js';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { SqliteStore } from '../../lambdas/adapters/local/sqlite-store.js';
 import { LocalStream } from '../../infra/local/stream/index.js';
 import type { OnFailureRecord } from '../../infra/local/stream/index.js';
 import { aReading, aRecordRef, aRejectedMessage, anAlarmEvent, T0 } from '../contract/fixtures.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `tsx infra/local/cli/query.ts ...args` from the repository root as a child process: what
- * `npm run query -- ...args` runs, minus npm and npx, whose start-up would dominate on a busy machine.
- */
-const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-function query(...args: string[]): Promise<Run> {
+/** What `npm run query -- ...args` runs, minus npm. */
+function query(...args: string[]): Promise<EntryRun> {
   return queryWithEnv(process.env, ...args);
 }
-function queryWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, 'infra/local/cli/query.ts', ...args], { cwd: process.cwd(), timeout: 60_000, env }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+function queryWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<EntryRun> {
+  return runEntry('infra/local/cli/query.ts', args, { env });
 }
 
 // Child processes start slowly on a shared 2-core machine: a longer timeout than the default 30 s.

@@ -1,28 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEntry, type EntryRun } from '../helpers/run-entry.js';
 import type { OnFailureRecord } from '../../infra/local/stream/index.js';
 import type { RedriveReport } from '../../infra/redrive-batch.js';
 import { kinesisEvent, telemetryRecord } from '../fixtures/aws/kinesis-events.js';
 import { eventually, startTestStack, type TestStack } from '../helpers/local-stack.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tsx infra/cli/redrive.ts ...args` from the repository root: what `npm run redrive -- ...args` runs, minus npm. */
-const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-function redrive(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, 'infra/cli/redrive.ts', ...args], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** What `npm run redrive -- ...args` runs, minus npm. */
+function redrive(...args: string[]): Promise<EntryRun> {
+  return runEntry('infra/cli/redrive.ts', args);
 }
 
 const thresholds = { rules: [{ id: 'overheat', metric: 'temperature', when: { above: 80 }, severity: 'critical' }] };

@@ -1,27 +1,11 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runEntry, type EntryRun } from '../helpers/run-entry.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = 'infra/local/cli/rule.ts';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `npm run rule -- ...` the way npm does (tsx), as a real child process. */
-function runRuleCli(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
-        reject(error);
-        return;
-      }
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+function runRuleCli(args: readonly string[]): Promise<EntryRun> {
+  return runEntry(CLI, args, { timeoutMs: 20_000 });
 }
 
 const reading = '{"ts":1764028800123,"seq":17,"metrics":{"temperature":22.4}}';

@@ -1,24 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEntry, type EntryRun } from '../helpers/run-entry.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tsx infra/cli/thresholds.ts ...args` from the repository root: what `npm run thresholds -- ...args` runs, minus npm. */
-const TSX_CLI = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-function thresholds(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TSX_CLI, 'infra/cli/thresholds.ts', ...args], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** What `npm run thresholds -- ...args` runs, minus npm. */
+function thresholds(...args: string[]): Promise<EntryRun> {
+  return runEntry('infra/cli/thresholds.ts', args);
 }
 
 // Child processes start slowly on a shared 2-core machine: a longer timeout than the default.
